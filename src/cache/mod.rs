@@ -1,0 +1,281 @@
+//! The catalogue response cache: byte-weighted moka caches of rendered JSON,
+//! per-route-class TTLs, coalesced misses, stale-if-error, and invalidation.
+//!
+//! Two moka caches share the same `Arc`ed entries: `fresh` expires at the
+//! class TTL and is where misses coalesce (moka runs one init future per key
+//! and hands its result to every waiter); `stale` keeps entries for the TTL
+//! plus the stale window so an outage can be bridged. Entries hold our own
+//! rendered view bytes, so a hit is a refcount bump, not a re-serialisation.
+
+mod etag;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use moka::future::Cache;
+use moka::Expiry;
+
+pub use etag::{etag_for, if_none_match_matches};
+
+use crate::error::ApiError;
+
+/// Route classes with their own TTL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RouteClass {
+    /// Product lists and facets: change with any product.
+    List,
+    /// A product, its variations, its reviews.
+    Product,
+    /// Categories, tags, attributes and terms: rarely change.
+    Taxonomy,
+}
+
+#[derive(Debug, Clone)]
+pub struct CacheSettings {
+    pub budget_bytes: u64,
+    pub ttl_list: Duration,
+    pub ttl_product: Duration,
+    pub ttl_taxonomy: Duration,
+    /// How long past its TTL an entry may still be served when the store fails.
+    pub stale_window: Duration,
+    /// After a failed refresh, serve stale without asking the store again for
+    /// this long, so an outage does not make every request wait for a timeout.
+    pub failure_backoff: Duration,
+}
+
+impl Default for CacheSettings {
+    fn default() -> Self {
+        Self {
+            budget_bytes: 128 * 1024 * 1024,
+            ttl_list: Duration::from_secs(60),
+            ttl_product: Duration::from_secs(300),
+            ttl_taxonomy: Duration::from_secs(3600),
+            stale_window: Duration::from_secs(600),
+            failure_backoff: Duration::from_secs(2),
+        }
+    }
+}
+
+impl CacheSettings {
+    pub fn ttl(&self, class: RouteClass) -> Duration {
+        match class {
+            RouteClass::List => self.ttl_list,
+            RouteClass::Product => self.ttl_product,
+            RouteClass::Taxonomy => self.ttl_taxonomy,
+        }
+    }
+}
+
+/// A cache key: the route class plus the normalised request. Build it from a
+/// validated, defaults-filled query so random parameters cannot multiply keys.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CacheKey {
+    pub class: RouteClass,
+    /// e.g. "products?page=1&per_page=24&..." or "product:42".
+    pub key: String,
+    /// The product this entry is about, for per-product invalidation.
+    pub product_id: Option<u64>,
+}
+
+impl CacheKey {
+    pub fn new(class: RouteClass, key: impl Into<String>) -> Self {
+        Self {
+            class,
+            key: key.into(),
+            product_id: None,
+        }
+    }
+
+    pub fn for_product(mut self, id: u64) -> Self {
+        self.product_id = Some(id);
+        self
+    }
+}
+
+/// A rendered response body and what is needed to answer conditionally.
+#[derive(Debug)]
+pub struct CachedBody {
+    pub body: Bytes,
+    pub etag: String,
+    pub stored_at: Instant,
+    pub class: RouteClass,
+    pub ttl: Duration,
+    /// Product ids this body shows (detail pages: the product; slug lookups
+    /// learn the id only after the fetch).
+    pub product_ids: Vec<u64>,
+}
+
+impl CachedBody {
+    pub fn age(&self) -> Duration {
+        self.stored_at.elapsed()
+    }
+}
+
+/// What a fetch produced: the body plus the products it shows.
+pub struct Fetched {
+    pub body: Bytes,
+    pub product_ids: Vec<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheStatus {
+    Hit,
+    Miss,
+    Stale,
+}
+
+impl CacheStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CacheStatus::Hit => "HIT",
+            CacheStatus::Miss => "MISS",
+            CacheStatus::Stale => "STALE",
+        }
+    }
+}
+
+struct ClassExpiry {
+    extra: Duration,
+}
+
+impl Expiry<CacheKey, Arc<CachedBody>> for ClassExpiry {
+    fn expire_after_create(&self, _: &CacheKey, value: &Arc<CachedBody>, _: Instant) -> Option<Duration> {
+        Some(value.ttl + self.extra)
+    }
+}
+
+fn weigh(key: &CacheKey, value: &Arc<CachedBody>) -> u32 {
+    // Key, body, etag and bookkeeping; saturate rather than wrap on huge bodies.
+    let bytes = key.key.len() + value.body.len() + value.etag.len() + 160;
+    u32::try_from(bytes).unwrap_or(u32::MAX)
+}
+
+#[derive(Clone)]
+pub struct ResponseCache {
+    fresh: Cache<CacheKey, Arc<CachedBody>>,
+    stale: Cache<CacheKey, Arc<CachedBody>>,
+    failing: Cache<CacheKey, ()>,
+    settings: Arc<CacheSettings>,
+}
+
+impl ResponseCache {
+    pub fn new(settings: CacheSettings) -> Self {
+        let build = |extra: Duration| {
+            Cache::builder()
+                .max_capacity(settings.budget_bytes)
+                .weigher(weigh)
+                .expire_after(ClassExpiry { extra })
+                .support_invalidation_closures()
+                .build()
+        };
+        Self {
+            fresh: build(Duration::ZERO),
+            stale: build(settings.stale_window),
+            failing: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(settings.failure_backoff)
+                .build(),
+            settings: Arc::new(settings),
+        }
+    }
+
+    pub fn settings(&self) -> &CacheSettings {
+        &self.settings
+    }
+
+    /// Answers from cache, or runs `fetch` once for all concurrent callers of
+    /// the same key. When the store is down, an entry within the stale window
+    /// is served as STALE; otherwise the error is returned.
+    pub async fn get_or_fetch<F, Fut>(&self, key: CacheKey, fetch: F) -> Result<(Arc<CachedBody>, CacheStatus), ApiError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Fetched, ApiError>>,
+    {
+        if let Some(hit) = self.fresh.get(&key).await {
+            return Ok((hit, CacheStatus::Hit));
+        }
+        // The store failed for this key a moment ago: don't queue behind
+        // another timeout when a stale copy is at hand.
+        if self.failing.contains_key(&key) {
+            if let Some(stale) = self.stale.get(&key).await {
+                return Ok((stale, CacheStatus::Stale));
+            }
+        }
+        let ttl = self.settings.ttl(key.class);
+        let class = key.class;
+        let stale = self.stale.clone();
+        let key_for_init = key.clone();
+        let entry = self
+            .fresh
+            .entry(key.clone())
+            .or_try_insert_with(async move {
+                let fetched = fetch().await?;
+                let value = Arc::new(CachedBody {
+                    etag: etag_for(&fetched.body),
+                    body: fetched.body,
+                    stored_at: Instant::now(),
+                    class,
+                    ttl,
+                    product_ids: fetched.product_ids,
+                });
+                stale.insert(key_for_init, value.clone()).await;
+                Ok::<_, ApiError>(value)
+            })
+            .await;
+        match entry {
+            Ok(entry) => {
+                let status = if entry.is_fresh() { CacheStatus::Miss } else { CacheStatus::Hit };
+                Ok((entry.into_value(), status))
+            }
+            Err(err) => {
+                if err.is_outage() {
+                    self.failing.insert(key.clone(), ()).await;
+                    if let Some(stale) = self.stale.get(&key).await {
+                        tracing::info!(key = %key.key, age_secs = stale.age().as_secs(), "serving stale catalogue entry");
+                        return Ok((stale, CacheStatus::Stale));
+                    }
+                }
+                Err(Arc::try_unwrap(err).unwrap_or_else(|shared| (*shared).clone()))
+            }
+        }
+    }
+
+    /// Drops everything about one product: its detail (by id and slug), its
+    /// variations and reviews. Lists are dropped separately.
+    pub fn invalidate_product(&self, id: u64, slug: Option<&str>) {
+        let slug_key = slug.map(|s| format!("product:{s}"));
+        for cache in [&self.fresh, &self.stale] {
+            let slug_key = slug_key.clone();
+            let _ = cache.invalidate_entries_if(move |k, v| {
+                k.product_id == Some(id) || v.product_ids.contains(&id) || slug_key.as_deref() == Some(k.key.as_str())
+            });
+        }
+    }
+
+    /// Drops every product list and facet page.
+    pub fn invalidate_lists(&self) {
+        for cache in [&self.fresh, &self.stale] {
+            let _ = cache.invalidate_entries_if(|k, _| k.class == RouteClass::List);
+        }
+    }
+
+    /// Drops categories, tags and attributes.
+    pub fn invalidate_taxonomies(&self) {
+        for cache in [&self.fresh, &self.stale] {
+            let _ = cache.invalidate_entries_if(|k, _| k.class == RouteClass::Taxonomy);
+        }
+    }
+
+    /// Bytes currently held (approximate; moka updates lazily).
+    pub fn weighted_size(&self) -> u64 {
+        self.fresh.weighted_size().max(self.stale.weighted_size())
+    }
+
+    /// Runs moka's pending housekeeping; tests use it to observe evictions.
+    pub async fn run_pending_tasks(&self) {
+        self.fresh.run_pending_tasks().await;
+        self.stale.run_pending_tasks().await;
+    }
+}

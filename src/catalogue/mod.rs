@@ -1,0 +1,261 @@
+//! The public catalogue: products, variations, reviews, taxonomies and facets,
+//! read through the response cache and mapped to our own view types.
+
+pub mod handlers;
+pub mod query;
+mod respond;
+pub mod views;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::{StreamExt, TryStreamExt};
+use serde::Serialize;
+
+use crate::cache::{CacheKey, CacheStatus, CachedBody, Fetched, ResponseCache, RouteClass};
+use crate::error::ApiError;
+use crate::upstream::store::{CollectionDataRequest, StoreProductQuery};
+use crate::upstream::{StoreClient, UpstreamError};
+use query::NormalisedQuery;
+use views::*;
+
+pub use respond::Cached;
+
+/// How many category counts a facet request asks the store for at once.
+const FACET_FANOUT: usize = 4;
+/// Facets count at most this many categories (the busiest first).
+const FACET_MAX_CATEGORIES: usize = 30;
+
+#[derive(Clone)]
+pub struct Catalogue {
+    store: StoreClient,
+    cache: ResponseCache,
+}
+
+/// A product is asked for by numeric id or by slug.
+pub enum ProductRef {
+    Id(u64),
+    Slug(String),
+}
+
+impl ProductRef {
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        if let Ok(id) = raw.parse::<u64>() {
+            return Ok(ProductRef::Id(id));
+        }
+        let slug = raw.to_ascii_lowercase();
+        if query::is_slug(&slug) {
+            Ok(ProductRef::Slug(slug))
+        } else {
+            Err(ApiError::field("id_or_slug", "a numeric id or a slug (a-z, 0-9, -, _)"))
+        }
+    }
+
+    fn as_path(&self) -> String {
+        match self {
+            ProductRef::Id(id) => id.to_string(),
+            ProductRef::Slug(slug) => slug.clone(),
+        }
+    }
+}
+
+fn render<T: Serialize>(view: &T, product_ids: Vec<u64>) -> Result<Fetched, ApiError> {
+    let body = serde_json::to_vec(view).map_err(|_| ApiError::Internal)?;
+    Ok(Fetched {
+        body: Bytes::from(body),
+        product_ids,
+    })
+}
+
+fn upstream(not_found: &'static str) -> impl Fn(UpstreamError) -> ApiError {
+    move |err| ApiError::from_upstream(err, not_found)
+}
+
+impl Catalogue {
+    pub fn new(store: StoreClient, cache: ResponseCache) -> Self {
+        Self { store, cache }
+    }
+
+    pub fn cache(&self) -> &ResponseCache {
+        &self.cache
+    }
+
+    async fn cached<F, Fut>(&self, key: CacheKey, fetch: F) -> Result<Cached, ApiError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Fetched, ApiError>>,
+    {
+        let ttl = self.cache.settings().ttl(key.class);
+        let stale_window = self.cache.settings().stale_window;
+        let (entry, status): (Arc<CachedBody>, CacheStatus) = self.cache.get_or_fetch(key, fetch).await?;
+        Ok(Cached { entry, status, ttl, stale_window })
+    }
+
+    pub async fn products(&self, q: &NormalisedQuery) -> Result<Cached, ApiError> {
+        let key = CacheKey::new(RouteClass::List, format!("products?{}", q.canonical()));
+        self.cached(key, || async {
+            let page = self.store.products(&q.to_store()).await.map_err(upstream("product_not_found"))?;
+            render(
+                &Page {
+                    items: page.items.iter().map(summary).collect(),
+                    page: q.page,
+                    per_page: q.per_page,
+                    total: page.total,
+                    total_pages: page.total_pages,
+                },
+                vec![],
+            )
+        })
+        .await
+    }
+
+    pub async fn product(&self, which: &ProductRef) -> Result<Cached, ApiError> {
+        let mut key = CacheKey::new(RouteClass::Product, format!("product:{}", which.as_path()));
+        if let ProductRef::Id(id) = which {
+            key = key.for_product(*id);
+        }
+        self.cached(key, || async {
+            let product = self.store.product(&which.as_path()).await.map_err(upstream("product_not_found"))?;
+            render(&detail(&product), vec![product.id])
+        })
+        .await
+    }
+
+    pub async fn variations(&self, id: u64) -> Result<Cached, ApiError> {
+        let key = CacheKey::new(RouteClass::Product, format!("variations:{id}")).for_product(id);
+        self.cached(key, || async {
+            let parent = self.store.product(&id.to_string()).await.map_err(upstream("product_not_found"))?;
+            let items = if parent.variations.is_empty() {
+                Vec::new()
+            } else {
+                let found = self.store.variations(id).await.map_err(upstream("product_not_found"))?;
+                found.iter().map(|v| variation(&parent, v)).collect()
+            };
+            let ids = std::iter::once(id).chain(items.iter().map(|v: &Variation| v.id)).collect();
+            render(&List { items }, ids)
+        })
+        .await
+    }
+
+    pub async fn reviews(&self, id: u64, page: u32, per_page: u32) -> Result<Cached, ApiError> {
+        let key = CacheKey::new(RouteClass::Product, format!("reviews:{id}?page={page}&per_page={per_page}")).for_product(id);
+        self.cached(key, || async {
+            // The reviews route answers an empty list for unknown products;
+            // a 404 is more useful, and the product is usually cached anyway.
+            self.product(&ProductRef::Id(id)).await?;
+            let found = self.store.reviews(id, page, per_page).await.map_err(upstream("product_not_found"))?;
+            render(
+                &Page {
+                    items: found.items.iter().map(review).collect(),
+                    page,
+                    per_page,
+                    total: found.total,
+                    total_pages: found.total_pages,
+                },
+                vec![id],
+            )
+        })
+        .await
+    }
+
+    pub async fn categories(&self) -> Result<Cached, ApiError> {
+        self.cached(CacheKey::new(RouteClass::Taxonomy, "categories"), || async {
+            let found = self.store.categories().await.map_err(upstream("not_found"))?;
+            render(&List { items: found.iter().map(category).collect() }, vec![])
+        })
+        .await
+    }
+
+    pub async fn tags(&self) -> Result<Cached, ApiError> {
+        self.cached(CacheKey::new(RouteClass::Taxonomy, "tags"), || async {
+            let found = self.store.tags().await.map_err(upstream("not_found"))?;
+            render(&List { items: found.iter().map(term).collect() }, vec![])
+        })
+        .await
+    }
+
+    pub async fn attributes(&self) -> Result<Cached, ApiError> {
+        self.cached(CacheKey::new(RouteClass::Taxonomy, "attributes"), || async {
+            let found = self.store.attributes().await.map_err(upstream("not_found"))?;
+            render(&List { items: found.iter().map(attribute).collect() }, vec![])
+        })
+        .await
+    }
+
+    pub async fn attribute_terms(&self, id: u64) -> Result<Cached, ApiError> {
+        self.cached(CacheKey::new(RouteClass::Taxonomy, format!("attribute_terms:{id}")), || async {
+            let found = self.store.attribute_terms(id).await.map_err(upstream("attribute_not_found"))?;
+            render(&List { items: found.iter().map(term).collect() }, vec![])
+        })
+        .await
+    }
+
+    /// Price range, stock and rating counts from collection-data; attribute
+    /// term counts with names; category counts by asking the store for the
+    /// total of each category under the same filters (stock WooCommerce 8.9
+    /// has no taxonomy counts in collection-data).
+    pub async fn facets(&self, q: &NormalisedQuery) -> Result<Cached, ApiError> {
+        let key = CacheKey::new(RouteClass::List, format!("facets?{}", q.canonical()));
+        self.cached(key, || async {
+            let err = upstream("not_found");
+            let filter = q.to_store();
+            let attributes = self.store.attributes().await.map_err(&err)?;
+            let want = CollectionDataRequest {
+                price_range: true,
+                stock_status_counts: true,
+                rating_counts: true,
+                attribute_counts: attributes.iter().map(|a| a.taxonomy.clone()).collect(),
+            };
+            let data = self.store.collection_data(&filter, &want).await.map_err(&err)?;
+            let counts = data.attribute_counts.unwrap_or_default();
+            let mut attribute_facets = Vec::new();
+            for attr in &attributes {
+                let terms = self.store.attribute_terms(attr.id).await.map_err(&err)?;
+                let terms: Vec<FacetCount> = terms
+                    .iter()
+                    .filter_map(|t| {
+                        let count = counts.iter().find(|c| c.term == t.id)?.count;
+                        Some(FacetCount { id: t.id, slug: t.slug.clone(), name: text(&t.name), count })
+                    })
+                    .collect();
+                attribute_facets.push(AttributeFacet { taxonomy: attr.taxonomy.clone(), name: text(&attr.name), terms });
+            }
+            let categories = self.category_counts(&filter).await.map_err(&err)?;
+            let facets = Facets {
+                price_range: data.price_range.as_ref().and_then(collection_price_range),
+                categories,
+                attributes: attribute_facets,
+                stock_status: data
+                    .stock_status_counts
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|s| Some(StockFacet { status: stock_status(&s.status)?, count: s.count }))
+                    .collect(),
+                ratings: data.rating_counts.unwrap_or_default().iter().map(|r| RatingFacet { rating: r.rating, count: r.count }).collect(),
+            };
+            render(&facets, vec![])
+        })
+        .await
+    }
+
+    async fn category_counts(&self, filter: &StoreProductQuery) -> Result<Vec<FacetCount>, UpstreamError> {
+        let mut categories = self.store.categories().await?;
+        categories.sort_by(|a, b| b.count.cmp(&a.count));
+        categories.truncate(FACET_MAX_CATEGORIES);
+        let counts: Vec<FacetCount> = futures::stream::iter(categories)
+            .map(|c| {
+                let mut probe = filter.clone();
+                probe.category = Some(c.id.to_string());
+                probe.page = 1;
+                probe.per_page = 1;
+                async move {
+                    let page = self.store.products(&probe).await?;
+                    Ok::<_, UpstreamError>(FacetCount { id: c.id, slug: c.slug.clone(), name: text(&c.name), count: page.total })
+                }
+            })
+            .buffered(FACET_FANOUT)
+            .try_collect()
+            .await?;
+        Ok(counts.into_iter().filter(|c| c.count > 0).collect())
+    }
+}

@@ -1,0 +1,402 @@
+//! Catalogue query parameters: strict parsing with the bad field named, and
+//! the normalised form (defaults filled, fixed order) used as the cache key
+//! and to build the upstream query.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::error::{ApiError, FieldError};
+use crate::upstream::store::StoreProductQuery;
+
+/// Raw query pairs with per-field typed access; collects every bad field.
+pub struct Params {
+    values: BTreeMap<String, String>,
+    errors: Vec<FieldError>,
+}
+
+impl Params {
+    /// Parses a query string, refusing unknown and repeated parameters.
+    pub fn parse(query: Option<&str>, allowed: &[&str]) -> Result<Self, ApiError> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
+            .map_err(|_| ApiError::field("query", "the query string is not valid URL encoding"))?;
+        let mut values = BTreeMap::new();
+        let mut errors = Vec::new();
+        for (key, value) in pairs {
+            if !allowed.contains(&key.as_str()) {
+                errors.push(FieldError::new(
+                    truncate(&key),
+                    format!("unknown parameter; allowed: {}", allowed.join(", ")),
+                ));
+            } else if values.insert(key.clone(), value).is_some() {
+                errors.push(FieldError::new(key, "given more than once"));
+            }
+        }
+        Ok(Self { values, errors })
+    }
+
+    pub fn get<T: FromStr>(&mut self, name: &str, expected: &str) -> Option<T> {
+        let raw = self.values.get(name)?;
+        match raw.parse() {
+            Ok(v) => Some(v),
+            Err(_) => {
+                self.errors.push(FieldError::new(name, format!("expected {expected}")));
+                None
+            }
+        }
+    }
+
+    pub fn string(&mut self, name: &str, max_len: usize) -> Option<String> {
+        let raw = self.values.get(name)?.trim().to_string();
+        if raw.is_empty() {
+            return None;
+        }
+        if raw.chars().count() > max_len {
+            self.errors.push(FieldError::new(name, format!("at most {max_len} characters")));
+            return None;
+        }
+        Some(raw)
+    }
+
+    pub fn range(&mut self, name: &str, value: Option<u32>, min: u32, max: u32) -> Option<u32> {
+        match value {
+            Some(v) if v < min || v > max => {
+                self.errors.push(FieldError::new(name, format!("must be between {min} and {max}")));
+                None
+            }
+            other => other,
+        }
+    }
+
+    pub fn error(&mut self, name: &str, message: impl Into<String>) {
+        self.errors.push(FieldError::new(name, message));
+    }
+
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(self.errors))
+        }
+    }
+}
+
+fn truncate(s: &str) -> String {
+    s.chars().take(64).collect()
+}
+
+/// Enum-valued parameters parse from their snake_case names.
+macro_rules! query_enum {
+    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+        impl FromStr for $name {
+            type Err = ();
+            fn from_str(s: &str) -> Result<Self, ()> {
+                match s { $($text => Ok(Self::$variant),)+ _ => Err(()) }
+            }
+        }
+        impl $name {
+            pub fn as_str(self) -> &'static str { match self { $(Self::$variant => $text),+ } }
+            pub fn expected() -> &'static str { concat!("one of: ", $($text, " "),+) }
+        }
+    };
+}
+
+query_enum!(OrderBy { Date => "date", Price => "price", Popularity => "popularity", Rating => "rating", Title => "title", MenuOrder => "menu_order" });
+query_enum!(SortOrder { Asc => "asc", Desc => "desc" });
+query_enum!(StockFilter { InStock => "in_stock", OutOfStock => "out_of_stock", OnBackorder => "on_backorder" });
+
+impl StockFilter {
+    fn woo(self) -> &'static str {
+        match self {
+            StockFilter::InStock => "instock",
+            StockFilter::OutOfStock => "outofstock",
+            StockFilter::OnBackorder => "onbackorder",
+        }
+    }
+}
+
+/// Query of `GET /api/v1/products` (and the filter part of `/facets`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ProductListQuery {
+    /// Page number, from 1. Default 1.
+    #[param(minimum = 1, maximum = 10000)]
+    pub page: Option<u32>,
+    /// Items per page, 1 to 100. Default 24.
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<u32>,
+    /// Full-text search (at most 100 characters).
+    pub search: Option<String>,
+    /// Category id or slug; several comma-separated (any of them).
+    pub category: Option<String>,
+    /// Tag id or slug; several comma-separated.
+    pub tag: Option<String>,
+    /// Attribute filters: `pa_color:red,blue;pa_size:m` (terms of one attribute are OR-ed, attributes AND-ed).
+    pub attributes: Option<String>,
+    /// Lowest price, in minor units.
+    pub min_price: Option<u64>,
+    /// Highest price, in minor units.
+    pub max_price: Option<u64>,
+    pub on_sale: Option<bool>,
+    #[param(inline)]
+    pub stock_status: Option<StockFilter>,
+    #[param(inline)]
+    pub orderby: Option<OrderBy>,
+    #[param(inline)]
+    pub order: Option<SortOrder>,
+}
+
+pub const DEFAULT_PER_PAGE: u32 = 24;
+const LIST_FIELDS: &[&str] = &[
+    "page", "per_page", "search", "category", "tag", "attributes", "min_price", "max_price", "on_sale", "stock_status", "orderby", "order",
+];
+const FACET_FIELDS: &[&str] = &["search", "category", "tag", "attributes", "min_price", "max_price", "on_sale", "stock_status"];
+
+/// Category/tag lists: ids or slugs, lower-case, at most 20.
+fn id_or_slug_list(p: &mut Params, name: &str) -> Option<String> {
+    let raw = p.string(name, 400)?;
+    let mut items: Vec<String> = raw.split(',').map(|s| s.trim().to_ascii_lowercase()).filter(|s| !s.is_empty()).collect();
+    if items.len() > 20 || items.iter().any(|s| !is_slug(s)) {
+        p.error(name, "comma-separated ids or slugs (a-z, 0-9, -, _), at most 20");
+        return None;
+    }
+    items.sort();
+    items.dedup();
+    Some(items.join(","))
+}
+
+pub fn is_slug(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 200 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+/// `pa_color:red,blue;pa_size:m` → sorted [("pa_color", ["blue","red"]), ("pa_size", ["m"])].
+fn attribute_filters(p: &mut Params) -> Option<Vec<(String, Vec<String>)>> {
+    let raw = p.string("attributes", 400)?;
+    let mut out = Vec::new();
+    for part in raw.split(';').filter(|s| !s.trim().is_empty()) {
+        let Some((taxonomy, terms)) = part.split_once(':') else {
+            p.error("attributes", "expected taxonomy:term[,term][;taxonomy:term...]");
+            return None;
+        };
+        let taxonomy = taxonomy.trim().to_ascii_lowercase();
+        let mut terms: Vec<String> = terms.split(',').map(|t| t.trim().to_ascii_lowercase()).filter(|t| !t.is_empty()).collect();
+        if !is_slug(&taxonomy) || terms.is_empty() || terms.iter().any(|t| !is_slug(t)) {
+            p.error("attributes", "taxonomies and terms are slugs, e.g. pa_color:red,blue");
+            return None;
+        }
+        terms.sort();
+        terms.dedup();
+        out.push((taxonomy, terms));
+    }
+    out.sort();
+    if out.len() > 5 {
+        p.error("attributes", "at most 5 attributes");
+        return None;
+    }
+    Some(out)
+}
+
+/// A validated products query with every default filled in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NormalisedQuery {
+    pub page: u32,
+    pub per_page: u32,
+    pub search: Option<String>,
+    pub category: Option<String>,
+    pub tag: Option<String>,
+    pub attributes: Vec<(String, Vec<String>)>,
+    pub min_price: Option<u64>,
+    pub max_price: Option<u64>,
+    pub on_sale: Option<bool>,
+    pub stock_status: Option<StockFilter>,
+    pub orderby: OrderBy,
+    pub order: SortOrder,
+}
+
+impl NormalisedQuery {
+    fn parse(raw: Option<&str>, allowed: &[&str]) -> Result<Self, ApiError> {
+        let mut p = Params::parse(raw, allowed)?;
+        let page = p.get("page", "a whole number");
+        let page = p.range("page", page, 1, 10_000).unwrap_or(1);
+        let per_page = p.get("per_page", "a whole number");
+        let per_page = p.range("per_page", per_page, 1, 100).unwrap_or(DEFAULT_PER_PAGE);
+        let search = p.string("search", 100);
+        let category = id_or_slug_list(&mut p, "category");
+        let tag = id_or_slug_list(&mut p, "tag");
+        let attributes = attribute_filters(&mut p).unwrap_or_default();
+        let min_price = p.get("min_price", "a whole number of minor units");
+        let max_price = p.get("max_price", "a whole number of minor units");
+        if let (Some(min), Some(max)) = (min_price, max_price) {
+            if min > max {
+                p.error("min_price", "must not exceed max_price");
+            }
+        }
+        let on_sale = p.get("on_sale", "true or false");
+        let stock_status = p.get("stock_status", StockFilter::expected());
+        let orderby = p.get("orderby", OrderBy::expected()).unwrap_or(OrderBy::Date);
+        let default_order = if matches!(orderby, OrderBy::Title | OrderBy::Price | OrderBy::MenuOrder) { SortOrder::Asc } else { SortOrder::Desc };
+        let order = p.get("order", SortOrder::expected()).unwrap_or(default_order);
+        p.finish()?;
+        Ok(Self { page, per_page, search, category, tag, attributes, min_price, max_price, on_sale, stock_status, orderby, order })
+    }
+
+    pub fn for_list(raw: Option<&str>) -> Result<Self, ApiError> {
+        Self::parse(raw, LIST_FIELDS)
+    }
+
+    pub fn for_facets(raw: Option<&str>) -> Result<Self, ApiError> {
+        Self::parse(raw, FACET_FIELDS)
+    }
+
+    /// The canonical text of the filter (fixed order, defaults filled): the cache key.
+    pub fn canonical(&self) -> String {
+        let attrs: Vec<String> = self.attributes.iter().map(|(t, terms)| format!("{t}:{}", terms.join(","))).collect();
+        let pairs: Vec<(&str, String)> = vec![
+            ("page", self.page.to_string()),
+            ("per_page", self.per_page.to_string()),
+            ("search", self.search.clone().unwrap_or_default()),
+            ("category", self.category.clone().unwrap_or_default()),
+            ("tag", self.tag.clone().unwrap_or_default()),
+            ("attributes", attrs.join(";")),
+            ("min_price", self.min_price.map(|v| v.to_string()).unwrap_or_default()),
+            ("max_price", self.max_price.map(|v| v.to_string()).unwrap_or_default()),
+            ("on_sale", self.on_sale.map(|v| v.to_string()).unwrap_or_default()),
+            ("stock_status", self.stock_status.map(|v| v.as_str().to_string()).unwrap_or_default()),
+            ("orderby", self.orderby.as_str().to_string()),
+            ("order", self.order.as_str().to_string()),
+        ];
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    }
+
+    pub fn to_store(&self) -> StoreProductQuery {
+        StoreProductQuery {
+            page: self.page,
+            per_page: self.per_page,
+            search: self.search.clone(),
+            category: self.category.clone(),
+            tag: self.tag.clone(),
+            attributes: self.attributes.clone(),
+            on_sale: self.on_sale,
+            stock_status: self.stock_status.map(|s| s.woo().to_string()),
+            min_price: self.min_price,
+            max_price: self.max_price,
+            orderby: Some(self.orderby.as_str().to_string()),
+            order: Some(self.order.as_str().to_string()),
+            kind: None,
+            parent: None,
+        }
+    }
+}
+
+/// Extractor for the products list query.
+pub struct ListQuery(pub NormalisedQuery);
+/// Extractor for the facets query (filters only, no paging).
+pub struct FacetQuery(pub NormalisedQuery);
+
+impl<S: Send + Sync> FromRequestParts<S> for ListQuery {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        NormalisedQuery::for_list(parts.uri.query()).map(ListQuery)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for FacetQuery {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        NormalisedQuery::for_facets(parts.uri.query()).map(FacetQuery)
+    }
+}
+
+/// Paging for reviews.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page number, from 1.
+    #[param(minimum = 1)]
+    pub page: Option<u32>,
+    /// Items per page, 1 to 100. Default 10.
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<u32>,
+}
+
+pub struct Paging {
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Paging {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let mut p = Params::parse(parts.uri.query(), &["page", "per_page"])?;
+        let page = p.get("page", "a whole number");
+        let page = p.range("page", page, 1, 10_000).unwrap_or(1);
+        let per_page = p.get("per_page", "a whole number");
+        let per_page = p.range("per_page", per_page, 1, 100).unwrap_or(10);
+        p.finish()?;
+        Ok(Paging { page, per_page })
+    }
+}
+
+/// For routes that take no query at all: anything given is an error.
+pub struct NoQuery;
+
+impl<S: Send + Sync> FromRequestParts<S> for NoQuery {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        Params::parse(parts.uri.query(), &[])?.finish().map(|_| NoQuery)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(err: ApiError) -> Vec<String> {
+        match err {
+            ApiError::Validation(f) => f.into_iter().map(|f| f.field).collect(),
+            other => panic!("expected validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_fill_and_order_does_not_matter() {
+        let a = NormalisedQuery::for_list(Some("category=shirts,hoodies&per_page=24")).unwrap();
+        let b = NormalisedQuery::for_list(Some("per_page=24&category=hoodies,shirts")).unwrap();
+        let c = NormalisedQuery::for_list(Some("category=hoodies,shirts&page=1&orderby=date&order=desc")).unwrap();
+        assert_eq!(a.canonical(), b.canonical());
+        assert_eq!(a.canonical(), c.canonical());
+        assert_eq!(a.page, 1);
+        assert_eq!(a.per_page, 24);
+    }
+
+    #[test]
+    fn names_every_bad_field() {
+        let err = NormalisedQuery::for_list(Some("per_page=0&orderby=cheapest&colour=red&on_sale=maybe")).unwrap_err();
+        let mut f = fields(err);
+        f.sort();
+        assert_eq!(f, ["colour", "on_sale", "orderby", "per_page"]);
+        assert_eq!(fields(NormalisedQuery::for_list(Some("per_page=101")).unwrap_err()), ["per_page"]);
+        assert_eq!(fields(NormalisedQuery::for_list(Some("min_price=500&max_price=100")).unwrap_err()), ["min_price"]);
+        assert_eq!(fields(NormalisedQuery::for_list(Some("page=1&page=2")).unwrap_err()), ["page"]);
+        assert_eq!(fields(NormalisedQuery::for_list(Some("category=../etc")).unwrap_err()), ["category"]);
+    }
+
+    #[test]
+    fn attribute_filters_are_normalised() {
+        let q = NormalisedQuery::for_list(Some("attributes=pa_size:m;pa_color:red,Blue")).unwrap();
+        assert_eq!(q.attributes, vec![("pa_color".into(), vec!["blue".into(), "red".into()]), ("pa_size".into(), vec!["m".into()])]);
+        assert_eq!(fields(NormalisedQuery::for_list(Some("attributes=nocolon")).unwrap_err()), ["attributes"]);
+    }
+
+    #[test]
+    fn facets_refuse_paging() {
+        assert_eq!(fields(NormalisedQuery::for_facets(Some("page=2")).unwrap_err()), ["page"]);
+    }
+}

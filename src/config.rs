@@ -1,0 +1,193 @@
+//! Configuration: command-line flags, environment variables, and an optional
+//! TOML file (`--config PATH`) whose keys are the environment variable names.
+//! Precedence: flag > environment > file > default. Secrets may come from
+//! `*_FILE` paths and are held in `SecretString` (never in `Debug`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use secrecy::SecretString;
+
+use crate::upstream::RestAuthMode;
+
+#[derive(Debug, Parser)]
+#[command(name = "storefront-bff", version, about = "Backend-for-frontend for headless WooCommerce stores.\n\nWith no WOO_URL it starts an embedded demo store and runs against it.")]
+pub struct Cli {
+    /// TOML file with any of the settings below, keyed by their environment variable names.
+    #[arg(long, env = "BFF_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub settings: Settings,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the API server (the default).
+    Serve,
+    /// Run only the embedded demo store (WooCommerce-compatible) for frontend work.
+    DemoStore {
+        #[arg(long, default_value = "127.0.0.1:8881")]
+        listen: SocketAddr,
+        /// Number of top-level products to generate.
+        #[arg(long, default_value_t = 240)]
+        products: usize,
+    },
+    /// Print the OpenAPI document (how `openapi/openapi.json` is regenerated).
+    Openapi,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Address to listen on.
+    #[arg(long = "listen", env = "LISTEN_ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// WooCommerce store home URL (e.g. https://shop.example.com). Unset: embedded demo store.
+    #[arg(long, env = "WOO_URL", value_parser = parse_store_url)]
+    pub woo_url: Option<String>,
+    /// REST API consumer key (ck_…). Or WOO_CONSUMER_KEY_FILE.
+    #[arg(long, env = "WOO_CONSUMER_KEY", hide_env_values = true)]
+    pub woo_consumer_key: Option<String>,
+    /// File holding the consumer key.
+    #[arg(long, env = "WOO_CONSUMER_KEY_FILE")]
+    pub woo_consumer_key_file: Option<PathBuf>,
+    /// REST API consumer secret (cs_…). Or WOO_CONSUMER_SECRET_FILE.
+    #[arg(long, env = "WOO_CONSUMER_SECRET", hide_env_values = true)]
+    pub woo_consumer_secret: Option<String>,
+    /// File holding the consumer secret.
+    #[arg(long, env = "WOO_CONSUMER_SECRET_FILE")]
+    pub woo_consumer_secret_file: Option<PathBuf>,
+    /// REST auth: auto (https → basic, http → oauth1), basic, oauth1.
+    #[arg(long, env = "WOO_AUTH_MODE", default_value = "auto")]
+    pub woo_auth_mode: RestAuthMode,
+    /// Timeout for each upstream call, in milliseconds.
+    #[arg(long, env = "WOO_TIMEOUT_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(50..=120_000))]
+    pub woo_timeout_ms: u64,
+    /// Extra attempts for idempotent upstream reads (transport errors, 502/503/504).
+    #[arg(long, env = "WOO_RETRIES", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=5))]
+    pub woo_retries: u32,
+    /// Cache budget in MiB (bytes of cached responses).
+    #[arg(long, env = "CACHE_BUDGET_MB", default_value_t = 128, value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    pub cache_budget_mb: u64,
+    /// TTL of product lists and facets, seconds.
+    #[arg(long, env = "CACHE_TTL_LIST_SECS", default_value_t = 60)]
+    pub cache_ttl_list_secs: u64,
+    /// TTL of single products, variations and reviews, seconds.
+    #[arg(long, env = "CACHE_TTL_PRODUCT_SECS", default_value_t = 300)]
+    pub cache_ttl_product_secs: u64,
+    /// TTL of categories, tags and attributes, seconds.
+    #[arg(long, env = "CACHE_TTL_TAXONOMY_SECS", default_value_t = 3600)]
+    pub cache_ttl_taxonomy_secs: u64,
+    /// How long past its TTL a cached page may be served when the store fails, seconds.
+    #[arg(long, env = "CACHE_STALE_WINDOW_SECS", default_value_t = 600)]
+    pub cache_stale_window_secs: u64,
+    /// Comma-separated origins allowed by CORS (e.g. https://shop.example.com). Empty: same-origin only.
+    #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+    /// Log format.
+    #[arg(long, env = "LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+    /// Largest accepted request body, bytes.
+    #[arg(long, env = "BODY_LIMIT_BYTES", default_value_t = 64 * 1024)]
+    pub body_limit_bytes: usize,
+    /// Products in the embedded demo store (demo mode only).
+    #[arg(long, env = "DEMO_PRODUCTS", default_value_t = 240)]
+    pub demo_products: usize,
+}
+
+fn parse_store_url(raw: &str) -> Result<String, String> {
+    let url = url::Url::parse(raw).map_err(|e| format!("not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err("must be an http:// or https:// URL with a host".into());
+    }
+    Ok(raw.trim_end_matches('/').to_string())
+}
+
+/// The resolved store connection: a configured store, or demo mode.
+#[derive(Debug, Clone)]
+pub enum StoreTarget {
+    Demo,
+    Remote {
+        url: String,
+        consumer_key: SecretString,
+        consumer_secret: SecretString,
+    },
+}
+
+impl Settings {
+    pub fn upstream_timeout(&self) -> Duration {
+        Duration::from_millis(self.woo_timeout_ms)
+    }
+
+    /// Resolves the store settings; errors name the variable at fault.
+    pub fn store_target(&self) -> Result<StoreTarget, String> {
+        let Some(url) = &self.woo_url else {
+            return Ok(StoreTarget::Demo);
+        };
+        let consumer_key = secret("WOO_CONSUMER_KEY", &self.woo_consumer_key, &self.woo_consumer_key_file)?;
+        let consumer_secret = secret("WOO_CONSUMER_SECRET", &self.woo_consumer_secret, &self.woo_consumer_secret_file)?;
+        Ok(StoreTarget::Remote {
+            url: url.clone(),
+            consumer_key,
+            consumer_secret,
+        })
+    }
+}
+
+fn secret(name: &str, value: &Option<String>, file: &Option<PathBuf>) -> Result<SecretString, String> {
+    let raw = match (value, file) {
+        (Some(_), Some(_)) => return Err(format!("{name} and {name}_FILE are both set; use one")),
+        (Some(v), None) => v.clone(),
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .map_err(|e| format!("{name}_FILE: cannot read {} ({})", path.display(), e.kind()))?,
+        (None, None) => return Err(format!("{name} is required when WOO_URL is set (or {name}_FILE)")),
+    };
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err(format!("{name} is empty"));
+    }
+    Ok(SecretString::from(trimmed.to_string()))
+}
+
+/// Loads `--config FILE` into the environment before clap reads it, without
+/// overriding variables that are already set. Unknown keys are refused so a
+/// typo is not silently ignored.
+pub fn load_config_file(path: &std::path::Path, known: &[String]) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("BFF_CONFIG: cannot read {} ({})", path.display(), e.kind()))?;
+    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+        format!("BFF_CONFIG: {} is not valid TOML: {}", path.display(), e.message())
+    })?;
+    for (key, value) in table {
+        let name = key.to_ascii_uppercase();
+        if !known.contains(&name) {
+            return Err(format!("{name}: unknown setting in {}", path.display()));
+        }
+        let text = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            toml::Value::Float(f) => f.to_string(),
+            toml::Value::Array(items) => items
+                .iter()
+                .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+                .collect::<Vec<_>>()
+                .join(","),
+            other => return Err(format!("{name}: unsupported value {other} in {}", path.display())),
+        };
+        if std::env::var_os(&name).is_none() {
+            // Single-threaded at this point: main has not started the runtime.
+            std::env::set_var(&name, text);
+        }
+    }
+    Ok(())
+}

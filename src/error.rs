@@ -1,0 +1,223 @@
+//! The one error type of our HTTP API. Each variant says what the client can
+//! do about it; each maps to one status and one stable machine `code`.
+//! Upstream errors are mapped here, in one place, and never passed raw.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::request_id;
+use crate::upstream::UpstreamError;
+
+/// How long clients should wait before retrying when the store is down.
+pub const RETRY_AFTER_SECS: u64 = 5;
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed in a way the client must fix (fields named).
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// The body is not JSON, or not the JSON we expect.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The thing asked for does not exist. `code` names what, e.g. `product_not_found`.
+    #[error("{message}")]
+    NotFound { code: &'static str, message: String },
+    #[error("no such route")]
+    NoRoute,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// The store is down or too slow and nothing usable is cached: retry later.
+    #[error("the store is unavailable")]
+    UpstreamUnavailable,
+    /// The store answered something we cannot use (a bug or misconfiguration on
+    /// our side or the store's; retrying will not help soon).
+    #[error("the store gave an unexpected answer")]
+    UpstreamBadGateway,
+    /// The store refused our own credentials: the operator must fix the keys.
+    #[error("the store refused the server's credentials")]
+    UpstreamAuth,
+    #[error("internal error")]
+    Internal,
+}
+
+/// One invalid input field.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldError {
+    /// Query parameter, path segment or JSON field name.
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable code, e.g. `validation_failed`, `product_not_found`.
+    pub code: String,
+    /// Human-readable; may change between versions.
+    pub message: String,
+    /// Same as the `X-Request-Id` response header; quote it in bug reports.
+    pub request_id: String,
+    /// Present on validation errors: which inputs were wrong.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldError>,
+}
+
+impl ApiError {
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError::new(field, message)])
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound { .. } | ApiError::NoRoute => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::UpstreamUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::UpstreamBadGateway | ApiError::UpstreamAuth => StatusCode::BAD_GATEWAY,
+            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Validation(_) => "validation_failed",
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::NotFound { code, .. } => code,
+            ApiError::NoRoute => "route_not_found",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::UpstreamUnavailable => "upstream_unavailable",
+            ApiError::UpstreamBadGateway => "upstream_error",
+            ApiError::UpstreamAuth => "upstream_auth_failed",
+            ApiError::Internal => "internal_error",
+        }
+    }
+
+    /// True for store outages: the cases where a stale cached copy is served.
+    pub fn is_outage(&self) -> bool {
+        matches!(self, ApiError::UpstreamUnavailable)
+    }
+
+    /// Maps an upstream failure, naming what a WooCommerce 404 means here.
+    pub fn from_upstream(err: UpstreamError, not_found_code: &'static str) -> Self {
+        // The one place upstream failures are logged: once, with its fields.
+        match &err {
+            UpstreamError::Woo { status: 404, .. } => {
+                return ApiError::NotFound {
+                    code: not_found_code,
+                    message: not_found_message(not_found_code),
+                }
+            }
+            UpstreamError::Woo { status: 401 | 403, .. } if err.api() == crate::upstream::Api::RestApi => {
+                tracing::error!(upstream = %err.api(), error = %err, "store refused our REST credentials");
+                return ApiError::UpstreamAuth;
+            }
+            _ => {}
+        }
+        if err.is_outage() {
+            tracing::warn!(upstream = %err.api(), error = %err, "store unavailable");
+            ApiError::UpstreamUnavailable
+        } else {
+            tracing::warn!(upstream = %err.api(), error = %err, woo_code = err.woo_code().unwrap_or(""), "unexpected store answer");
+            ApiError::UpstreamBadGateway
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            ApiError::Validation(_) => "Some inputs are invalid; see `fields`.".into(),
+            ApiError::BadRequest(m) => m.clone(),
+            ApiError::NotFound { message, .. } => message.clone(),
+            ApiError::NoRoute => "No such route. See /docs for the API.".into(),
+            ApiError::MethodNotAllowed => "This route does not accept that method.".into(),
+            ApiError::PayloadTooLarge => "The request body is larger than allowed.".into(),
+            ApiError::UnsupportedMediaType => "Send the body as application/json.".into(),
+            ApiError::UpstreamUnavailable => "The store is not answering right now; retry shortly.".into(),
+            ApiError::UpstreamBadGateway => "The store gave an answer we could not use.".into(),
+            ApiError::UpstreamAuth => "The store refused this server's credentials.".into(),
+            ApiError::Internal => "Something went wrong on our side.".into(),
+        }
+    }
+}
+
+fn not_found_message(code: &str) -> String {
+    match code {
+        "product_not_found" => "No product with that id or slug.".into(),
+        "attribute_not_found" => "No attribute with that id.".into(),
+        other => format!("Not found ({other})."),
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() && !matches!(self, ApiError::UpstreamUnavailable | ApiError::UpstreamBadGateway | ApiError::UpstreamAuth) {
+            tracing::error!(code = self.code(), "request failed");
+        }
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_string(),
+                message: self.message(),
+                request_id: request_id::current(),
+                fields: match self {
+                    ApiError::Validation(fields) => fields,
+                    _ => Vec::new(),
+                },
+            },
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+        }
+        if status == StatusCode::METHOD_NOT_ALLOWED {
+            // Let intermediaries know this is not cacheable.
+            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+        response
+    }
+}
+
+impl From<axum::extract::rejection::JsonRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::JsonRejection) -> Self {
+        use axum::extract::rejection::JsonRejection::*;
+        match rejection {
+            JsonDataError(e) => ApiError::Validation(vec![FieldError::new("body", e.body_text())]),
+            JsonSyntaxError(_) => ApiError::BadRequest("The body is not valid JSON.".into()),
+            MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
+            BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+            _ => ApiError::BadRequest("The body could not be read.".into()),
+        }
+    }
+}
+
+impl From<axum::extract::rejection::PathRejection> for ApiError {
+    fn from(rejection: axum::extract::rejection::PathRejection) -> Self {
+        ApiError::field("path", rejection.body_text())
+    }
+}

@@ -1,0 +1,155 @@
+//! The `storefront-bff` binary: parse config, start the server (or the demo
+//! store alone, or print the OpenAPI document), shut down gracefully.
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, FromArgMatches};
+use storefront_bff::config::{load_config_file, Cli, Command};
+use storefront_bff::{app, demo_store, routes, telemetry};
+
+fn main() -> ExitCode {
+    let cli = match parse_cli() {
+        Ok(cli) => cli,
+        Err(line) => {
+            eprintln!("error: {line}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime starts");
+    runtime.block_on(run(cli))
+}
+
+/// Parses flags and environment (after loading `--config`), turning any
+/// problem into one line that names the variable.
+fn parse_cli() -> Result<Cli, String> {
+    let command = Cli::command();
+    let known: Vec<String> = command
+        .get_arguments()
+        .filter_map(|a| a.get_env().map(|e| e.to_string_lossy().into_owned()))
+        .collect();
+    // --config is read before clap so the file can supply every other value.
+    let args: Vec<String> = std::env::args().collect();
+    let config_path = args
+        .iter()
+        .position(|a| a == "--config")
+        .and_then(|i| args.get(i + 1).cloned())
+        .or_else(|| args.iter().find_map(|a| a.strip_prefix("--config=").map(str::to_string)))
+        .or_else(|| std::env::var("BFF_CONFIG").ok());
+    if let Some(path) = config_path {
+        load_config_file(std::path::Path::new(&path), &known)?;
+    }
+    let matches = match command.clone().try_get_matches() {
+        Ok(m) => m,
+        Err(err) => {
+            use clap::error::{ContextKind, ContextValue, ErrorKind};
+            if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+                err.exit();
+            }
+            let arg = match err.get(ContextKind::InvalidArg) {
+                Some(ContextValue::String(s)) => s.clone(),
+                _ => String::new(),
+            };
+            let flag = arg.split_whitespace().next().unwrap_or("").trim_start_matches('-').to_string();
+            let env = command
+                .get_arguments()
+                .find(|a| a.get_long() == Some(flag.as_str()))
+                .and_then(|a| a.get_env())
+                .map(|e| e.to_string_lossy().into_owned());
+            let name = env.map(|e| format!("{e} (--{flag})")).unwrap_or(arg);
+            let reason = err.to_string();
+            let reason = reason.lines().next().unwrap_or("").trim_start_matches("error: ");
+            return Err(format!("{name}: {reason}"));
+        }
+    };
+    let cli = Cli::from_arg_matches(&matches).map_err(|e| e.to_string().lines().next().unwrap_or("").to_string())?;
+    // Resolve secrets now so a bad key file fails at start, in one line.
+    cli.settings.store_target()?;
+    Ok(cli)
+}
+
+async fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Some(Command::Openapi) => {
+            print!("{}", routes::openapi_json());
+            ExitCode::SUCCESS
+        }
+        Some(Command::DemoStore { listen, products }) => {
+            telemetry::init(cli.settings.log_format);
+            let config = demo_store::DemoStoreConfig { products, ..Default::default() };
+            match demo_store::run_standalone(listen, config).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: demo store: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        None | Some(Command::Serve) => serve(cli).await,
+    }
+}
+
+async fn serve(cli: Cli) -> ExitCode {
+    let settings = cli.settings;
+    telemetry::init(settings.log_format);
+    let (upstream, demo) = match app::resolve_upstream(&settings).await {
+        Ok(found) => found,
+        Err(line) => {
+            eprintln!("error: {line}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(demo) = &demo {
+        tracing::info!(demo_store = %demo.url(), products = settings.demo_products, "no WOO_URL set: running against the embedded demo store");
+    } else {
+        tracing::info!(store = %upstream.url, "running against the configured WooCommerce store");
+    }
+    let state = app::AppState::new(&upstream, settings.cache_settings());
+    tracing::info!(rest_auth = state.rest.auth_name(), "REST API client ready");
+    let router = app::router(state, &settings.http_policy());
+    let listener = match tokio::net::TcpListener::bind(settings.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: LISTEN_ADDR: cannot listen on {} ({e})", settings.listen);
+            return ExitCode::FAILURE;
+        }
+    };
+    tracing::info!(listen = %settings.listen, docs = %format!("http://{}/docs/", settings.listen), "storefront-bff listening");
+    let served = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    if let Some(demo) = demo {
+        demo.shutdown();
+    }
+    match served {
+        Ok(()) => {
+            tracing::info!("shut down cleanly");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "server failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutdown signal received, draining connections");
+}

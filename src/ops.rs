@@ -1,0 +1,42 @@
+//! Operator endpoints: liveness, readiness against the store.
+
+use axum::extract::State;
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, ErrorBody};
+use crate::upstream::StoreClient;
+
+/// What the operator endpoints need.
+#[derive(Clone)]
+pub struct Ops {
+    pub store: StoreClient,
+    /// "demo" or "store".
+    pub mode: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// "ok" or "ready".
+    pub status: &'static str,
+    /// "demo" when running against the embedded demo store.
+    pub mode: &'static str,
+}
+
+/// Liveness: the process is up. Never touches the store.
+#[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, body = Health)))]
+pub async fn healthz(State(ops): State<Ops>) -> Json<Health> {
+    Json(Health { status: "ok", mode: ops.mode })
+}
+
+/// Readiness: the store answers a minimal catalogue request.
+#[utoipa::path(get, path = "/readyz", tag = "ops", responses(
+    (status = 200, body = Health),
+    (status = 503, description = "The store is not reachable", body = ErrorBody),
+    (status = 502, description = "The store answers, but not usably", body = ErrorBody),
+))]
+pub async fn readyz(State(ops): State<Ops>) -> Result<Json<Health>, ApiError> {
+    ops.store.ping().await.map_err(|e| ApiError::from_upstream(e, "not_found"))?;
+    Ok(Json(Health { status: "ready", mode: ops.mode }))
+}

@@ -1,0 +1,50 @@
+//! Every route of the server in one place, and the OpenAPI document built
+//! from the same list (utoipa-axum collects each handler's `#[utoipa::path]`).
+
+use utoipa::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::app::AppState;
+use crate::{catalogue::handlers as catalogue, ops};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "storefront-bff",
+        description = "Backend-for-frontend for headless WooCommerce stores. Every error has the shape `{\"error\": {\"code\", \"message\", \"request_id\", \"fields\"?}}`; `code` is stable. Catalogue responses carry `ETag`, `Cache-Control` and `X-Cache` (HIT, MISS, STALE) and answer `If-None-Match` with 304. Money is `{amount, currency, minor_unit}` in minor units.",
+        license(name = "MIT OR Apache-2.0")
+    ),
+    tags(
+        (name = "catalogue", description = "Public, cached catalogue reads"),
+        (name = "ops", description = "Health and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The API routes with their documentation.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(catalogue::list_products))
+        .routes(routes!(catalogue::get_product))
+        .routes(routes!(catalogue::list_variations))
+        .routes(routes!(catalogue::list_reviews))
+        .routes(routes!(catalogue::list_categories))
+        .routes(routes!(catalogue::list_tags))
+        .routes(routes!(catalogue::list_attributes))
+        .routes(routes!(catalogue::list_attribute_terms))
+        .routes(routes!(catalogue::get_facets))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+}
+
+/// The OpenAPI document as served at `/openapi.json` and committed in `openapi/`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().split_for_parts().1
+}
+
+/// Pretty JSON of the document, with a trailing newline (the committed form).
+pub fn openapi_json() -> String {
+    let mut text = openapi().to_pretty_json().expect("the OpenAPI document serialises");
+    text.push('\n');
+    text
+}

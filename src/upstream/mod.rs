@@ -1,0 +1,20 @@
+//! Typed WooCommerce clients: the public Store API and the secret-key REST API v3.
+//!
+//! This layer knows WooCommerce's wire formats (paths, query names, headers,
+//! error bodies) and nothing about our own HTTP API: it never imports axum.
+//! Features map these models to their own view types.
+
+pub mod error;
+pub mod http;
+pub mod oauth1;
+pub mod paging;
+pub mod rest;
+pub mod rest_models;
+pub mod store;
+pub mod store_models;
+
+pub use error::{Api, UpstreamError};
+pub use http::HttpSettings;
+pub use paging::{walk_all, Paged, MAX_PER_PAGE};
+pub use rest::{RestAuthMode, RestClient, RestCredentials};
+pub use store::StoreClient;
