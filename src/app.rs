@@ -12,23 +12,62 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::SessionManagerLayer;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::cache::{CacheSettings, ResponseCache};
+use crate::cart::Cart;
 use crate::catalogue::Catalogue;
+use crate::client_ip::TrustedProxies;
 use crate::config::{Settings, StoreTarget};
+use crate::csrf::AllowedOrigins;
 use crate::demo_store::{self, DemoKey, DemoStoreConfig, DemoStoreHandle, KeyPermissions};
 use crate::error::ApiError;
+use crate::idempotency::Idempotency;
 use crate::ops::Ops;
-use crate::upstream::{HttpSettings, RestAuthMode, RestClient, RestCredentials, StoreClient};
-use crate::{request_id, routes};
+use crate::ratelimit::{RateLimits, RateSettings};
+use crate::session::{SessionTokens, Sessions, SharedStore};
+use crate::upstream::{CartClient, HttpSettings, RestAuthMode, RestClient, RestCredentials, StoreClient};
+use crate::{csrf, request_id, routes};
 
 /// Everything handlers can ask for; each takes only its part via `FromRef`.
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub catalogue: Catalogue,
+    pub cart: Cart,
+    pub sessions: Sessions,
     pub ops: Ops,
     pub rest: RestClient,
+    pub trusted_proxies: TrustedProxies,
+    pub allowed_origins: AllowedOrigins,
+}
+
+/// Everything about the server that is not "where is the store".
+#[derive(Clone)]
+pub struct AppOptions {
+    pub cache: CacheSettings,
+    pub tokens: SessionTokens,
+    pub session_ttl: Duration,
+    pub session_store: SharedStore,
+    pub rates: RateSettings,
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    pub cors_origins: Vec<String>,
+}
+
+impl AppOptions {
+    /// Defaults for tests and embedding: in-memory sessions, a random token key.
+    pub fn for_tests() -> Self {
+        Self {
+            cache: CacheSettings::default(),
+            tokens: SessionTokens::generated(Duration::from_secs(3600)),
+            session_ttl: Duration::from_secs(3600),
+            session_store: SharedStore::memory(),
+            rates: RateSettings::default(),
+            trusted_proxies: Vec::new(),
+            cors_origins: Vec::new(),
+        }
+    }
 }
 
 /// How to reach the store.
@@ -41,16 +80,30 @@ pub struct Upstream {
 }
 
 impl AppState {
-    pub fn new(upstream: &Upstream, cache: CacheSettings) -> Self {
+    pub fn new(upstream: &Upstream, options: &AppOptions) -> Self {
         let store = StoreClient::new(&upstream.url, &upstream.http);
         let rest = RestClient::new(&upstream.url, upstream.credentials.clone(), upstream.auth_mode, &upstream.http);
+        let catalogue = Catalogue::new(store.clone(), ResponseCache::new(options.cache.clone()));
+        let limits = RateLimits::new(&options.rates);
+        let cart = Cart::new(
+            CartClient::new(&upstream.url, &upstream.http),
+            catalogue.clone(),
+            store.clone(),
+            rest.clone(),
+            Idempotency::default(),
+            limits,
+        );
         Self {
-            catalogue: Catalogue::new(store.clone(), ResponseCache::new(cache)),
+            catalogue,
+            cart,
+            sessions: Sessions::new(options.session_store.clone(), options.tokens.clone(), options.session_ttl),
             ops: Ops {
                 store,
                 mode: if upstream.demo { "demo" } else { "store" },
             },
             rest,
+            trusted_proxies: TrustedProxies(std::sync::Arc::new(options.trusted_proxies.clone())),
+            allowed_origins: AllowedOrigins(std::sync::Arc::new(options.cors_origins.clone())),
         }
     }
 }
@@ -60,6 +113,8 @@ impl AppState {
 pub struct HttpPolicy {
     pub cors_origins: Vec<String>,
     pub body_limit_bytes: usize,
+    /// `Secure` on the session cookie (off only for plain-http development).
+    pub cookie_secure: bool,
 }
 
 impl Default for HttpPolicy {
@@ -67,15 +122,28 @@ impl Default for HttpPolicy {
         Self {
             cors_origins: Vec::new(),
             body_limit_bytes: 64 * 1024,
+            cookie_secure: true,
         }
     }
 }
+
+pub const SESSION_COOKIE: &str = "sfbff_session";
 
 /// The whole HTTP application: API routes, docs, fallbacks and middleware.
 pub fn router(state: AppState, policy: &HttpPolicy) -> Router {
     let (api, openapi) = routes::api().split_for_parts();
     let docs: Router = SwaggerUi::new("/docs").url("/openapi.json", openapi).into();
+    let sessions = SessionManagerLayer::new(state.sessions.store())
+        .with_name(SESSION_COOKIE)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(policy.cookie_secure)
+        .with_path("/")
+        .with_expiry(state.sessions.expiry());
+    let origins = state.allowed_origins.clone();
     let api = api
+        .layer(sessions)
+        .layer(axum::middleware::from_fn_with_state(origins, csrf::layer))
         .with_state(state)
         .merge(docs)
         .fallback(|| async { ApiError::NoRoute })
@@ -141,11 +209,42 @@ impl Settings {
         }
     }
 
-    pub fn http_policy(&self) -> HttpPolicy {
+    pub fn http_policy(&self, demo: bool) -> HttpPolicy {
         HttpPolicy {
             cors_origins: self.cors_origins.clone(),
             body_limit_bytes: self.body_limit_bytes,
+            // Demo mode serves plain http on loopback; real deployments sit behind TLS.
+            cookie_secure: self.cookie_secure.unwrap_or(!demo),
         }
+    }
+
+    /// Options resolved from configuration; errors name the variable.
+    pub fn app_options(&self, demo: bool) -> Result<AppOptions, String> {
+        let session_ttl = Duration::from_secs(self.session_ttl_secs);
+        let tokens = match crate::config::optional_secret("SESSION_TOKEN_SECRET", &self.session_token_secret, &self.session_token_secret_file)? {
+            Some(secret) => {
+                use secrecy::ExposeSecret;
+                if secret.expose_secret().len() < 32 {
+                    return Err("SESSION_TOKEN_SECRET must be at least 32 characters".into());
+                }
+                SessionTokens::new(secret, session_ttl)
+            }
+            None if demo => SessionTokens::generated(session_ttl),
+            None => return Err("SESSION_TOKEN_SECRET is required when WOO_URL is set (or SESSION_TOKEN_SECRET_FILE)".into()),
+        };
+        Ok(AppOptions {
+            cache: self.cache_settings(),
+            tokens,
+            session_ttl,
+            session_store: SharedStore::memory(),
+            rates: RateSettings {
+                cart_per_minute: self.cart_rate_per_min,
+                checkout_burst: self.checkout_rate_per_min,
+                checkout_window: Duration::from_secs(60),
+            },
+            trusted_proxies: self.trusted_proxies.clone(),
+            cors_origins: self.cors_origins.clone(),
+        })
     }
 
     fn http_settings(&self) -> HttpSettings {

@@ -100,6 +100,27 @@ pub struct Settings {
     /// Largest accepted request body, bytes.
     #[arg(long, env = "BODY_LIMIT_BYTES", default_value_t = 64 * 1024)]
     pub body_limit_bytes: usize,
+    /// Secure flag on the session cookie. Default: on, except in demo mode (plain http on loopback).
+    #[arg(long, env = "COOKIE_SECURE")]
+    pub cookie_secure: Option<bool>,
+    /// Key (≥ 32 characters) that signs app session tokens. Required with WOO_URL; generated in demo mode.
+    #[arg(long, env = "SESSION_TOKEN_SECRET", hide_env_values = true)]
+    pub session_token_secret: Option<String>,
+    /// File holding the session token key.
+    #[arg(long, env = "SESSION_TOKEN_SECRET_FILE")]
+    pub session_token_secret_file: Option<PathBuf>,
+    /// Idle lifetime of shopper sessions, seconds.
+    #[arg(long, env = "SESSION_TTL_SECS", default_value_t = 7 * 24 * 3600)]
+    pub session_ttl_secs: u64,
+    /// Comma-separated proxy IPs whose X-Forwarded-For is trusted.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Cart writes per minute per session (per IP: 4×).
+    #[arg(long, env = "CART_RATE_PER_MIN", default_value_t = 120, value_parser = clap::value_parser!(u32).range(1..))]
+    pub cart_rate_per_min: u32,
+    /// Checkouts per minute per session (per IP: 4×).
+    #[arg(long, env = "CHECKOUT_RATE_PER_MIN", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub checkout_rate_per_min: u32,
     /// Products in the embedded demo store (demo mode only).
     #[arg(long, env = "DEMO_PRODUCTS", default_value_t = 240)]
     pub demo_products: usize,
@@ -145,18 +166,23 @@ impl Settings {
 }
 
 fn secret(name: &str, value: &Option<String>, file: &Option<PathBuf>) -> Result<SecretString, String> {
+    optional_secret(name, value, file)?.ok_or_else(|| format!("{name} is required when WOO_URL is set (or {name}_FILE)"))
+}
+
+/// A secret given directly or as a file path; `None` when neither is set.
+pub fn optional_secret(name: &str, value: &Option<String>, file: &Option<PathBuf>) -> Result<Option<SecretString>, String> {
     let raw = match (value, file) {
         (Some(_), Some(_)) => return Err(format!("{name} and {name}_FILE are both set; use one")),
         (Some(v), None) => v.clone(),
         (None, Some(path)) => std::fs::read_to_string(path)
             .map_err(|e| format!("{name}_FILE: cannot read {} ({})", path.display(), e.kind()))?,
-        (None, None) => return Err(format!("{name} is required when WOO_URL is set (or {name}_FILE)")),
+        (None, None) => return Ok(None),
     };
     let trimmed = raw.trim();
     if trimmed.is_empty() {
         return Err(format!("{name} is empty"));
     }
-    Ok(SecretString::from(trimmed.to_string()))
+    Ok(Some(SecretString::from(trimmed.to_string())))
 }
 
 /// Loads `--config FILE` into the environment before clap reads it, without

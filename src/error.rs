@@ -44,6 +44,35 @@ pub enum ApiError {
     UpstreamAuth,
     #[error("internal error")]
     Internal,
+    /// The bearer token is missing, forged, expired or names an ended session.
+    #[error("invalid token")]
+    InvalidToken,
+    /// Session storage is down; retry shortly.
+    #[error("session store unavailable")]
+    SessionStoreUnavailable,
+    /// A cookie-authenticated write from a foreign origin.
+    #[error("cross-site request refused")]
+    CsrfRejected,
+    /// Too many requests; retry after the given seconds.
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u64 },
+    /// The store refused a cart or checkout action for a reason the shopper
+    /// can act on (out of stock, bad coupon, ...). `code` names the reason.
+    #[error("{message}")]
+    Rejected { status: StatusCode, code: &'static str, message: String },
+    /// The cart no longer matches what the client expected; the body carries
+    /// the refreshed cart.
+    #[error("the cart changed")]
+    CartChanged(Box<serde_json::Value>),
+    #[error("missing Idempotency-Key")]
+    IdempotencyKeyRequired,
+    #[error("idempotency key reused with a different body")]
+    IdempotencyKeyReused,
+    #[error("a request with this idempotency key is still running")]
+    IdempotencyInProgress,
+    /// The answer of an earlier request with the same idempotency key.
+    #[error("{message}")]
+    Replayed { status: StatusCode, code: String, message: String },
 }
 
 /// One invalid input field.
@@ -80,6 +109,10 @@ pub struct ErrorDetail {
     /// Present on validation errors: which inputs were wrong.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldError>,
+    /// Present on `cart_changed`: the cart as it is now.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub cart: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -98,11 +131,21 @@ impl ApiError {
             ApiError::UpstreamUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::UpstreamBadGateway | ApiError::UpstreamAuth => StatusCode::BAD_GATEWAY,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::InvalidToken => StatusCode::UNAUTHORIZED,
+            ApiError::SessionStoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::CsrfRejected => StatusCode::FORBIDDEN,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Rejected { status, .. } => *status,
+            ApiError::CartChanged(_) | ApiError::IdempotencyInProgress => StatusCode::CONFLICT,
+            ApiError::IdempotencyKeyRequired => StatusCode::BAD_REQUEST,
+            ApiError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Replayed { status, .. } => *status,
         }
     }
 
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> &str {
         match self {
+            ApiError::Replayed { code, .. } => code,
             ApiError::Validation(_) => "validation_failed",
             ApiError::BadRequest(_) => "bad_request",
             ApiError::NotFound { code, .. } => code,
@@ -114,6 +157,30 @@ impl ApiError {
             ApiError::UpstreamBadGateway => "upstream_error",
             ApiError::UpstreamAuth => "upstream_auth_failed",
             ApiError::Internal => "internal_error",
+            ApiError::InvalidToken => "invalid_token",
+            ApiError::SessionStoreUnavailable => "session_store_unavailable",
+            ApiError::CsrfRejected => "csrf_rejected",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::Rejected { code, .. } => code,
+            ApiError::CartChanged(_) => "cart_changed",
+            ApiError::IdempotencyKeyRequired => "idempotency_key_required",
+            ApiError::IdempotencyKeyReused => "idempotency_key_reused",
+            ApiError::IdempotencyInProgress => "idempotency_in_progress",
+        }
+    }
+
+    /// A compact form of this error for replaying to idempotent duplicates.
+    pub fn to_replay(&self) -> serde_json::Value {
+        serde_json::json!({ "code": self.code(), "message": self.message() })
+    }
+
+    /// Rebuilds a replayed error from `to_replay`'s form.
+    pub fn from_replay(status: u16, body: &[u8]) -> Self {
+        let value: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+        ApiError::Replayed {
+            status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+            code: value["code"].as_str().unwrap_or("internal_error").to_string(),
+            message: value["message"].as_str().unwrap_or("").to_string(),
         }
     }
 
@@ -160,6 +227,16 @@ impl ApiError {
             ApiError::UpstreamBadGateway => "The store gave an answer we could not use.".into(),
             ApiError::UpstreamAuth => "The store refused this server's credentials.".into(),
             ApiError::Internal => "Something went wrong on our side.".into(),
+            ApiError::InvalidToken => "The bearer token is invalid or expired; start a new session.".into(),
+            ApiError::SessionStoreUnavailable => "Sessions are unavailable right now; retry shortly.".into(),
+            ApiError::CsrfRejected => "Cross-site request refused: the Origin is not allowed.".into(),
+            ApiError::RateLimited { .. } => "Too many requests; slow down and retry later.".into(),
+            ApiError::Rejected { message, .. } => message.clone(),
+            ApiError::CartChanged(_) => "The cart changed since you last saw it; review it and check out again.".into(),
+            ApiError::IdempotencyKeyRequired => "Send an Idempotency-Key header (e.g. a UUID) with this request.".into(),
+            ApiError::IdempotencyKeyReused => "This Idempotency-Key was already used with a different request body.".into(),
+            ApiError::IdempotencyInProgress => "A request with this Idempotency-Key is still running; retry shortly.".into(),
+            ApiError::Replayed { message, .. } => message.clone(),
         }
     }
 }
@@ -175,25 +252,33 @@ fn not_found_message(code: &str) -> String {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() && !matches!(self, ApiError::UpstreamUnavailable | ApiError::UpstreamBadGateway | ApiError::UpstreamAuth) {
+        if status.is_server_error() && matches!(self, ApiError::Internal) {
             tracing::error!(code = self.code(), "request failed");
         }
+        let retry_after = match &self {
+            ApiError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+            ApiError::IdempotencyInProgress => Some(1),
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => Some(RETRY_AFTER_SECS),
+            _ => None,
+        };
+        let (code, message) = (self.code().to_string(), self.message());
+        let (fields, cart) = match self {
+            ApiError::Validation(fields) => (fields, None),
+            ApiError::CartChanged(cart) => (Vec::new(), Some(*cart)),
+            _ => (Vec::new(), None),
+        };
         let body = ErrorBody {
             error: ErrorDetail {
-                code: self.code().to_string(),
-                message: self.message(),
+                code,
+                message,
                 request_id: request_id::current(),
-                fields: match self {
-                    ApiError::Validation(fields) => fields,
-                    _ => Vec::new(),
-                },
+                fields,
+                cart,
             },
         };
         let mut response = (status, axum::Json(body)).into_response();
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+        if let Some(secs) = retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
         }
         if status == StatusCode::METHOD_NOT_ALLOWED {
             // Let intermediaries know this is not cacheable.

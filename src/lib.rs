@@ -6,12 +6,19 @@
 
 pub mod app;
 pub mod cache;
+pub mod cart;
 pub mod catalogue;
+pub mod client_ip;
 pub mod config;
+pub mod csrf;
 pub mod demo_store;
 pub mod error;
+pub mod extract;
+pub mod idempotency;
 pub mod ops;
+pub mod ratelimit;
 pub mod request_id;
 pub mod routes;
+pub mod session;
 pub mod telemetry;
 pub mod upstream;

@@ -63,7 +63,8 @@ fn parse_cli() -> Result<Cli, String> {
     };
     let cli = Cli::from_arg_matches(&matches).map_err(|e| e.to_string().lines().next().unwrap_or("").to_string())?;
     // Resolve secrets now so a bad key file fails at start, in one line.
-    cli.settings.store_target()?;
+    let demo = matches!(cli.settings.store_target()?, storefront_bff::config::StoreTarget::Demo);
+    cli.settings.app_options(demo)?;
     Ok(cli)
 }
 
@@ -103,9 +104,20 @@ async fn serve(cli: Cli) -> ExitCode {
     } else {
         tracing::info!(store = %upstream.url, "running against the configured WooCommerce store");
     }
-    let state = app::AppState::new(&upstream, settings.cache_settings());
+    let options = match settings.app_options(upstream.demo) {
+        Ok(o) => o,
+        Err(line) => {
+            eprintln!("error: {line}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let state = app::AppState::new(&upstream, &options);
     tracing::info!(rest_auth = state.rest.auth_name(), "REST API client ready");
-    let router = app::router(state, &settings.http_policy());
+    let policy = settings.http_policy(upstream.demo);
+    if !policy.cookie_secure {
+        tracing::warn!("session cookie is not Secure (plain-http development); set COOKIE_SECURE=true behind TLS");
+    }
+    let router = app::router(state, &policy);
     let listener = match tokio::net::TcpListener::bind(settings.listen).await {
         Ok(l) => l,
         Err(e) => {

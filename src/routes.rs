@@ -5,7 +5,7 @@ use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
-use crate::{catalogue::handlers as catalogue, ops};
+use crate::{cart::handlers as cart, catalogue::handlers as catalogue, ops, session::handlers as session};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -16,6 +16,7 @@ use crate::{catalogue::handlers as catalogue, ops};
     ),
     tags(
         (name = "catalogue", description = "Public, cached catalogue reads"),
+        (name = "cart", description = "The shopper's cart and checkout. Browsers use the session cookie (writes need an allowed Origin); apps use `Authorization: Bearer` from `POST /api/v1/session`."),
         (name = "ops", description = "Health and readiness"),
     )
 )]
@@ -33,6 +34,16 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(catalogue::list_attributes))
         .routes(routes!(catalogue::list_attribute_terms))
         .routes(routes!(catalogue::get_facets))
+        .routes(routes!(session::create_session))
+        .routes(routes!(cart::get_cart))
+        .routes(routes!(cart::add_item))
+        .routes(routes!(cart::update_item, cart::remove_item))
+        .routes(routes!(cart::apply_coupon))
+        .routes(routes!(cart::remove_coupon))
+        .routes(routes!(cart::set_addresses))
+        .routes(routes!(cart::select_shipping_rate))
+        .routes(routes!(cart::checkout))
+        .routes(routes!(cart::get_order))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
 }

@@ -240,7 +240,7 @@ impl Catalogue {
 
     async fn category_counts(&self, filter: &StoreProductQuery) -> Result<Vec<FacetCount>, UpstreamError> {
         let mut categories = self.store.categories().await?;
-        categories.sort_by(|a, b| b.count.cmp(&a.count));
+        categories.sort_by_key(|c| std::cmp::Reverse(c.count));
         categories.truncate(FACET_MAX_CATEGORIES);
         let counts: Vec<FacetCount> = futures::stream::iter(categories)
             .map(|c| {

@@ -291,6 +291,7 @@ impl NormalisedQuery {
             order: Some(self.order.as_str().to_string()),
             kind: None,
             parent: None,
+            sku: None,
         }
     }
 }

@@ -5,13 +5,13 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::upstream::store_models::*;
 
 /// Money in minor units: `{"amount": 1999, "currency": "EUR", "minor_unit": 2}` is €19.99.
-#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 pub struct Money {
     pub amount: i64,
     /// ISO 4217 code.
@@ -31,13 +31,13 @@ impl Money {
     }
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct PriceRange {
     pub min: Money,
     pub max: Money,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Prices {
     /// What the shopper pays now.
     pub price: Money,
@@ -48,7 +48,7 @@ pub struct Prices {
     pub range: Option<PriceRange>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum StockStatus {
     InStock,
@@ -56,14 +56,14 @@ pub enum StockStatus {
     OnBackorder,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Stock {
     pub status: StockStatus,
     /// Set when few are left (the store's low-stock threshold).
     pub low_stock_remaining: Option<i64>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, ToSchema, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum ProductType {
     Simple,
@@ -74,21 +74,21 @@ pub enum ProductType {
     Other,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Image {
     pub src: String,
     pub thumbnail: String,
     pub alt: String,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct TermRef {
     pub id: u64,
     pub name: String,
     pub slug: String,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Rating {
     /// 0 to 5.
     pub average: f32,
@@ -96,7 +96,7 @@ pub struct Rating {
 }
 
 /// A product as shown in lists.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ProductSummary {
     pub id: u64,
     pub slug: String,
@@ -117,7 +117,7 @@ pub struct ProductSummary {
     pub short_description_html: String,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ProductAttribute {
     pub id: u64,
     pub name: String,
@@ -128,7 +128,7 @@ pub struct ProductAttribute {
     pub terms: Vec<AttributeTermRef>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AttributeTermRef {
     pub id: u64,
     pub name: String,
@@ -137,13 +137,13 @@ pub struct AttributeTermRef {
 }
 
 /// Which attribute values select a variation: attribute name → term slug.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct VariationRef {
     pub id: u64,
     pub attributes: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct QuantityLimits {
     pub min: u32,
     pub max: u32,
@@ -151,7 +151,7 @@ pub struct QuantityLimits {
 }
 
 /// One product with everything a product page needs.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ProductDetail {
     #[serde(flatten)]
     pub summary: ProductSummary,
@@ -164,7 +164,7 @@ pub struct ProductDetail {
 }
 
 /// A variation with its own price and stock.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Variation {
     pub id: u64,
     pub sku: Option<String>,
@@ -177,7 +177,7 @@ pub struct Variation {
     pub image: Option<Image>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Review {
     pub id: u64,
     pub product_id: u64,
@@ -192,7 +192,7 @@ pub struct Review {
     pub created_at: String,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Category {
     pub id: u64,
     pub name: String,
@@ -204,7 +204,7 @@ pub struct Category {
 }
 
 /// A tag or an attribute term.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Term {
     pub id: u64,
     pub name: String,
@@ -212,7 +212,7 @@ pub struct Term {
     pub product_count: u64,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Attribute {
     pub id: u64,
     pub name: String,
@@ -221,7 +221,7 @@ pub struct Attribute {
 }
 
 /// A page of items.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub page: u32,
@@ -231,12 +231,12 @@ pub struct Page<T> {
 }
 
 /// A whole list (small collections are not paged).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct List<T> {
     pub items: Vec<T>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Facets {
     pub price_range: Option<PriceRange>,
     pub categories: Vec<FacetCount>,
@@ -245,7 +245,7 @@ pub struct Facets {
     pub ratings: Vec<RatingFacet>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct FacetCount {
     pub id: u64,
     pub slug: String,
@@ -253,20 +253,20 @@ pub struct FacetCount {
     pub count: u64,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct AttributeFacet {
     pub taxonomy: String,
     pub name: String,
     pub terms: Vec<FacetCount>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct StockFacet {
     pub status: StockStatus,
     pub count: u64,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RatingFacet {
     pub rating: u8,
     pub count: u64,

@@ -4,6 +4,8 @@
 //! error bodies) and nothing about our own HTTP API: it never imports axum.
 //! Features map these models to their own view types.
 
+pub mod cart;
+pub mod cart_models;
 pub mod error;
 pub mod http;
 pub mod oauth1;
@@ -17,4 +19,5 @@ pub use error::{Api, UpstreamError};
 pub use http::HttpSettings;
 pub use paging::{walk_all, Paged, MAX_PER_PAGE};
 pub use rest::{RestAuthMode, RestClient, RestCredentials};
+pub use cart::{CartClient, CartCredentials};
 pub use store::StoreClient;

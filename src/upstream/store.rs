@@ -28,6 +28,7 @@ pub struct StoreProductQuery {
     pub order: Option<String>,
     pub kind: Option<String>,
     pub parent: Option<u64>,
+    pub sku: Option<String>,
 }
 
 impl StoreProductQuery {
@@ -70,6 +71,9 @@ impl StoreProductQuery {
         }
         if let Some(p) = self.parent {
             push("parent[]", p.to_string());
+        }
+        if let Some(s) = &self.sku {
+            push("sku", s.clone());
         }
     }
 

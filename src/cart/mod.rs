@@ -1,0 +1,70 @@
+//! The shopper's cart and checkout through the Store API. The Cart-Token and
+//! Nonce stay in the server-side session; the cart is rebuilt from a
+//! snapshot when WooCommerce loses it; checkout is idempotent.
+
+pub mod checkout;
+mod errors;
+pub mod handlers;
+mod resolve;
+pub mod state;
+pub mod vault;
+pub mod views;
+
+use std::collections::BTreeMap;
+
+use crate::catalogue::Catalogue;
+use crate::client_ip::ClientIp;
+use crate::error::ApiError;
+use crate::idempotency::Idempotency;
+use crate::ratelimit::RateLimits;
+use crate::session::Shopper;
+use crate::upstream::{CartClient, RestClient, StoreClient};
+pub use resolve::Target;
+use state::{CartState, SESSION_KEY};
+use vault::CartOp;
+use views::{cart_view, CartView};
+
+#[derive(Clone)]
+pub struct Cart {
+    pub(crate) client: CartClient,
+    pub(crate) catalogue: Catalogue,
+    pub(crate) store: StoreClient,
+    pub(crate) rest: RestClient,
+    pub(crate) idempotency: Idempotency,
+    pub(crate) limits: RateLimits,
+}
+
+impl Cart {
+    pub fn new(client: CartClient, catalogue: Catalogue, store: StoreClient, rest: RestClient, idempotency: Idempotency, limits: RateLimits) -> Self {
+        Self { client, catalogue, store, rest, idempotency, limits }
+    }
+
+    /// Runs one operation for this shopper and saves the new state.
+    pub async fn run(&self, shopper: &Shopper, ip: ClientIp, op: CartOp) -> Result<CartView, ApiError> {
+        if !matches!(op, CartOp::Get) {
+            let session = shopper.id().await?;
+            self.limits.cart_write(&session, &ip.as_string())?;
+        }
+        let mut state: CartState = shopper.get(SESSION_KEY).await?.unwrap_or_default();
+        let before = state.clone();
+        let result = vault::run(&self.client, &mut state, Some(&ip.as_string()), &op).await;
+        // Keep credentials learned even when the operation was refused.
+        if state.credentials != before.credentials || state.snapshot != before.snapshot {
+            shopper.put(SESSION_KEY, &state).await?;
+        }
+        let (cart, notices) = result?;
+        Ok(cart_view(&cart, notices))
+    }
+
+    pub async fn add(
+        &self,
+        shopper: &Shopper,
+        ip: ClientIp,
+        target: Target,
+        quantity: u32,
+        variation: &BTreeMap<String, String>,
+    ) -> Result<CartView, ApiError> {
+        let (request, item_id) = resolve::resolve(&self.catalogue, &self.store, target, quantity, variation).await?;
+        self.run(shopper, ip, CartOp::Add { request, item_id }).await
+    }
+}

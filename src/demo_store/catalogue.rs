@@ -1,0 +1,532 @@
+//! The demo catalogue: compact product, variation, term and review records, their derived values (prices, stock, ratings) and the indexes lookups need.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// WooCommerce product types (`variation` only for children of variable products).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProductType {
+    Simple,
+    Variable,
+    Grouped,
+    External,
+    Variation,
+}
+
+impl ProductType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProductType::Simple => "simple",
+            ProductType::Variable => "variable",
+            ProductType::Grouped => "grouped",
+            ProductType::External => "external",
+            ProductType::Variation => "variation",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ProductType> {
+        [Self::Simple, Self::Variable, Self::Grouped, Self::External, Self::Variation].into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// `_stock_status` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StockStatus {
+    InStock,
+    OutOfStock,
+    OnBackorder,
+}
+
+impl StockStatus {
+    /// In the order `wc_get_product_stock_status_options()` lists them.
+    pub const ALL: [StockStatus; 3] = [StockStatus::InStock, StockStatus::OutOfStock, StockStatus::OnBackorder];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StockStatus::InStock => "instock",
+            StockStatus::OutOfStock => "outofstock",
+            StockStatus::OnBackorder => "onbackorder",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<StockStatus> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// Post status of a product.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProductStatus {
+    Publish,
+    Private,
+    Draft,
+    Pending,
+}
+
+impl ProductStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProductStatus::Publish => "publish",
+            ProductStatus::Private => "private",
+            ProductStatus::Draft => "draft",
+            ProductStatus::Pending => "pending",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ProductStatus> {
+        [Self::Publish, Self::Private, Self::Draft, Self::Pending].into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// `catalog_visibility`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Visibility {
+    Visible,
+    Catalog,
+    Search,
+    Hidden,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Visible => "visible",
+            Visibility::Catalog => "catalog",
+            Visibility::Search => "search",
+            Visibility::Hidden => "hidden",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Visibility> {
+        [Self::Visible, Self::Catalog, Self::Search, Self::Hidden].into_iter().find(|t| t.as_str() == s)
+    }
+
+    /// The `product_visibility` terms WooCommerce assigns for this visibility.
+    pub fn excluded_from_catalog(self) -> bool {
+        matches!(self, Visibility::Search | Visibility::Hidden)
+    }
+
+    pub fn excluded_from_search(self) -> bool {
+        matches!(self, Visibility::Catalog | Visibility::Hidden)
+    }
+}
+
+/// `backorders` setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backorders {
+    No,
+    Notify,
+    Yes,
+}
+
+impl Backorders {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backorders::No => "no",
+            Backorders::Notify => "notify",
+            Backorders::Yes => "yes",
+        }
+    }
+}
+
+/// Stock fields shared by products and variations.
+#[derive(Debug, Clone)]
+pub struct Stock {
+    pub manage: bool,
+    pub quantity: Option<i32>,
+    pub status: StockStatus,
+    pub backorders: Backorders,
+    /// Product-level low stock threshold; `None` means the store default (2).
+    pub low_amount: Option<u32>,
+}
+
+impl Stock {
+    pub fn unmanaged(status: StockStatus) -> Stock {
+        Stock { manage: false, quantity: None, status, backorders: Backorders::No, low_amount: None }
+    }
+
+    pub fn managed(quantity: i32, backorders: Backorders) -> Stock {
+        let mut s = Stock { manage: true, quantity: Some(quantity), status: StockStatus::InStock, backorders, low_amount: None };
+        s.resync_status();
+        s
+    }
+
+    /// WooCommerce derives the status from the quantity when it manages stock.
+    pub fn resync_status(&mut self) {
+        if let (true, Some(q)) = (self.manage, self.quantity) {
+            self.status = if q > 0 {
+                StockStatus::InStock
+            } else if self.backorders != Backorders::No {
+                StockStatus::OnBackorder
+            } else {
+                StockStatus::OutOfStock
+            };
+        }
+    }
+}
+
+/// An attribute as attached to a product.
+#[derive(Debug, Clone)]
+pub enum AttrSpec {
+    /// A global `pa_*` attribute with the product's chosen term ids.
+    Global { attr_id: u32, terms: Box<[u32]> },
+    /// A custom (local) attribute with free-text options.
+    Local { name: Box<str>, options: Box<[Box<str>]> },
+}
+
+#[derive(Debug, Clone)]
+pub struct ProductAttr {
+    pub spec: AttrSpec,
+    pub variation: bool,
+    /// Index into the terms/options of the default choice, if the product sets one.
+    pub default: Option<u16>,
+}
+
+impl ProductAttr {
+    pub fn option_count(&self) -> usize {
+        match &self.spec {
+            AttrSpec::Global { terms, .. } => terms.len(),
+            AttrSpec::Local { options, .. } => options.len(),
+        }
+    }
+}
+
+/// A top-level product.
+#[derive(Debug, Clone)]
+pub struct Product {
+    pub id: u32,
+    pub kind: ProductType,
+    pub status: ProductStatus,
+    pub visibility: Visibility,
+    pub featured: bool,
+    pub name: Box<str>,
+    pub slug: Box<str>,
+    pub sku: Box<str>,
+    pub cats: Box<[u32]>,
+    pub tags: Box<[u32]>,
+    pub image: Option<u32>,
+    /// Minor units; `None` for variable and grouped products (their price comes from children).
+    pub regular: Option<u32>,
+    pub sale: Option<u32>,
+    pub stock: Stock,
+    pub sold_individually: bool,
+    pub is_virtual: bool,
+    pub weight_g: u32,
+    pub dims: Option<[u16; 3]>,
+    pub total_sales: u32,
+    pub menu_order: i32,
+    pub created: i64,
+    pub modified: i64,
+    pub attrs: Box<[ProductAttr]>,
+    /// Range in `Catalogue::variations`.
+    pub var_start: u32,
+    pub var_len: u16,
+    /// Child product ids of a grouped product.
+    pub children: Box<[u32]>,
+    /// Path (on the store host) and button text of an external product.
+    pub external: Option<Box<(Box<str>, Box<str>)>>,
+    /// Range in `Catalogue::reviews`.
+    pub review_start: u32,
+    pub review_len: u16,
+    pub rating_sum: u32,
+}
+
+/// A variation of a variable product.
+#[derive(Debug, Clone)]
+pub struct Variation {
+    pub id: u32,
+    /// Index of the parent in `Catalogue::products`.
+    pub parent: u32,
+    /// Per parent attribute (same order), the index of the chosen term/option.
+    pub values: Box<[u16]>,
+    pub sku: Box<str>,
+    pub slug: Box<str>,
+    pub regular: u32,
+    pub sale: Option<u32>,
+    pub stock: Stock,
+    pub created: i64,
+    pub modified: i64,
+    pub weight_g: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taxonomy {
+    Category,
+    Tag,
+    Attribute(u32),
+}
+
+/// A term of `product_cat`, `product_tag` or a `pa_*` taxonomy.
+#[derive(Debug, Clone)]
+pub struct Term {
+    pub id: u32,
+    /// As WordPress stores it (so `&` is `&amp;`).
+    pub name: Box<str>,
+    pub slug: Box<str>,
+    pub description: Box<str>,
+    pub parent: u32,
+    pub taxonomy: Taxonomy,
+}
+
+/// A global attribute (`wc_get_attribute_taxonomies`).
+#[derive(Debug, Clone)]
+pub struct Attribute {
+    pub id: u32,
+    pub name: Box<str>,
+    pub slug: Box<str>,
+    pub terms: Vec<u32>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Review {
+    pub id: u32,
+    pub product_id: u32,
+    pub rating: u8,
+    pub author: u16,
+    pub text: u16,
+    pub verified: bool,
+    pub created: i64,
+}
+
+/// What a post id refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Node {
+    None,
+    Product(u32),
+    Variation(u32),
+    /// An image attachment, owned by the product at this index.
+    Image(u32),
+}
+
+/// A product or a variation, by index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemRef {
+    Product(u32),
+    Variation(u32),
+}
+
+/// The whole catalogue. Reads share it through an `RwLock`; writes are rare mutations.
+#[derive(Debug)]
+pub struct Catalogue {
+    pub products: Vec<Product>,
+    pub variations: Vec<Variation>,
+    pub terms: Vec<Term>,
+    pub attributes: Vec<Attribute>,
+    pub reviews: Vec<Review>,
+    pub nodes: Vec<Node>,
+    pub slugs: HashMap<Box<str>, u32>,
+    pub skus: HashMap<Box<str>, u32>,
+    /// Latest `post_modified` of any product or variation (the Store API's `Last-Modified`).
+    pub last_modified: i64,
+    /// Sorted product-index orders, rebuilt lazily after a mutation.
+    pub(crate) sort_cache: Mutex<HashMap<(super::query::OrderBy, bool), Arc<Vec<u32>>>>,
+}
+
+/// The store default for "notify when stock is at or below".
+pub const DEFAULT_LOW_STOCK: i64 = 2;
+
+impl Catalogue {
+    pub fn node(&self, id: u64) -> Node {
+        usize::try_from(id).ok().and_then(|i| self.nodes.get(i)).copied().unwrap_or(Node::None)
+    }
+
+    pub fn item(&self, id: u64) -> Option<ItemRef> {
+        match self.node(id) {
+            Node::Product(i) => Some(ItemRef::Product(i)),
+            Node::Variation(i) => Some(ItemRef::Variation(i)),
+            _ => None,
+        }
+    }
+
+    pub fn product_by_id(&self, id: u64) -> Option<&Product> {
+        match self.node(id) {
+            Node::Product(i) => self.products.get(i as usize),
+            _ => None,
+        }
+    }
+
+    pub fn term(&self, id: u32) -> Option<&Term> {
+        self.terms.binary_search_by_key(&id, |t| t.id).ok().map(|i| &self.terms[i])
+    }
+
+    pub fn attribute(&self, id: u32) -> Option<&Attribute> {
+        self.attributes.iter().find(|a| a.id == id)
+    }
+
+    pub fn attribute_by_slug(&self, slug: &str) -> Option<&Attribute> {
+        self.attributes.iter().find(|a| &*a.slug == slug)
+    }
+
+    pub fn variations_of(&self, p: &Product) -> &[Variation] {
+        let start = p.var_start as usize;
+        self.variations.get(start..start + p.var_len as usize).unwrap_or(&[])
+    }
+
+    pub fn reviews_of(&self, p: &Product) -> &[Review] {
+        let start = p.review_start as usize;
+        self.reviews.get(start..start + p.review_len as usize).unwrap_or(&[])
+    }
+
+    pub fn parent_of(&self, v: &Variation) -> &Product {
+        &self.products[v.parent as usize]
+    }
+
+    /// Ids of `term` and all its descendants (for `include_children` tax queries).
+    pub fn term_with_descendants(&self, term: u32) -> Vec<u32> {
+        let mut out = vec![term];
+        let mut i = 0;
+        while i < out.len() {
+            let cur = out[i];
+            out.extend(self.terms.iter().filter(|t| t.parent == cur && t.parent != 0).map(|t| t.id));
+            i += 1;
+        }
+        out
+    }
+
+    /// Finds a term of a taxonomy by id (numeric) or slug.
+    pub fn find_term(&self, tax: Taxonomy, key: &str) -> Option<&Term> {
+        match key.parse::<u32>() {
+            Ok(id) => self.term(id).filter(|t| t.taxonomy == tax),
+            Err(_) => self.terms.iter().find(|t| t.taxonomy == tax && &*t.slug == key),
+        }
+    }
+
+    pub(crate) fn clear_caches(&self) {
+        if let Ok(mut c) = self.sort_cache.lock() {
+            c.clear();
+        }
+    }
+}
+
+/// Active price of a regular/sale pair: the sale price only when it undercuts the regular one.
+pub fn active_price(regular: u32, sale: Option<u32>) -> u32 {
+    match sale {
+        Some(s) if s < regular => s,
+        _ => regular,
+    }
+}
+
+pub fn is_on_sale(regular: u32, sale: Option<u32>) -> bool {
+    matches!(sale, Some(s) if s < regular)
+}
+
+impl Variation {
+    pub fn price(&self) -> u32 {
+        active_price(self.regular, self.sale)
+    }
+
+    pub fn on_sale(&self) -> bool {
+        is_on_sale(self.regular, self.sale)
+    }
+}
+
+/// Values WooCommerce keeps in `wc_product_meta_lookup` (derived from children for variable/grouped).
+#[derive(Debug, Clone, Copy)]
+pub struct Lookup {
+    pub min_price: Option<u32>,
+    pub max_price: Option<u32>,
+    pub on_sale: bool,
+    pub stock_status: StockStatus,
+}
+
+impl Catalogue {
+    pub fn lookup(&self, p: &Product) -> Lookup {
+        match p.kind {
+            ProductType::Variable => {
+                let vars = self.variations_of(p);
+                let prices = vars.iter().map(Variation::price);
+                Lookup {
+                    min_price: prices.clone().min(),
+                    max_price: prices.max(),
+                    on_sale: vars.iter().any(Variation::on_sale),
+                    stock_status: synced_status(vars.iter().map(|v| v.stock.status)),
+                }
+            }
+            ProductType::Grouped => {
+                let kids: Vec<&Product> = p.children.iter().filter_map(|&id| self.product_by_id(id.into())).collect();
+                let prices: Vec<u32> = kids.iter().filter_map(|k| self.lookup(k).min_price).collect();
+                Lookup {
+                    min_price: prices.iter().copied().min(),
+                    max_price: prices.iter().copied().max(),
+                    on_sale: kids.iter().any(|k| self.lookup(k).on_sale),
+                    stock_status: synced_status(kids.iter().map(|k| self.lookup(k).stock_status)),
+                }
+            }
+            _ => {
+                let price = p.regular.map(|r| active_price(r, p.sale));
+                Lookup {
+                    min_price: price,
+                    max_price: price,
+                    on_sale: p.regular.is_some_and(|r| is_on_sale(r, p.sale)),
+                    stock_status: p.stock.status,
+                }
+            }
+        }
+    }
+
+    pub fn item_lookup(&self, item: ItemRef) -> Lookup {
+        match item {
+            ItemRef::Product(i) => self.lookup(&self.products[i as usize]),
+            ItemRef::Variation(i) => {
+                let v = &self.variations[i as usize];
+                Lookup { min_price: Some(v.price()), max_price: Some(v.price()), on_sale: v.on_sale(), stock_status: v.stock.status }
+            }
+        }
+    }
+
+    /// Average rating as WooCommerce stores it (`_wc_average_rating`).
+    pub fn average_rating(&self, p: &Product) -> f64 {
+        if p.review_len == 0 {
+            0.0
+        } else {
+            f64::from(p.rating_sum) / f64::from(p.review_len)
+        }
+    }
+
+    /// `wc_get_product_ids_on_sale()`: on-sale products and variations plus their parents.
+    pub fn on_sale_ids(&self) -> Vec<u32> {
+        let mut ids = Vec::new();
+        for p in &self.products {
+            match p.kind {
+                ProductType::Variable => {
+                    let vars: Vec<u32> = self.variations_of(p).iter().filter(|v| v.on_sale()).map(|v| v.id).collect();
+                    if !vars.is_empty() {
+                        ids.push(p.id);
+                        ids.extend(vars);
+                    }
+                }
+                ProductType::Grouped => {}
+                _ => {
+                    if p.regular.is_some_and(|r| is_on_sale(r, p.sale)) {
+                        ids.push(p.id);
+                    }
+                }
+            }
+        }
+        ids.sort_unstable();
+        ids
+    }
+}
+
+/// Parent status from children: in stock if any child is, else on backorder if any is.
+fn synced_status(children: impl Iterator<Item = StockStatus>) -> StockStatus {
+    let mut seen_backorder = false;
+    let mut any = false;
+    for s in children {
+        any = true;
+        match s {
+            StockStatus::InStock => return StockStatus::InStock,
+            StockStatus::OnBackorder => seen_backorder = true,
+            StockStatus::OutOfStock => {}
+        }
+    }
+    if seen_backorder || !any {
+        if any {
+            StockStatus::OnBackorder
+        } else {
+            StockStatus::InStock
+        }
+    } else {
+        StockStatus::OutOfStock
+    }
+}

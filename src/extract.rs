@@ -1,0 +1,17 @@
+//! Extractors whose rejections use our error shape.
+
+use axum::extract::FromRequest;
+use axum::response::{IntoResponse, Response};
+
+use crate::error::ApiError;
+
+/// `axum::Json` with malformed or mistyped bodies answered as our 400/422.
+#[derive(Debug, Clone, Copy, Default, FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct Json<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}

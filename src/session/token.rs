@@ -1,0 +1,126 @@
+//! Signed app-session tokens (JWT, HS256 pinned): a mobile app without a
+//! cookie jar sends `Authorization: Bearer <token>`, which names its
+//! server-side session. The token carries no cart data and no store secret.
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+pub const ISSUER: &str = "storefront-bff";
+pub const AUDIENCE: &str = "storefront-bff:session";
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    iss: String,
+    aud: String,
+    /// The server-side session id.
+    sub: String,
+    iat: u64,
+    nbf: u64,
+    exp: u64,
+}
+
+/// Signs and verifies session tokens. `Debug` never shows the key.
+#[derive(Clone)]
+pub struct SessionTokens {
+    secret: SecretString,
+    ttl: Duration,
+}
+
+impl fmt::Debug for SessionTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionTokens").field("secret", &"[redacted]").field("ttl", &self.ttl).finish()
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+impl SessionTokens {
+    pub fn new(secret: SecretString, ttl: Duration) -> Self {
+        Self { secret, ttl }
+    }
+
+    /// A random key for demo mode and tests: tokens die with the process.
+    pub fn generated(ttl: Duration) -> Self {
+        use rand::RngCore;
+        let mut bytes = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut bytes);
+        Self::new(SecretString::from(hex::encode(bytes)), ttl)
+    }
+
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    pub fn issue(&self, session_id: &str) -> String {
+        let now = now();
+        let claims = Claims {
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            sub: session_id.into(),
+            iat: now,
+            nbf: now,
+            exp: now + self.ttl.as_secs(),
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(self.secret.expose_secret().as_bytes()))
+            .expect("HS256 signing cannot fail")
+    }
+
+    /// The session id, if the token is ours, unexpired and unaltered.
+    pub fn verify(&self, token: &str) -> Option<String> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = 30;
+        decode::<Claims>(token, &DecodingKey::from_secret(self.secret.expose_secret().as_bytes()), &validation)
+            .ok()
+            .map(|data| data.claims.sub)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    fn tokens() -> SessionTokens {
+        SessionTokens::new(SecretString::from("k".repeat(32)), Duration::from_secs(600))
+    }
+
+    #[test]
+    fn round_trips_and_refuses_forgeries() {
+        let t = tokens();
+        let token = t.issue("abc");
+        assert_eq!(t.verify(&token).as_deref(), Some("abc"));
+        // Another key.
+        let other = SessionTokens::new(SecretString::from("x".repeat(32)), Duration::from_secs(600));
+        assert_eq!(other.verify(&token), None);
+        // Tampered payload.
+        let mut parts: Vec<String> = token.split('.').map(str::to_string).collect();
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let mut claims: serde_json::Value = serde_json::from_slice(&engine.decode(&parts[1]).unwrap()).unwrap();
+        claims["sub"] = "someone-else".into();
+        parts[1] = engine.encode(claims.to_string());
+        assert_eq!(t.verify(&parts.join(".")), None);
+        // alg none.
+        let header = engine.encode(r#"{"alg":"none","typ":"JWT"}"#);
+        assert_eq!(t.verify(&format!("{header}.{}.", parts[1])), None);
+        assert_eq!(t.verify("garbage"), None);
+    }
+
+    #[test]
+    fn expired_tokens_are_refused() {
+        let t = SessionTokens::new(SecretString::from("k".repeat(32)), Duration::ZERO);
+        let claims = Claims { iss: ISSUER.into(), aud: AUDIENCE.into(), sub: "s".into(), iat: 1, nbf: 1, exp: 2 };
+        let old = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret("k".repeat(32).as_bytes())).unwrap();
+        assert_eq!(t.verify(&old), None);
+        assert!(!format!("{t:?}").contains("kkkk"));
+    }
+}

@@ -1,0 +1,225 @@
+//! The test harness: spawns the embedded demo store and the real BFF router
+//! on random loopback ports, and records every log line and every response
+//! (plus the secrets in play) so `tests/secret_scan.rs` can prove that no
+//! secret ever left the server.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Mutex, Once};
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use reqwest::StatusCode;
+use secrecy::SecretString;
+use storefront_bff::app::{self, AppOptions, AppState, HttpPolicy, Upstream};
+use storefront_bff::cache::CacheSettings;
+use storefront_bff::demo_store::{self, DemoKey, DemoStoreConfig, DemoStoreHandle, KeyPermissions};
+use storefront_bff::upstream::{HttpSettings, RestAuthMode, RestCredentials};
+
+/// Where captures go; `tests/secret_scan.rs` reads the same folder.
+pub fn capture_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("secret-scan")
+}
+
+static INIT: Once = Once::new();
+static RESPONSES: Mutex<Option<std::fs::File>> = Mutex::new(None);
+static SECRETS: Mutex<Option<std::fs::File>> = Mutex::new(None);
+
+struct LogFile(std::fs::File);
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogSink {
+    type Writer = LogFile;
+    fn make_writer(&'a self) -> LogFile {
+        LogFile(self.0.try_clone().expect("log file clones"))
+    }
+}
+
+impl Write for LogFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+struct LogSink(std::fs::File);
+
+/// Starts capture once per process: logs at debug level for every crate.
+fn init_capture() {
+    INIT.call_once(|| {
+        let dir = capture_dir();
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("capture dir");
+        let pid = std::process::id();
+        let open = |name: &str| std::fs::File::create(dir.join(format!("{name}-{pid}.txt"))).expect("capture file");
+        let logs = open("logs");
+        *RESPONSES.lock().unwrap() = Some(open("responses"));
+        *SECRETS.lock().unwrap() = Some(std::fs::File::create(dir.join(format!("secrets-{pid}.list"))).unwrap());
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("debug,hyper=info,h2=info,rustls=info")
+            .with_writer(LogSink(logs))
+            .with_ansi(false)
+            .json()
+            .try_init();
+    });
+}
+
+fn record_secret(secret: &str) {
+    if let Some(f) = SECRETS.lock().unwrap().as_mut() {
+        let _ = writeln!(f, "{secret}");
+    }
+}
+
+fn record_response(method: &str, path: &str, status: StatusCode, headers: &HeaderMap, body: &[u8]) {
+    if let Some(f) = RESPONSES.lock().unwrap().as_mut() {
+        let _ = writeln!(f, "{method} {path} -> {status}");
+        for (k, v) in headers {
+            let _ = writeln!(f, "{k}: {}", String::from_utf8_lossy(v.as_bytes()));
+        }
+        let _ = f.write_all(body);
+        let _ = writeln!(f);
+    }
+}
+
+/// Knobs a test may turn before the app starts.
+pub struct TestConfig {
+    pub cache: CacheSettings,
+    pub options: AppOptions,
+    pub demo: DemoStoreConfig,
+    pub http: HttpSettings,
+    pub policy: HttpPolicy,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub store: DemoStoreHandle,
+    pub state: AppState,
+    pub client: reqwest::Client,
+    /// The demo store's REST key (read-write) as configured in the BFF.
+    pub key: DemoKey,
+}
+
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: bytes::Bytes,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the shared error shape and returns `error.code`.
+    pub fn error_code(&self) -> String {
+        let body = self.json();
+        let error = &body["error"];
+        assert!(error["message"].is_string(), "error has a message: {body}");
+        assert_eq!(error["request_id"].as_str(), self.header("x-request-id"), "error carries the request id: {body}");
+        error["code"].as_str().expect("error.code").to_string()
+    }
+
+    pub fn error_fields(&self) -> Vec<String> {
+        self.json()["error"]["fields"]
+            .as_array()
+            .map(|a| a.iter().map(|f| f["field"].as_str().unwrap_or("").to_string()).collect())
+            .unwrap_or_default()
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::with(|_| {}).await
+    }
+
+    pub async fn with(tune: impl FnOnce(&mut TestConfig)) -> Self {
+        init_capture();
+        let key = DemoKey::generate(KeyPermissions::ReadWrite);
+        record_secret(&key.consumer_key);
+        record_secret(&key.consumer_secret);
+        let mut config = TestConfig {
+            cache: CacheSettings::default(),
+            options: AppOptions::for_tests(),
+            demo: DemoStoreConfig {
+                keys: vec![clone_key(&key)],
+                ..DemoStoreConfig::default()
+            },
+            http: HttpSettings {
+                timeout: Duration::from_millis(1500),
+                retries: 1,
+            },
+            policy: HttpPolicy { cookie_secure: false, ..HttpPolicy::default() },
+        };
+        tune(&mut config);
+        for k in &config.demo.keys {
+            record_secret(&k.consumer_secret);
+        }
+        let store = demo_store::spawn("127.0.0.1:0".parse().unwrap(), config.demo).await.expect("demo store starts");
+        let upstream = Upstream {
+            url: store.url(),
+            credentials: RestCredentials {
+                consumer_key: SecretString::from(key.consumer_key.clone()),
+                consumer_secret: SecretString::from(key.consumer_secret.clone()),
+            },
+            auth_mode: RestAuthMode::Auto,
+            http: config.http,
+            demo: true,
+        };
+        let options = AppOptions { cache: config.cache, ..config.options };
+        let state = AppState::new(&upstream, &options);
+        let router = app::router(state.clone(), &config.policy);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr: SocketAddr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+        });
+        TestApp {
+            base: format!("http://{addr}"),
+            store,
+            state,
+            client: reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap(),
+            key,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.send(self.client.get(format!("{}{path}", self.base)), "GET", path).await
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> TestResponse {
+        let mut request = self.client.get(format!("{}{path}", self.base));
+        for (k, v) in headers {
+            request = request.header(*k, *v);
+        }
+        self.send(request, "GET", path).await
+    }
+
+    pub async fn send(&self, request: reqwest::RequestBuilder, method: &str, path: &str) -> TestResponse {
+        let response = request.send().await.expect("BFF answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.expect("body");
+        record_response(method, path, status, &headers, &body);
+        TestResponse { status, headers, body }
+    }
+}
+
+pub fn clone_key(key: &DemoKey) -> DemoKey {
+    DemoKey {
+        consumer_key: key.consumer_key.clone(),
+        consumer_secret: key.consumer_secret.clone(),
+        permissions: KeyPermissions::ReadWrite,
+    }
+}
+
+/// Records a secret that a test creates outside `TestApp` (e.g. extra keys).
+pub fn note_secret(secret: &str) {
+    init_capture();
+    record_secret(secret);
+}

@@ -1,0 +1,11 @@
+//! Integration tests: the real router against the embedded demo store, over
+//! real TCP on random ports.
+
+mod common;
+
+mod cache;
+mod catalogue;
+mod errors;
+mod fixtures;
+mod ops;
+mod rest_auth;
