@@ -169,8 +169,11 @@ mkdir -p "$OUT"
 # ---------------------------------------------------------------- 2. servers
 log "2. BFF (demo mode) on :$P_BFF, standalone demo store on :$P_STORE"
 # Clean environment for every BFF: no stray store or config settings.
-BFF_ENV=(env -u WOO_URL -u WOO_CONSUMER_KEY -u WOO_CONSUMER_SECRET -u WOO_CONSUMER_KEY_FILE
-    -u WOO_CONSUMER_SECRET_FILE -u BFF_CONFIG -u DEMO_PRODUCTS -u CACHE_BUDGET_MB RUST_LOG=warn LOG_FORMAT=text)
+# (env -i: no WOO_*, BFF_CONFIG, CACHE_* or other setting leaks in from the caller.)
+# SESSION_TOKEN_SECRET is required with WOO_URL: a throwaway one per run.
+SESSION_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+BFF_ENV=(env -i PATH="$PATH" HOME="${HOME:-/root}" RUST_LOG=warn LOG_FORMAT=text)
+BFF_REMOTE_ENV=("${BFF_ENV[@]}" SESSION_TOKEN_SECRET="$SESSION_SECRET")
 
 start store taskset -c "$LC" env RUST_LOG=info "$BIN" demo-store --listen "127.0.0.1:$P_STORE"
 STORE_PID=$LAST_PID
@@ -265,22 +268,41 @@ echo "bodies: BFF $BFF_BYTES bytes ($BFF_ITEMS items); nginx/demo store $NGINX_B
 
 # ---------------------------------------------------------------- 5. throughput
 log "5. wrk -t$THREADS -c$CONNS -d$DURATION --latency (after $WARMUP warm-up); server on core $SC, wrk on core $LC"
-declare -A RPS=() P99=() NOTE=()
+declare -A RPS=() P99=() NOTE=() CPU=() USR=()
+# CPU time (clock ticks, user+system) of a process and its direct children (nginx's worker).
+ticks() {
+    local sum=0 p v
+    for p in "$1" $(pgrep -P "$1" 2>/dev/null || true); do
+        v=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12+$13}' || true)
+        sum=$((sum + ${v:-0}))
+    done
+    echo "$sum"
+}
+HZ=$(getconf CLK_TCK)
+# bench NAME URL PID : warm-up, measured run, parse; also the server's own CPU use during the run
+# (CPU%: near 100 means the server was the bottleneck; much lower means wrk or the machine was).
 bench() {
-    local name=$1 url=$2 f="$OUT/wrk-$1.txt"
+    local name=$1 url=$2 pid=$3 f="$OUT/wrk-$1.txt" t0 t1 t0s t1s n
     taskset -c "$LC" wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" "$url" >/dev/null
+    t0=$(ticks "$pid"); t0s=$(date +%s.%N)
     taskset -c "$LC" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$url" >"$f"
+    t1=$(ticks "$pid"); t1s=$(date +%s.%N)
     RPS[$name]=$(awk '/^Requests\/sec:/{print $2}' "$f")
     P99[$name]=$(to_ms "$(awk '$1=="99%"{print $2}' "$f")")
     NOTE[$name]=$(awk '/Non-2xx|Socket errors/{sub(/^ +/, ""); printf "%s; ", $0}' "$f")
-    printf '%-28s %10s req/s  p99 %7s ms  %s\n' "$name" "${RPS[$name]}" "${P99[$name]}" "${NOTE[$name]}" >&2
+    n=$(awk '/requests in/{print $1}' "$f")
+    CPU[$name]=$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v a="$t0s" -v b="$t1s" 'BEGIN{printf "%.0f", 100*d/hz/(b-a)}')
+    USR[$name]=$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v n="${n:-0}" 'BEGIN{ if (n > 0) printf "%.1f", 1e6*d/hz/n; else printf "?" }')
+    printf '%-12s %10s req/s  p99 %7s ms  server CPU %3s%%  %6s us/req  %s\n' "$name" "${RPS[$name]}" "${P99[$name]}" "${CPU[$name]}" "${USR[$name]}" "${NOTE[$name]}" >&2
 }
-bench bff "http://127.0.0.1:$P_BFF$LIST_PATH"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+bench bff "http://127.0.0.1:$P_BFF$LIST_PATH" "$BFF_PID"
 after=$(curl -s --max-time 5 -o /dev/null -D - "http://127.0.0.1:$P_BFF$LIST_PATH" | awk -F': *' 'tolower($1)=="x-cache"{gsub(/\r/,"",$2); print $2}' || true)
 [[ "$after" == HIT ]] || echo "bench: warning: BFF X-Cache after the run is '$after'" >&2
-bench nginx "http://127.0.0.1:$P_NGINX$STORE_PATH"
-bench bare "http://127.0.0.1:$P_BARE$LIST_PATH"
-bench nginx_same "http://127.0.0.1:$P_NGINX_SAME$LIST_PATH"
+bench nginx "http://127.0.0.1:$P_NGINX$STORE_PATH" "$NGINX_PID"
+bench bare "http://127.0.0.1:$P_BARE$LIST_PATH" "$BARE_PID"
+bench nginx_same "http://127.0.0.1:$P_NGINX_SAME$LIST_PATH" "$NGINX_PID"
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 R_NGINX=$(ratio "${RPS[bff]}" "${RPS[nginx]}")
 R_BARE=$(ratio "${RPS[bff]}" "${RPS[bare]}")
 R_NGINX_SAME=$(ratio "${RPS[bff]}" "${RPS[nginx_same]}")
@@ -290,7 +312,7 @@ log "6. coalescing: $BURST concurrent cold requests, BFF (WOO_URL) -> counting p
 start proxy taskset -c "$LC" python3 "$HELPER" proxy "$P_PROXY" "$P_STORE"
 PROXY_PID=$LAST_PID
 wait_up "$PROXY_PID" "http://127.0.0.1:$P_PROXY/__bench/calls" 15
-start bff_coalesce "${BFF_ENV[@]}" WOO_URL="http://127.0.0.1:$P_PROXY" WOO_CONSUMER_KEY="$CK" WOO_CONSUMER_SECRET="$CS" \
+start bff_coalesce "${BFF_REMOTE_ENV[@]}" WOO_URL="http://127.0.0.1:$P_PROXY" WOO_CONSUMER_KEY="$CK" WOO_CONSUMER_SECRET="$CS" \
     LISTEN_ADDR="127.0.0.1:$P_BFF_COAL" taskset -c "$SC" "$BIN"
 COAL_PID=$LAST_PID
 wait_up "$COAL_PID" "http://127.0.0.1:$P_BFF_COAL/healthz" 60
@@ -329,7 +351,7 @@ if [[ "${BENCH_SKIP_RSS:-0}" != 1 ]]; then
     S_PID=$LAST_PID
     wait_up "$S_PID" "http://127.0.0.1:$P_STORE_RSS/wp-json/wc/store/v1/products?per_page=1" 180
     demo_keys "$TMP/store_rss.log"
-    start bff_rss2 "${BFF_ENV[@]}" WOO_URL="http://127.0.0.1:$P_STORE_RSS" WOO_CONSUMER_KEY="$CK" WOO_CONSUMER_SECRET="$CS" \
+    start bff_rss2 "${BFF_REMOTE_ENV[@]}" WOO_URL="http://127.0.0.1:$P_STORE_RSS" WOO_CONSUMER_KEY="$CK" WOO_CONSUMER_SECRET="$CS" \
         CACHE_BUDGET_MB=128 LISTEN_ADDR="127.0.0.1:$P_BFF_RSS2" taskset -c "$SC" "$BIN"
     B_PID=$LAST_PID
     wait_up "$B_PID" "http://127.0.0.1:$P_BFF_RSS2/healthz" 60
@@ -352,12 +374,15 @@ CALLS_VERDICT=$([[ "$UPSTREAM_CALLS" == 1 && "$BURST_OK" == "$BURST" ]] && echo 
     echo "machine: $CORES cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')); server pinned to core $SC, wrk to core $LC; loopback"
     echo "load: wrk -t$THREADS -c$CONNS -d$DURATION --latency after a $WARMUP warm-up; RUST_LOG=warn; one run, so compare ratios, not absolute numbers"
     echo
-    printf '| %-44s | %-30s | %10s | %9s |\n' server "body (GET …per_page=24)" "req/s" "p99 ms"
-    printf '|%s|%s|%s|%s|\n' "$(printf -- '-%.0s' {1..46})" "$(printf -- '-%.0s' {1..32})" "$(printf -- '-%.0s' {1..12})" "$(printf -- '-%.0s' {1..11})"
-    printf '| %-44s | %-30s | %10s | %9s |\n' "storefront-bff, cache HIT" "$BFF_BYTES B, our view, $BFF_ITEMS items" "${RPS[bff]}" "${P99[bff]}"
-    printf '| %-44s | %-30s | %10s | %9s |\n' "nginx proxy_cache HIT (demo store bytes)" "$NGINX_BYTES B, Store API, $NGINX_ITEMS items" "${RPS[nginx]}" "${P99[nginx]}"
-    printf '| %-44s | %-30s | %10s | %9s |\n' "bare axum, fixed bytes (ceiling)" "$BFF_BYTES B, same as BFF" "${RPS[bare]}" "${P99[bare]}"
-    printf '| %-44s | %-30s | %10s | %9s |\n' "nginx proxy_cache HIT (BFF bytes; info only)" "$BFF_BYTES B, same as BFF" "${RPS[nginx_same]}" "${P99[nginx_same]}"
+    row() { printf '| %-44s | %-30s | %10s | %8s | %10s | %10s |\n' "$@"; }
+    row server "body (GET …per_page=24)" "req/s" "p99 ms" "server CPU" "CPU us/req"
+    row "---" "---" "---:" "---:" "---:" "---:"
+    row "storefront-bff, cache HIT" "$BFF_BYTES B, our view, $BFF_ITEMS items" "${RPS[bff]}" "${P99[bff]}" "${CPU[bff]}%" "${USR[bff]}"
+    row "nginx proxy_cache HIT (demo store bytes)" "$NGINX_BYTES B, Store API, $NGINX_ITEMS items" "${RPS[nginx]}" "${P99[nginx]}" "${CPU[nginx]}%" "${USR[nginx]}"
+    row "bare axum, fixed bytes (ceiling)" "$BFF_BYTES B, same as BFF" "${RPS[bare]}" "${P99[bare]}" "${CPU[bare]}%" "${USR[bare]}"
+    row "nginx proxy_cache HIT (BFF bytes; info only)" "$BFF_BYTES B, same as BFF" "${RPS[nginx_same]}" "${P99[nginx_same]}" "${CPU[nginx_same]}%" "${USR[nginx_same]}"
+    echo "server CPU: the server's own user+system time during the run (≈100% = server-bound; lower = wrk or other load was the limit)."
+    echo "load average before/after the runs: $LOAD_BEFORE / $LOAD_AFTER (other work on the machine skews absolute numbers)"
     for k in bff nginx bare nginx_same; do
         if [[ -n "${NOTE[$k]}" ]]; then echo "note ($k): ${NOTE[$k]}"; fi
     done
@@ -365,6 +390,7 @@ CALLS_VERDICT=$([[ "$UPSTREAM_CALLS" == 1 && "$BURST_OK" == "$BURST" ]] && echo 
     echo "BFF / nginx proxy_cache:  $R_NGINX   (target ≥ 1.2)  $(verdict "$R_NGINX" 1.2)"
     echo "BFF / bare axum:          $R_BARE   (target ≥ 0.8)  $(verdict "$R_BARE" 0.8)"
     echo "BFF / nginx, same bytes:  $R_NGINX_SAME   (info)"
+    echo "CPU per request, BFF / bare axum: $(ratio "${USR[bff]}" "${USR[bare]}")×   (info: cost of our stack per cache hit)"
     echo "upstream calls for $BURST concurrent cold requests: $UPSTREAM_CALLS   (target 1; $BURST_OK/$BURST answered 200)  $CALLS_VERDICT"
     if [[ -n "$RSS_A1" ]]; then
         echo "RSS, demo mode (BFF + in-process demo store, $RSS_PRODUCTS products): start $(mib "$RSS_A0") MiB, after warm-up $(mib "$RSS_A1") MiB (peak $(mib "$HWM_A") MiB)"

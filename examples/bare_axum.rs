@@ -31,20 +31,27 @@ async fn main() {
         eprintln!("error: cannot read {path}: {e}");
         std::process::exit(1);
     }));
-    eprintln!("bare_axum: {} bytes from {path} on http://{listen}", body.len());
+    eprintln!(
+        "bare_axum: {} bytes from {path} on http://{listen}",
+        body.len()
+    );
 
     let app = Router::new().fallback(move || {
         let body = body.clone();
         async move {
             let mut r: Response = body.into_response();
-            r.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
             r
         }
     });
-    let listener = tokio::net::TcpListener::bind(&listen).await.unwrap_or_else(|e| {
-        eprintln!("error: cannot listen on {listen}: {e}");
-        std::process::exit(1);
-    });
+    let listener = tokio::net::TcpListener::bind(&listen)
+        .await
+        .unwrap_or_else(|e| {
+            eprintln!("error: cannot listen on {listen}: {e}");
+            std::process::exit(1);
+        });
     axum::serve(listener, app).await.expect("server runs");
 }

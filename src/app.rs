@@ -28,7 +28,10 @@ use crate::idempotency::Idempotency;
 use crate::ops::Ops;
 use crate::ratelimit::{RateLimits, RateSettings};
 use crate::session::{SessionTokens, Sessions, SharedStore};
-use crate::upstream::{CartClient, HttpSettings, RestAuthMode, RestClient, RestCredentials, StoreClient};
+use crate::upstream::{
+    CartClient, HttpSettings, RestAuthMode, RestClient, RestCredentials, StoreClient,
+};
+use crate::webhooks::{WebhookSecrets, Webhooks};
 use crate::{csrf, request_id, routes};
 
 /// Everything handlers can ask for; each takes only its part via `FromRef`.
@@ -41,6 +44,7 @@ pub struct AppState {
     pub rest: RestClient,
     pub trusted_proxies: TrustedProxies,
     pub allowed_origins: AllowedOrigins,
+    pub webhooks: Webhooks,
 }
 
 /// Everything about the server that is not "where is the store".
@@ -53,6 +57,7 @@ pub struct AppOptions {
     pub rates: RateSettings,
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub cors_origins: Vec<String>,
+    pub webhook_secrets: WebhookSecrets,
 }
 
 impl AppOptions {
@@ -66,6 +71,7 @@ impl AppOptions {
             rates: RateSettings::default(),
             trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
+            webhook_secrets: WebhookSecrets::default(),
         }
     }
 }
@@ -82,8 +88,14 @@ pub struct Upstream {
 impl AppState {
     pub fn new(upstream: &Upstream, options: &AppOptions) -> Self {
         let store = StoreClient::new(&upstream.url, &upstream.http);
-        let rest = RestClient::new(&upstream.url, upstream.credentials.clone(), upstream.auth_mode, &upstream.http);
+        let rest = RestClient::new(
+            &upstream.url,
+            upstream.credentials.clone(),
+            upstream.auth_mode,
+            &upstream.http,
+        );
         let catalogue = Catalogue::new(store.clone(), ResponseCache::new(options.cache.clone()));
+        let webhooks = Webhooks::start(options.webhook_secrets.clone(), catalogue.cache().clone());
         let limits = RateLimits::new(&options.rates);
         let cart = Cart::new(
             CartClient::new(&upstream.url, &upstream.http),
@@ -96,7 +108,11 @@ impl AppState {
         Self {
             catalogue,
             cart,
-            sessions: Sessions::new(options.session_store.clone(), options.tokens.clone(), options.session_ttl),
+            sessions: Sessions::new(
+                options.session_store.clone(),
+                options.tokens.clone(),
+                options.session_ttl,
+            ),
             ops: Ops {
                 store,
                 mode: if upstream.demo { "demo" } else { "store" },
@@ -104,6 +120,7 @@ impl AppState {
             rest,
             trusted_proxies: TrustedProxies(std::sync::Arc::new(options.trusted_proxies.clone())),
             allowed_origins: AllowedOrigins(std::sync::Arc::new(options.cors_origins.clone())),
+            webhooks,
         }
     }
 }
@@ -115,6 +132,8 @@ pub struct HttpPolicy {
     pub body_limit_bytes: usize,
     /// `Secure` on the session cookie (off only for plain-http development).
     pub cookie_secure: bool,
+    /// Serve the reference storefront page at `/` (demo mode).
+    pub reference_page: bool,
 }
 
 impl Default for HttpPolicy {
@@ -123,6 +142,7 @@ impl Default for HttpPolicy {
             cors_origins: Vec::new(),
             body_limit_bytes: 64 * 1024,
             cookie_secure: true,
+            reference_page: false,
         }
     }
 }
@@ -141,11 +161,15 @@ pub fn router(state: AppState, policy: &HttpPolicy) -> Router {
         .with_path("/")
         .with_expiry(state.sessions.expiry());
     let origins = state.allowed_origins.clone();
-    let api = api
+    let mut api = api
         .layer(sessions)
         .layer(axum::middleware::from_fn_with_state(origins, csrf::layer))
         .with_state(state)
-        .merge(docs)
+        .merge(docs);
+    if policy.reference_page {
+        api = api.merge(crate::web::router());
+    }
+    let api = api
         .fallback(|| async { ApiError::NoRoute })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed });
 
@@ -168,19 +192,30 @@ pub fn router(state: AppState, policy: &HttpPolicy) -> Router {
                     tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
                 })
                 .on_request(())
+                .on_failure(())
                 .on_response(|response: &axum::response::Response, latency: Duration, _: &tracing::Span| {
                     tracing::info!(status = response.status().as_u16(), duration_ms = latency.as_millis() as u64, "request served");
+                    metrics::counter!("bff_http_responses_total", "status" => response.status().as_str().to_string()).increment(1);
                 }),
         )
         .layer(axum::middleware::from_fn(request_id::layer))
 }
 
 fn cors(origins: &[String]) -> CorsLayer {
-    let allowed: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o.trim()).ok()).collect();
+    let allowed: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o.trim()).ok())
+        .collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(allowed))
         .allow_credentials(true)
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
         .allow_headers([
             header::CONTENT_TYPE,
             header::AUTHORIZATION,
@@ -215,6 +250,7 @@ impl Settings {
             body_limit_bytes: self.body_limit_bytes,
             // Demo mode serves plain http on loopback; real deployments sit behind TLS.
             cookie_secure: self.cookie_secure.unwrap_or(!demo),
+            reference_page: demo,
         }
     }
 
@@ -244,6 +280,18 @@ impl Settings {
             },
             trusted_proxies: self.trusted_proxies.clone(),
             cors_origins: self.cors_origins.clone(),
+            webhook_secrets: WebhookSecrets {
+                current: crate::config::optional_secret(
+                    "WEBHOOK_SECRET",
+                    &self.webhook_secret,
+                    &self.webhook_secret_file,
+                )?,
+                previous: crate::config::optional_secret(
+                    "WEBHOOK_SECRET_PREVIOUS",
+                    &self.webhook_secret_previous,
+                    &self.webhook_secret_previous_file,
+                )?,
+            },
         })
     }
 
@@ -257,12 +305,21 @@ impl Settings {
 
 /// Resolves the upstream: the configured store, or a freshly started demo
 /// store (returned so it lives as long as the server).
-pub async fn resolve_upstream(settings: &Settings) -> Result<(Upstream, Option<DemoStoreHandle>), String> {
+pub async fn resolve_upstream(
+    settings: &Settings,
+) -> Result<(Upstream, Option<DemoStoreHandle>), String> {
     match settings.store_target()? {
-        StoreTarget::Remote { url, consumer_key, consumer_secret } => Ok((
+        StoreTarget::Remote {
+            url,
+            consumer_key,
+            consumer_secret,
+        } => Ok((
             Upstream {
                 url,
-                credentials: RestCredentials { consumer_key, consumer_secret },
+                credentials: RestCredentials {
+                    consumer_key,
+                    consumer_secret,
+                },
                 auth_mode: settings.woo_auth_mode,
                 http: settings.http_settings(),
                 demo: false,
@@ -282,7 +339,9 @@ pub async fn resolve_upstream(settings: &Settings) -> Result<(Upstream, Option<D
                 ..DemoStoreConfig::default()
             };
             let addr = "127.0.0.1:0".parse().expect("static address");
-            let handle = demo_store::spawn(addr, config).await.map_err(|e| format!("demo store: cannot start ({e})"))?;
+            let handle = demo_store::spawn(addr, config)
+                .await
+                .map_err(|e| format!("demo store: cannot start ({e})"))?;
             Ok((
                 Upstream {
                     url: handle.url(),

@@ -13,7 +13,11 @@ use secrecy::SecretString;
 use crate::upstream::RestAuthMode;
 
 #[derive(Debug, Parser)]
-#[command(name = "storefront-bff", version, about = "Backend-for-frontend for headless WooCommerce stores.\n\nWith no WOO_URL it starts an embedded demo store and runs against it.")]
+#[command(
+    name = "storefront-bff",
+    version,
+    about = "Backend-for-frontend for headless WooCommerce stores.\n\nWith no WOO_URL it starts an embedded demo store and runs against it."
+)]
 pub struct Cli {
     /// TOML file with any of the settings below, keyed by their environment variable names.
     #[arg(long, env = "BFF_CONFIG", global = true)]
@@ -121,6 +125,18 @@ pub struct Settings {
     /// Checkouts per minute per session (per IP: 4×).
     #[arg(long, env = "CHECKOUT_RATE_PER_MIN", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
     pub checkout_rate_per_min: u32,
+    /// Secret WooCommerce signs webhooks with.
+    #[arg(long, env = "WEBHOOK_SECRET", hide_env_values = true)]
+    pub webhook_secret: Option<String>,
+    /// File holding the webhook secret.
+    #[arg(long, env = "WEBHOOK_SECRET_FILE")]
+    pub webhook_secret_file: Option<PathBuf>,
+    /// The previous webhook secret, still accepted during a rotation.
+    #[arg(long, env = "WEBHOOK_SECRET_PREVIOUS", hide_env_values = true)]
+    pub webhook_secret_previous: Option<String>,
+    /// File holding the previous webhook secret.
+    #[arg(long, env = "WEBHOOK_SECRET_PREVIOUS_FILE")]
+    pub webhook_secret_previous_file: Option<PathBuf>,
     /// Products in the embedded demo store (demo mode only).
     #[arg(long, env = "DEMO_PRODUCTS", default_value_t = 240)]
     pub demo_products: usize,
@@ -155,8 +171,16 @@ impl Settings {
         let Some(url) = &self.woo_url else {
             return Ok(StoreTarget::Demo);
         };
-        let consumer_key = secret("WOO_CONSUMER_KEY", &self.woo_consumer_key, &self.woo_consumer_key_file)?;
-        let consumer_secret = secret("WOO_CONSUMER_SECRET", &self.woo_consumer_secret, &self.woo_consumer_secret_file)?;
+        let consumer_key = secret(
+            "WOO_CONSUMER_KEY",
+            &self.woo_consumer_key,
+            &self.woo_consumer_key_file,
+        )?;
+        let consumer_secret = secret(
+            "WOO_CONSUMER_SECRET",
+            &self.woo_consumer_secret,
+            &self.woo_consumer_secret_file,
+        )?;
         Ok(StoreTarget::Remote {
             url: url.clone(),
             consumer_key,
@@ -165,12 +189,21 @@ impl Settings {
     }
 }
 
-fn secret(name: &str, value: &Option<String>, file: &Option<PathBuf>) -> Result<SecretString, String> {
-    optional_secret(name, value, file)?.ok_or_else(|| format!("{name} is required when WOO_URL is set (or {name}_FILE)"))
+fn secret(
+    name: &str,
+    value: &Option<String>,
+    file: &Option<PathBuf>,
+) -> Result<SecretString, String> {
+    optional_secret(name, value, file)?
+        .ok_or_else(|| format!("{name} is required when WOO_URL is set (or {name}_FILE)"))
 }
 
 /// A secret given directly or as a file path; `None` when neither is set.
-pub fn optional_secret(name: &str, value: &Option<String>, file: &Option<PathBuf>) -> Result<Option<SecretString>, String> {
+pub fn optional_secret(
+    name: &str,
+    value: &Option<String>,
+    file: &Option<PathBuf>,
+) -> Result<Option<SecretString>, String> {
     let raw = match (value, file) {
         (Some(_), Some(_)) => return Err(format!("{name} and {name}_FILE are both set; use one")),
         (Some(v), None) => v.clone(),
@@ -189,9 +222,14 @@ pub fn optional_secret(name: &str, value: &Option<String>, file: &Option<PathBuf
 /// overriding variables that are already set. Unknown keys are refused so a
 /// typo is not silently ignored.
 pub fn load_config_file(path: &std::path::Path, known: &[String]) -> Result<(), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("BFF_CONFIG: cannot read {} ({})", path.display(), e.kind()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("BFF_CONFIG: cannot read {} ({})", path.display(), e.kind()))?;
     let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        format!("BFF_CONFIG: {} is not valid TOML: {}", path.display(), e.message())
+        format!(
+            "BFF_CONFIG: {} is not valid TOML: {}",
+            path.display(),
+            e.message()
+        )
     })?;
     for (key, value) in table {
         let name = key.to_ascii_uppercase();
@@ -205,10 +243,19 @@ pub fn load_config_file(path: &std::path::Path, known: &[String]) -> Result<(), 
             toml::Value::Float(f) => f.to_string(),
             toml::Value::Array(items) => items
                 .iter()
-                .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
+                .map(|v| {
+                    v.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| v.to_string())
+                })
                 .collect::<Vec<_>>()
                 .join(","),
-            other => return Err(format!("{name}: unsupported value {other} in {}", path.display())),
+            other => {
+                return Err(format!(
+                    "{name}: unsupported value {other} in {}",
+                    path.display()
+                ))
+            }
         };
         if std::env::var_os(&name).is_none() {
             // Single-threaded at this point: main has not started the runtime.

@@ -55,21 +55,27 @@ pub struct Claim {
 impl Claim {
     pub fn complete(mut self, response: StoredResponse) {
         self.finished = true;
-        self.store.finish(&self.key, SlotState::Done(Arc::new(response)));
+        self.store
+            .finish(&self.key, SlotState::Done(Arc::new(response)));
     }
 
     /// The attempt failed transiently: free the key so a retry can run again.
     pub fn release(mut self, response: StoredResponse) {
         self.finished = true;
-        self.store.finish(&self.key, SlotState::Released(Arc::new(response)));
+        self.store
+            .finish(&self.key, SlotState::Released(Arc::new(response)));
     }
 }
 
 impl Drop for Claim {
     fn drop(&mut self) {
         if !self.finished {
-            let response = StoredResponse { status: 500, body: Bytes::new() };
-            self.store.finish(&self.key, SlotState::Released(Arc::new(response)));
+            let response = StoredResponse {
+                status: 500,
+                body: Bytes::new(),
+            };
+            self.store
+                .finish(&self.key, SlotState::Released(Arc::new(response)));
         }
     }
 }
@@ -83,7 +89,10 @@ pub struct Idempotency {
 impl Default for Idempotency {
     fn default() -> Self {
         Self {
-            slots: moka::sync::Cache::builder().time_to_live(RETENTION).max_capacity(1_000_000).build(),
+            slots: moka::sync::Cache::builder()
+                .time_to_live(RETENTION)
+                .max_capacity(1_000_000)
+                .build(),
         }
     }
 }
@@ -100,9 +109,15 @@ pub fn fingerprint(parts: &[&[u8]]) -> [u8; 32] {
 
 /// Keys are client-chosen: keep them short and printable.
 pub fn validate_key(raw: Option<&str>) -> Result<String, ApiError> {
-    let key = raw.map(str::trim).filter(|k| !k.is_empty()).ok_or(ApiError::IdempotencyKeyRequired)?;
+    let key = raw
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .ok_or(ApiError::IdempotencyKeyRequired)?;
     if key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::field("Idempotency-Key", "1 to 255 printable ASCII characters"));
+        return Err(ApiError::field(
+            "Idempotency-Key",
+            "1 to 255 printable ASCII characters",
+        ));
     }
     Ok(key.to_string())
 }
@@ -115,22 +130,36 @@ impl Idempotency {
             let created = std::cell::Cell::new(false);
             let slot = self.slots.get_with(key.to_string(), || {
                 created.set(true);
-                Arc::new(Slot { fingerprint, state: watch::channel(SlotState::Running).0 })
+                Arc::new(Slot {
+                    fingerprint,
+                    state: watch::channel(SlotState::Running).0,
+                })
             });
             if created.get() {
-                return Ok(Begin::Fresh(Claim { key: key.to_string(), store: self.clone(), finished: false }));
+                return Ok(Begin::Fresh(Claim {
+                    key: key.to_string(),
+                    store: self.clone(),
+                    finished: false,
+                }));
             }
             if slot.fingerprint != fingerprint {
                 return Err(ApiError::IdempotencyKeyReused);
             }
             let mut rx = slot.state.subscribe();
-            let state = match tokio::time::timeout_at(deadline, rx.wait_for(|s| !matches!(s, SlotState::Running))).await {
+            let state = match tokio::time::timeout_at(
+                deadline,
+                rx.wait_for(|s| !matches!(s, SlotState::Running)),
+            )
+            .await
+            {
                 Ok(Ok(state)) => state.clone(),
                 Ok(Err(_)) => continue, // the slot was replaced; look again
                 Err(_) => return Err(ApiError::IdempotencyInProgress),
             };
             match state {
-                SlotState::Done(response) | SlotState::Released(response) => return Ok(Begin::Replay(response)),
+                SlotState::Done(response) | SlotState::Released(response) => {
+                    return Ok(Begin::Replay(response))
+                }
                 SlotState::Running => continue,
             }
         }
@@ -152,26 +181,43 @@ mod tests {
     use super::*;
 
     fn ok(body: &str) -> StoredResponse {
-        StoredResponse { status: 201, body: Bytes::from(body.to_string()) }
+        StoredResponse {
+            status: 201,
+            body: Bytes::from(body.to_string()),
+        }
     }
 
     #[tokio::test]
     async fn first_runs_then_replays_and_refuses_other_bodies() {
         let store = Idempotency::default();
         let fp = fingerprint(&[b"body"]);
-        let Begin::Fresh(claim) = store.begin("s:k", fp).await.unwrap() else { panic!("fresh") };
+        let Begin::Fresh(claim) = store.begin("s:k", fp).await.unwrap() else {
+            panic!("fresh")
+        };
         claim.complete(ok("order 1"));
-        let Begin::Replay(r) = store.begin("s:k", fp).await.unwrap() else { panic!("replay") };
+        let Begin::Replay(r) = store.begin("s:k", fp).await.unwrap() else {
+            panic!("replay")
+        };
         assert_eq!(r.body, "order 1");
-        assert!(matches!(store.begin("s:k", fingerprint(&[b"other"])).await, Err(ApiError::IdempotencyKeyReused)));
+        assert!(matches!(
+            store.begin("s:k", fingerprint(&[b"other"])).await,
+            Err(ApiError::IdempotencyKeyReused)
+        ));
     }
 
     #[tokio::test]
     async fn concurrent_duplicates_wait_for_the_first() {
         let store = Idempotency::default();
         let fp = fingerprint(&[b"b"]);
-        let Begin::Fresh(claim) = store.begin("k", fp).await.unwrap() else { panic!() };
-        let waiters: Vec<_> = (0..20).map(|_| { let s = store.clone(); tokio::spawn(async move { s.begin("k", fp).await }) }).collect();
+        let Begin::Fresh(claim) = store.begin("k", fp).await.unwrap() else {
+            panic!()
+        };
+        let waiters: Vec<_> = (0..20)
+            .map(|_| {
+                let s = store.clone();
+                tokio::spawn(async move { s.begin("k", fp).await })
+            })
+            .collect();
         tokio::time::sleep(Duration::from_millis(20)).await;
         claim.complete(ok("done"));
         for w in waiters {
@@ -186,9 +232,17 @@ mod tests {
     async fn a_released_key_can_run_again() {
         let store = Idempotency::default();
         let fp = fingerprint(&[b"b"]);
-        let Begin::Fresh(claim) = store.begin("k", fp).await.unwrap() else { panic!() };
-        claim.release(StoredResponse { status: 503, body: Bytes::new() });
-        assert!(matches!(store.begin("k", fp).await.unwrap(), Begin::Fresh(_)));
+        let Begin::Fresh(claim) = store.begin("k", fp).await.unwrap() else {
+            panic!()
+        };
+        claim.release(StoredResponse {
+            status: 503,
+            body: Bytes::new(),
+        });
+        assert!(matches!(
+            store.begin("k", fp).await.unwrap(),
+            Begin::Fresh(_)
+        ));
         assert!(validate_key(None).is_err());
         assert!(validate_key(Some("a b")).is_err());
         assert_eq!(validate_key(Some(" 123e4567 ")).unwrap(), "123e4567");

@@ -33,7 +33,10 @@ fn parse_cli() -> Result<Cli, String> {
         .iter()
         .position(|a| a == "--config")
         .and_then(|i| args.get(i + 1).cloned())
-        .or_else(|| args.iter().find_map(|a| a.strip_prefix("--config=").map(str::to_string)))
+        .or_else(|| {
+            args.iter()
+                .find_map(|a| a.strip_prefix("--config=").map(str::to_string))
+        })
         .or_else(|| std::env::var("BFF_CONFIG").ok());
     if let Some(path) = config_path {
         load_config_file(std::path::Path::new(&path), &known)?;
@@ -42,14 +45,24 @@ fn parse_cli() -> Result<Cli, String> {
         Ok(m) => m,
         Err(err) => {
             use clap::error::{ContextKind, ContextValue, ErrorKind};
-            if matches!(err.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+            if matches!(
+                err.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
                 err.exit();
             }
             let arg = match err.get(ContextKind::InvalidArg) {
                 Some(ContextValue::String(s)) => s.clone(),
                 _ => String::new(),
             };
-            let flag = arg.split_whitespace().next().unwrap_or("").trim_start_matches('-').to_string();
+            let flag = arg
+                .split_whitespace()
+                .next()
+                .unwrap_or("")
+                .trim_start_matches('-')
+                .to_string();
             let env = command
                 .get_arguments()
                 .find(|a| a.get_long() == Some(flag.as_str()))
@@ -57,13 +70,21 @@ fn parse_cli() -> Result<Cli, String> {
                 .map(|e| e.to_string_lossy().into_owned());
             let name = env.map(|e| format!("{e} (--{flag})")).unwrap_or(arg);
             let reason = err.to_string();
-            let reason = reason.lines().next().unwrap_or("").trim_start_matches("error: ");
+            let reason = reason
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim_start_matches("error: ");
             return Err(format!("{name}: {reason}"));
         }
     };
-    let cli = Cli::from_arg_matches(&matches).map_err(|e| e.to_string().lines().next().unwrap_or("").to_string())?;
+    let cli = Cli::from_arg_matches(&matches)
+        .map_err(|e| e.to_string().lines().next().unwrap_or("").to_string())?;
     // Resolve secrets now so a bad key file fails at start, in one line.
-    let demo = matches!(cli.settings.store_target()?, storefront_bff::config::StoreTarget::Demo);
+    let demo = matches!(
+        cli.settings.store_target()?,
+        storefront_bff::config::StoreTarget::Demo
+    );
     cli.settings.app_options(demo)?;
     Ok(cli)
 }
@@ -76,7 +97,10 @@ async fn run(cli: Cli) -> ExitCode {
         }
         Some(Command::DemoStore { listen, products }) => {
             telemetry::init(cli.settings.log_format);
-            let config = demo_store::DemoStoreConfig { products, ..Default::default() };
+            let config = demo_store::DemoStoreConfig {
+                products,
+                ..Default::default()
+            };
             match demo_store::run_standalone(listen, config).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
@@ -121,14 +145,20 @@ async fn serve(cli: Cli) -> ExitCode {
     let listener = match tokio::net::TcpListener::bind(settings.listen).await {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("error: LISTEN_ADDR: cannot listen on {} ({e})", settings.listen);
+            eprintln!(
+                "error: LISTEN_ADDR: cannot listen on {} ({e})",
+                settings.listen
+            );
             return ExitCode::FAILURE;
         }
     };
     tracing::info!(listen = %settings.listen, docs = %format!("http://{}/docs/", settings.listen), "storefront-bff listening");
-    let served = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await;
+    let served = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await;
     if let Some(demo) = demo {
         demo.shutdown();
     }

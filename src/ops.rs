@@ -27,7 +27,10 @@ pub struct Health {
 /// Liveness: the process is up. Never touches the store.
 #[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, body = Health)))]
 pub async fn healthz(State(ops): State<Ops>) -> Json<Health> {
-    Json(Health { status: "ok", mode: ops.mode })
+    Json(Health {
+        status: "ok",
+        mode: ops.mode,
+    })
 }
 
 /// Readiness: the store answers a minimal catalogue request.
@@ -37,6 +40,12 @@ pub async fn healthz(State(ops): State<Ops>) -> Json<Health> {
     (status = 502, description = "The store answers, but not usably", body = ErrorBody),
 ))]
 pub async fn readyz(State(ops): State<Ops>) -> Result<Json<Health>, ApiError> {
-    ops.store.ping().await.map_err(|e| ApiError::from_upstream(e, "not_found"))?;
-    Ok(Json(Health { status: "ready", mode: ops.mode }))
+    ops.store
+        .ping()
+        .await
+        .map_err(|e| ApiError::from_upstream(e, "not_found"))?;
+    Ok(Json(Health {
+        status: "ready",
+        mode: ops.mode,
+    }))
 }

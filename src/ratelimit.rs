@@ -22,7 +22,11 @@ pub struct RateSettings {
 
 impl Default for RateSettings {
     fn default() -> Self {
-        Self { cart_per_minute: 120, checkout_burst: 3, checkout_window: Duration::from_secs(60) }
+        Self {
+            cart_per_minute: 120,
+            checkout_burst: 3,
+            checkout_window: Duration::from_secs(60),
+        }
     }
 }
 
@@ -41,7 +45,9 @@ fn nz(n: u32) -> NonZeroU32 {
 fn check(limiter: &DefaultKeyedRateLimiter<String>, key: &str) -> Result<(), ApiError> {
     limiter.check_key(&key.to_string()).map_err(|not_until| {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
-        ApiError::RateLimited { retry_after_secs: wait.as_secs_f64().ceil() as u64 }
+        ApiError::RateLimited {
+            retry_after_secs: wait.as_secs_f64().ceil() as u64,
+        }
     })
 }
 
@@ -50,8 +56,12 @@ impl RateLimits {
         let cart = Quota::per_minute(nz(settings.cart_per_minute));
         let cart_ip = Quota::per_minute(nz(settings.cart_per_minute.saturating_mul(4)));
         let period = settings.checkout_window / settings.checkout_burst.max(1);
-        let checkout = Quota::with_period(period.max(Duration::from_millis(1))).expect("non-zero period").allow_burst(nz(settings.checkout_burst));
-        let checkout_ip = Quota::with_period((period / 4).max(Duration::from_millis(1))).expect("non-zero period").allow_burst(nz(settings.checkout_burst.saturating_mul(4)));
+        let checkout = Quota::with_period(period.max(Duration::from_millis(1)))
+            .expect("non-zero period")
+            .allow_burst(nz(settings.checkout_burst));
+        let checkout_ip = Quota::with_period((period / 4).max(Duration::from_millis(1)))
+            .expect("non-zero period")
+            .allow_burst(nz(settings.checkout_burst.saturating_mul(4)));
         Self {
             cart_session: Arc::new(RateLimiter::keyed(cart)),
             cart_ip: Arc::new(RateLimiter::keyed(cart_ip)),
@@ -72,7 +82,12 @@ impl RateLimits {
 
     /// Forgets idle keys so the limiters do not grow without bound.
     pub fn prune(&self) {
-        for limiter in [&self.cart_session, &self.cart_ip, &self.checkout_session, &self.checkout_ip] {
+        for limiter in [
+            &self.cart_session,
+            &self.cart_ip,
+            &self.checkout_session,
+            &self.checkout_ip,
+        ] {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
@@ -90,9 +105,13 @@ mod tests {
             limits.checkout("s1", "1.1.1.1").unwrap();
         }
         match limits.checkout("s1", "1.1.1.1") {
-            Err(ApiError::RateLimited { retry_after_secs }) => assert!((1..=20).contains(&retry_after_secs)),
+            Err(ApiError::RateLimited { retry_after_secs }) => {
+                assert!((1..=20).contains(&retry_after_secs))
+            }
             other => panic!("expected 429, got {other:?}"),
         }
-        limits.checkout("s2", "1.1.1.1").expect("another session has its own budget");
+        limits
+            .checkout("s2", "1.1.1.1")
+            .expect("another session has its own budget");
     }
 }

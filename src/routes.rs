@@ -5,7 +5,10 @@ use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
-use crate::{cart::handlers as cart, catalogue::handlers as catalogue, ops, session::handlers as session};
+use crate::{
+    cart::handlers as cart, catalogue::handlers as catalogue, metrics, ops,
+    session::handlers as session, webhooks::handlers as webhooks,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -17,7 +20,8 @@ use crate::{cart::handlers as cart, catalogue::handlers as catalogue, ops, sessi
     tags(
         (name = "catalogue", description = "Public, cached catalogue reads"),
         (name = "cart", description = "The shopper's cart and checkout. Browsers use the session cookie (writes need an allowed Origin); apps use `Authorization: Bearer` from `POST /api/v1/session`."),
-        (name = "ops", description = "Health and readiness"),
+        (name = "webhooks", description = "WooCommerce webhook receiver (signed deliveries invalidate the catalogue cache)"),
+        (name = "ops", description = "Health, readiness and metrics"),
     )
 )]
 pub struct ApiDoc;
@@ -44,6 +48,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(cart::select_shipping_rate))
         .routes(routes!(cart::checkout))
         .routes(routes!(cart::get_order))
+        .routes(routes!(webhooks::receive))
+        .routes(routes!(metrics::render))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
 }
@@ -55,7 +61,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// Pretty JSON of the document, with a trailing newline (the committed form).
 pub fn openapi_json() -> String {
-    let mut text = openapi().to_pretty_json().expect("the OpenAPI document serialises");
+    let mut text = openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises");
     text.push('\n');
     text
 }

@@ -141,7 +141,12 @@ struct ClassExpiry {
 }
 
 impl Expiry<CacheKey, Arc<CachedBody>> for ClassExpiry {
-    fn expire_after_create(&self, _: &CacheKey, value: &Arc<CachedBody>, _: Instant) -> Option<Duration> {
+    fn expire_after_create(
+        &self,
+        _: &CacheKey,
+        value: &Arc<CachedBody>,
+        _: Instant,
+    ) -> Option<Duration> {
         Some(value.ttl + self.extra)
     }
 }
@@ -188,7 +193,27 @@ impl ResponseCache {
     /// Answers from cache, or runs `fetch` once for all concurrent callers of
     /// the same key. When the store is down, an entry within the stale window
     /// is served as STALE; otherwise the error is returned.
-    pub async fn get_or_fetch<F, Fut>(&self, key: CacheKey, fetch: F) -> Result<(Arc<CachedBody>, CacheStatus), ApiError>
+    pub async fn get_or_fetch<F, Fut>(
+        &self,
+        key: CacheKey,
+        fetch: F,
+    ) -> Result<(Arc<CachedBody>, CacheStatus), ApiError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Fetched, ApiError>>,
+    {
+        let result = self.lookup(key, fetch).await;
+        if let Ok((_, status)) = &result {
+            metrics::counter!("bff_cache_requests_total", "status" => status.as_str()).increment(1);
+        }
+        result
+    }
+
+    async fn lookup<F, Fut>(
+        &self,
+        key: CacheKey,
+        fetch: F,
+    ) -> Result<(Arc<CachedBody>, CacheStatus), ApiError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Fetched, ApiError>>,
@@ -226,7 +251,11 @@ impl ResponseCache {
             .await;
         match entry {
             Ok(entry) => {
-                let status = if entry.is_fresh() { CacheStatus::Miss } else { CacheStatus::Hit };
+                let status = if entry.is_fresh() {
+                    CacheStatus::Miss
+                } else {
+                    CacheStatus::Hit
+                };
                 Ok((entry.into_value(), status))
             }
             Err(err) => {
@@ -249,7 +278,9 @@ impl ResponseCache {
         for cache in [&self.fresh, &self.stale] {
             let slug_key = slug_key.clone();
             let _ = cache.invalidate_entries_if(move |k, v| {
-                k.product_id == Some(id) || v.product_ids.contains(&id) || slug_key.as_deref() == Some(k.key.as_str())
+                k.product_id == Some(id)
+                    || v.product_ids.contains(&id)
+                    || slug_key.as_deref() == Some(k.key.as_str())
             });
         }
     }

@@ -12,7 +12,8 @@ use super::{Catalogue, ProductRef};
 use crate::error::{ApiError, ErrorBody};
 
 fn numeric_id(raw: &str) -> Result<u64, ApiError> {
-    raw.parse().map_err(|_| ApiError::field("id", "a numeric id"))
+    raw.parse()
+        .map_err(|_| ApiError::field("id", "a numeric id"))
 }
 
 /// List products, filtered, sorted and paged.
@@ -26,7 +27,11 @@ fn numeric_id(raw: &str) -> Result<u64, ApiError> {
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody,
             headers(("Retry-After" = u64))),
     ))]
-pub async fn list_products(State(catalogue): State<Catalogue>, headers: HeaderMap, ListQuery(q): ListQuery) -> Result<Response, ApiError> {
+pub async fn list_products(
+    State(catalogue): State<Catalogue>,
+    headers: HeaderMap,
+    ListQuery(q): ListQuery,
+) -> Result<Response, ApiError> {
     Ok(catalogue.products(&q).await?.respond(&headers))
 }
 
@@ -41,7 +46,12 @@ pub async fn list_products(State(catalogue): State<Catalogue>, headers: HeaderMa
         (status = 422, description = "Neither an id nor a slug", body = ErrorBody),
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
     ))]
-pub async fn get_product(State(catalogue): State<Catalogue>, headers: HeaderMap, Path(id): Path<String>, _: NoQuery) -> Result<Response, ApiError> {
+pub async fn get_product(
+    State(catalogue): State<Catalogue>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    _: NoQuery,
+) -> Result<Response, ApiError> {
     let which = ProductRef::parse(&id)?;
     Ok(catalogue.product(&which).await?.respond(&headers))
 }
@@ -57,7 +67,12 @@ pub async fn get_product(State(catalogue): State<Catalogue>, headers: HeaderMap,
         (status = 422, description = "The id is not numeric", body = ErrorBody),
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
     ))]
-pub async fn list_variations(State(catalogue): State<Catalogue>, headers: HeaderMap, Path(id): Path<String>, _: NoQuery) -> Result<Response, ApiError> {
+pub async fn list_variations(
+    State(catalogue): State<Catalogue>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    _: NoQuery,
+) -> Result<Response, ApiError> {
     let id = numeric_id(&id)?;
     Ok(catalogue.variations(id).await?.respond(&headers))
 }
@@ -72,9 +87,17 @@ pub async fn list_variations(State(catalogue): State<Catalogue>, headers: Header
         (status = 422, description = "Bad id or paging", body = ErrorBody),
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
     ))]
-pub async fn list_reviews(State(catalogue): State<Catalogue>, headers: HeaderMap, Path(id): Path<String>, paging: Paging) -> Result<Response, ApiError> {
+pub async fn list_reviews(
+    State(catalogue): State<Catalogue>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    paging: Paging,
+) -> Result<Response, ApiError> {
     let id = numeric_id(&id)?;
-    Ok(catalogue.reviews(id, paging.page, paging.per_page).await?.respond(&headers))
+    Ok(catalogue
+        .reviews(id, paging.page, paging.per_page)
+        .await?
+        .respond(&headers))
 }
 
 /// All product categories (with parent ids for building a tree).
@@ -85,7 +108,11 @@ pub async fn list_reviews(State(catalogue): State<Catalogue>, headers: HeaderMap
         (status = 422, description = "Unexpected query parameter", body = ErrorBody),
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
     ))]
-pub async fn list_categories(State(catalogue): State<Catalogue>, headers: HeaderMap, _: NoQuery) -> Result<Response, ApiError> {
+pub async fn list_categories(
+    State(catalogue): State<Catalogue>,
+    headers: HeaderMap,
+    _: NoQuery,
+) -> Result<Response, ApiError> {
     Ok(catalogue.categories().await?.respond(&headers))
 }
 
@@ -97,7 +124,11 @@ pub async fn list_categories(State(catalogue): State<Catalogue>, headers: Header
         (status = 422, description = "Unexpected query parameter", body = ErrorBody),
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
     ))]
-pub async fn list_tags(State(catalogue): State<Catalogue>, headers: HeaderMap, _: NoQuery) -> Result<Response, ApiError> {
+pub async fn list_tags(
+    State(catalogue): State<Catalogue>,
+    headers: HeaderMap,
+    _: NoQuery,
+) -> Result<Response, ApiError> {
     Ok(catalogue.tags().await?.respond(&headers))
 }
 
@@ -109,7 +140,11 @@ pub async fn list_tags(State(catalogue): State<Catalogue>, headers: HeaderMap, _
         (status = 422, description = "Unexpected query parameter", body = ErrorBody),
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
     ))]
-pub async fn list_attributes(State(catalogue): State<Catalogue>, headers: HeaderMap, _: NoQuery) -> Result<Response, ApiError> {
+pub async fn list_attributes(
+    State(catalogue): State<Catalogue>,
+    headers: HeaderMap,
+    _: NoQuery,
+) -> Result<Response, ApiError> {
     Ok(catalogue.attributes().await?.respond(&headers))
 }
 
@@ -123,7 +158,12 @@ pub async fn list_attributes(State(catalogue): State<Catalogue>, headers: Header
         (status = 422, description = "The id is not numeric", body = ErrorBody),
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
     ))]
-pub async fn list_attribute_terms(State(catalogue): State<Catalogue>, headers: HeaderMap, Path(id): Path<String>, _: NoQuery) -> Result<Response, ApiError> {
+pub async fn list_attribute_terms(
+    State(catalogue): State<Catalogue>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    _: NoQuery,
+) -> Result<Response, ApiError> {
     let id = numeric_id(&id)?;
     Ok(catalogue.attribute_terms(id).await?.respond(&headers))
 }
@@ -146,6 +186,10 @@ pub async fn list_attribute_terms(State(catalogue): State<Catalogue>, headers: H
         (status = 422, description = "A query parameter is invalid", body = ErrorBody),
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
     ))]
-pub async fn get_facets(State(catalogue): State<Catalogue>, headers: HeaderMap, FacetQuery(q): FacetQuery) -> Result<Response, ApiError> {
+pub async fn get_facets(
+    State(catalogue): State<Catalogue>,
+    headers: HeaderMap,
+    FacetQuery(q): FacetQuery,
+) -> Result<Response, ApiError> {
     Ok(catalogue.facets(&q).await?.respond(&headers))
 }

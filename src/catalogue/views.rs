@@ -330,7 +330,11 @@ fn kind(raw: &str) -> ProductType {
 fn image(i: &StoreImage) -> Image {
     Image {
         src: i.src.clone(),
-        thumbnail: if i.thumbnail.is_empty() { i.src.clone() } else { i.thumbnail.clone() },
+        thumbnail: if i.thumbnail.is_empty() {
+            i.src.clone()
+        } else {
+            i.thumbnail.clone()
+        },
         alt: text(&i.alt),
     }
 }
@@ -411,7 +415,10 @@ pub fn detail(p: &StoreProduct) -> ProductDetail {
 }
 
 fn variation_attributes(attrs: &[StoreVariationAttribute]) -> BTreeMap<String, String> {
-    attrs.iter().map(|a| (text(&a.name), a.value.clone())).collect()
+    attrs
+        .iter()
+        .map(|a| (text(&a.name), a.value.clone()))
+        .collect()
 }
 
 /// A variation's prices and stock come from its own record; which attribute

@@ -18,7 +18,12 @@ pub const OAUTH_WINDOW_SECS: i64 = 15 * 60;
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
 pub fn system_clock() -> Clock {
-    Arc::new(|| SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0))
+    Arc::new(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+    })
 }
 
 /// What the request carries, as PHP would see it.
@@ -61,7 +66,10 @@ pub struct Authenticator {
 
 impl std::fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Authenticator").field("home_url", &self.home_url).field("keys", &self.keys).finish_non_exhaustive()
+        f.debug_struct("Authenticator")
+            .field("home_url", &self.home_url)
+            .field("keys", &self.keys)
+            .finish_non_exhaustive()
     }
 }
 
@@ -72,7 +80,12 @@ fn auth_error(message: &str) -> WpError {
 impl Authenticator {
     /// `home_url` is the store's home URL (`get_option('home')`), the base every OAuth signature uses.
     pub fn new(home_url: &str, keys: Vec<DemoKey>) -> Authenticator {
-        Authenticator { home_url: home_url.trim_end_matches('/').to_string(), keys, nonces: Mutex::new(HashMap::new()), clock: system_clock() }
+        Authenticator {
+            home_url: home_url.trim_end_matches('/').to_string(),
+            keys,
+            nonces: Mutex::new(HashMap::new()),
+            clock: system_clock(),
+        }
     }
 
     /// Replaces the clock (tests replaying old signed requests).
@@ -116,39 +129,70 @@ impl Authenticator {
         let mut creds: Option<(String, String)> = None;
         if let (Some(k), Some(s)) = (get.get("consumer_key"), get.get("consumer_secret")) {
             if !k.is_empty_php() && !s.is_empty_php() {
-                creds = Some((k.as_str().unwrap_or("").to_string(), s.as_str().unwrap_or("").to_string()));
+                creds = Some((
+                    k.as_str().unwrap_or("").to_string(),
+                    s.as_str().unwrap_or("").to_string(),
+                ));
             }
         }
         if creds.is_none() {
-            creds = req.authorization.and_then(parse_basic).filter(|(u, p)| !u.is_empty() && !p.is_empty());
+            creds = req
+                .authorization
+                .and_then(parse_basic)
+                .filter(|(u, p)| !u.is_empty() && !p.is_empty());
         }
-        let Some((ck, cs)) = creds else { return Ok(None) };
+        let Some((ck, cs)) = creds else {
+            return Ok(None);
+        };
         if ck.is_empty() || cs.is_empty() {
             return Ok(None);
         }
         // An unknown key is silently ignored (the request then fails as unauthenticated).
-        let Some(key) = self.key(&ck) else { return Ok(None) };
+        let Some(key) = self.key(&ck) else {
+            return Ok(None);
+        };
         if !constant_time_eq(key.consumer_secret.as_bytes(), cs.as_bytes()) {
             return Err(auth_error("Consumer secret is invalid."));
         }
-        Ok(Some(KeyUser { consumer_key: key.consumer_key.clone(), permissions: key.permissions }))
+        Ok(Some(KeyUser {
+            consumer_key: key.consumer_key.clone(),
+            permissions: key.permissions,
+        }))
     }
 
     /// `get_oauth_parameters`: `$_GET` + `$_POST`, then `Authorization: OAuth` parameters on top.
-    fn oauth_params(&self, req: &AuthRequest<'_>, mut params: PhpArray) -> Result<Option<PhpArray>, WpError> {
+    fn oauth_params(
+        &self,
+        req: &AuthRequest<'_>,
+        mut params: PhpArray,
+    ) -> Result<Option<PhpArray>, WpError> {
         if let Some(body) = req.form_body {
             params.merge(parse_str(body));
         }
         if let Some(h) = req.authorization {
             params.merge(parse_oauth_header(h.trim()));
         }
-        const REQUIRED: [&str; 5] = ["oauth_consumer_key", "oauth_timestamp", "oauth_nonce", "oauth_signature", "oauth_signature_method"];
-        let missing: Vec<&str> = REQUIRED.iter().copied().filter(|n| params.get(n).is_none_or(PhpValue::is_empty_php)).collect();
+        const REQUIRED: [&str; 5] = [
+            "oauth_consumer_key",
+            "oauth_timestamp",
+            "oauth_nonce",
+            "oauth_signature",
+            "oauth_signature_method",
+        ];
+        let missing: Vec<&str> = REQUIRED
+            .iter()
+            .copied()
+            .filter(|n| params.get(n).is_none_or(PhpValue::is_empty_php))
+            .collect();
         if missing.len() == REQUIRED.len() {
             return Ok(None);
         }
         if !missing.is_empty() {
-            let word = if missing.len() == 1 { "parameter" } else { "parameters" };
+            let word = if missing.len() == 1 {
+                "parameter"
+            } else {
+                "parameters"
+            };
             return Err(WpError::new(
                 401,
                 "woocommerce_rest_authentication_missing_parameter",
@@ -159,14 +203,21 @@ impl Authenticator {
     }
 
     fn oauth(&self, req: &AuthRequest<'_>, get: PhpArray) -> Result<Option<KeyUser>, WpError> {
-        let Some(params) = self.oauth_params(req, get)? else { return Ok(None) };
+        let Some(params) = self.oauth_params(req, get)? else {
+            return Ok(None);
+        };
         let ck = params.get_str("oauth_consumer_key").unwrap_or("");
-        let Some(key) = self.key(ck) else { return Err(auth_error("Consumer key is invalid.")) };
+        let Some(key) = self.key(ck) else {
+            return Err(auth_error("Consumer key is invalid."));
+        };
         self.check_signature(req, key, &params)?;
         let timestamp = params.get_str("oauth_timestamp").unwrap_or("");
         let nonce = params.get_str("oauth_nonce").unwrap_or("");
         self.check_timestamp_and_nonce(key, timestamp, nonce)?;
-        Ok(Some(KeyUser { consumer_key: key.consumer_key.clone(), permissions: key.permissions }))
+        Ok(Some(KeyUser {
+            consumer_key: key.consumer_key.clone(),
+            permissions: key.permissions,
+        }))
     }
 
     /// The base string WooCommerce signs: `METHOD&enc(home_url + path)&` + its own normalisation of the sorted parameters.
@@ -174,17 +225,31 @@ impl Authenticator {
         let path = req.path.strip_prefix('/').unwrap_or(req.path);
         let home = set_scheme(&self.home_url, req.is_ssl);
         let base_uri = rawurlencode(&format!("{home}/{path}"));
-        let mut sorted: Vec<&(String, PhpValue)> = params.0.iter().filter(|(k, _)| k != "oauth_signature").collect();
+        let mut sorted: Vec<&(String, PhpValue)> = params
+            .0
+            .iter()
+            .filter(|(k, _)| k != "oauth_signature")
+            .collect();
         // uksort(..., 'strcmp'): byte order of the raw (decoded) keys.
         sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
         let mut pairs = Vec::new();
         for (k, v) in sorted {
             join_with_equals(&rawurlencode(k), v, &mut pairs);
         }
-        format!("{}&{}&{}", req.method.to_ascii_uppercase(), base_uri, pairs.join("%26"))
+        format!(
+            "{}&{}&{}",
+            req.method.to_ascii_uppercase(),
+            base_uri,
+            pairs.join("%26")
+        )
     }
 
-    fn check_signature(&self, req: &AuthRequest<'_>, key: &DemoKey, params: &PhpArray) -> Result<(), WpError> {
+    fn check_signature(
+        &self,
+        req: &AuthRequest<'_>,
+        key: &DemoKey,
+        params: &PhpArray,
+    ) -> Result<(), WpError> {
         let provided = params.get_str("oauth_signature").unwrap_or("");
         let provided = rawurldecode(&provided.replace(' ', "+"));
         let base = self.signature_base(req, params);
@@ -193,18 +258,31 @@ impl Authenticator {
         let digest = match method {
             "HMAC-SHA1" => hmac_b64(false, secret.as_bytes(), base.as_bytes()),
             "HMAC-SHA256" => hmac_b64(true, secret.as_bytes(), base.as_bytes()),
-            _ => return Err(auth_error("Invalid signature - signature method is invalid.")),
+            _ => {
+                return Err(auth_error(
+                    "Invalid signature - signature method is invalid.",
+                ))
+            }
         };
         if !digest.is_some_and(|d| constant_time_eq(d.as_bytes(), provided.as_bytes())) {
-            return Err(auth_error("Invalid signature - provided signature does not match."));
+            return Err(auth_error(
+                "Invalid signature - provided signature does not match.",
+            ));
         }
         Ok(())
     }
 
-    fn check_timestamp_and_nonce(&self, key: &DemoKey, timestamp: &str, nonce: &str) -> Result<(), WpError> {
+    fn check_timestamp_and_nonce(
+        &self,
+        key: &DemoKey,
+        timestamp: &str,
+        nonce: &str,
+    ) -> Result<(), WpError> {
         let now = (self.clock)();
         let ts = super::wp::parse_numeric(timestamp);
-        let in_window = ts.is_some_and(|t| t >= (now - OAUTH_WINDOW_SECS) as f64 && t <= (now + OAUTH_WINDOW_SECS) as f64);
+        let in_window = ts.is_some_and(|t| {
+            t >= (now - OAUTH_WINDOW_SECS) as f64 && t <= (now + OAUTH_WINDOW_SECS) as f64
+        });
         if !in_window {
             return Err(auth_error("Invalid timestamp."));
         }
@@ -219,7 +297,9 @@ impl Authenticator {
             Some(slot) => slot.1 = nonce.to_string(),
             None => used.push((ts_key, nonce.to_string())),
         }
-        used.retain(|(t, _)| super::wp::parse_numeric(t).is_none_or(|t| t >= (now - OAUTH_WINDOW_SECS) as f64));
+        used.retain(|(t, _)| {
+            super::wp::parse_numeric(t).is_none_or(|t| t >= (now - OAUTH_WINDOW_SECS) as f64)
+        });
         Ok(())
     }
 }
@@ -232,9 +312,13 @@ pub fn check_permissions(permissions: KeyPermissions, method: &str) -> Result<()
         KeyPermissions::ReadWrite => (true, true),
     };
     match method {
-        "HEAD" | "GET" if !read => Err(auth_error("The API key provided does not have read permissions.")),
+        "HEAD" | "GET" if !read => Err(auth_error(
+            "The API key provided does not have read permissions.",
+        )),
         "HEAD" | "GET" | "OPTIONS" => Ok(()),
-        "POST" | "PUT" | "PATCH" | "DELETE" if !write => Err(auth_error("The API key provided does not have write permissions.")),
+        "POST" | "PUT" | "PATCH" | "DELETE" if !write => Err(auth_error(
+            "The API key provided does not have write permissions.",
+        )),
         "POST" | "PUT" | "PATCH" | "DELETE" => Ok(()),
         _ => Err(auth_error("Unknown request method.")),
     }
@@ -286,7 +370,9 @@ fn parse_basic(header: &str) -> Option<(String, String)> {
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let raw = base64::engine::general_purpose::STANDARD.decode(rest.trim()).ok()?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(rest.trim())
+        .ok()?;
     let text = String::from_utf8(raw).ok()?;
     let (u, p) = text.split_once(':')?;
     Some((u.to_string(), p.to_string()))
@@ -303,7 +389,9 @@ pub fn parse_oauth_header(header: &str) -> PhpArray {
     while let Some(pos) = header[i..].find("oauth_") {
         let start = i + pos;
         let mut j = start + 6;
-        while j < bytes.len() && (bytes[j].is_ascii_lowercase() || bytes[j] == b'_' || bytes[j] == b'-') {
+        while j < bytes.len()
+            && (bytes[j].is_ascii_lowercase() || bytes[j] == b'_' || bytes[j] == b'-')
+        {
             j += 1;
         }
         if j >= bytes.len() || bytes[j] != b'=' {
@@ -312,7 +400,11 @@ pub fn parse_oauth_header(header: &str) -> PhpArray {
         }
         let name = &header[start..j];
         let mut k = j + 1;
-        let quoted_start = if bytes.get(k) == Some(&b':') && bytes.get(k + 1) == Some(&b'"') { Some(k + 2) } else { None };
+        let quoted_start = if bytes.get(k) == Some(&b':') && bytes.get(k + 1) == Some(&b'"') {
+            Some(k + 2)
+        } else {
+            None
+        };
         let quoted_start = quoted_start.or_else(|| (bytes.get(k) == Some(&b'"')).then_some(k + 1));
         let quoted = quoted_start.and_then(|qs| header[qs..].find('"').map(|e| (qs, qs + e)));
         let value = match quoted {

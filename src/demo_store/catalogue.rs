@@ -25,7 +25,15 @@ impl ProductType {
     }
 
     pub fn parse(s: &str) -> Option<ProductType> {
-        [Self::Simple, Self::Variable, Self::Grouped, Self::External, Self::Variation].into_iter().find(|t| t.as_str() == s)
+        [
+            Self::Simple,
+            Self::Variable,
+            Self::Grouped,
+            Self::External,
+            Self::Variation,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
     }
 }
 
@@ -39,7 +47,11 @@ pub enum StockStatus {
 
 impl StockStatus {
     /// In the order `wc_get_product_stock_status_options()` lists them.
-    pub const ALL: [StockStatus; 3] = [StockStatus::InStock, StockStatus::OutOfStock, StockStatus::OnBackorder];
+    pub const ALL: [StockStatus; 3] = [
+        StockStatus::InStock,
+        StockStatus::OutOfStock,
+        StockStatus::OnBackorder,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -74,7 +86,9 @@ impl ProductStatus {
     }
 
     pub fn parse(s: &str) -> Option<ProductStatus> {
-        [Self::Publish, Self::Private, Self::Draft, Self::Pending].into_iter().find(|t| t.as_str() == s)
+        [Self::Publish, Self::Private, Self::Draft, Self::Pending]
+            .into_iter()
+            .find(|t| t.as_str() == s)
     }
 }
 
@@ -98,7 +112,9 @@ impl Visibility {
     }
 
     pub fn parse(s: &str) -> Option<Visibility> {
-        [Self::Visible, Self::Catalog, Self::Search, Self::Hidden].into_iter().find(|t| t.as_str() == s)
+        [Self::Visible, Self::Catalog, Self::Search, Self::Hidden]
+            .into_iter()
+            .find(|t| t.as_str() == s)
     }
 
     /// The `product_visibility` terms WooCommerce assigns for this visibility.
@@ -142,11 +158,23 @@ pub struct Stock {
 
 impl Stock {
     pub fn unmanaged(status: StockStatus) -> Stock {
-        Stock { manage: false, quantity: None, status, backorders: Backorders::No, low_amount: None }
+        Stock {
+            manage: false,
+            quantity: None,
+            status,
+            backorders: Backorders::No,
+            low_amount: None,
+        }
     }
 
     pub fn managed(quantity: i32, backorders: Backorders) -> Stock {
-        let mut s = Stock { manage: true, quantity: Some(quantity), status: StockStatus::InStock, backorders, low_amount: None };
+        let mut s = Stock {
+            manage: true,
+            quantity: Some(quantity),
+            status: StockStatus::InStock,
+            backorders,
+            low_amount: None,
+        };
         s.resync_status();
         s
     }
@@ -171,7 +199,10 @@ pub enum AttrSpec {
     /// A global `pa_*` attribute with the product's chosen term ids.
     Global { attr_id: u32, terms: Box<[u32]> },
     /// A custom (local) attribute with free-text options.
-    Local { name: Box<str>, options: Box<[Box<str>]> },
+    Local {
+        name: Box<str>,
+        options: Box<[Box<str>]>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -305,6 +336,9 @@ pub enum ItemRef {
     Variation(u32),
 }
 
+/// Sorted product-index orders per (orderby, descending).
+pub(crate) type SortCache = Mutex<HashMap<(super::query::OrderBy, bool), Arc<Vec<u32>>>>;
+
 /// The whole catalogue. Reads share it through an `RwLock`; writes are rare mutations.
 #[derive(Debug)]
 pub struct Catalogue {
@@ -319,7 +353,7 @@ pub struct Catalogue {
     /// Latest `post_modified` of any product or variation (the Store API's `Last-Modified`).
     pub last_modified: i64,
     /// Sorted product-index orders, rebuilt lazily after a mutation.
-    pub(crate) sort_cache: Mutex<HashMap<(super::query::OrderBy, bool), Arc<Vec<u32>>>>,
+    pub(crate) sort_cache: SortCache,
 }
 
 /// The store default for "notify when stock is at or below".
@@ -327,7 +361,11 @@ pub const DEFAULT_LOW_STOCK: i64 = 2;
 
 impl Catalogue {
     pub fn node(&self, id: u64) -> Node {
-        usize::try_from(id).ok().and_then(|i| self.nodes.get(i)).copied().unwrap_or(Node::None)
+        usize::try_from(id)
+            .ok()
+            .and_then(|i| self.nodes.get(i))
+            .copied()
+            .unwrap_or(Node::None)
     }
 
     pub fn item(&self, id: u64) -> Option<ItemRef> {
@@ -346,7 +384,10 @@ impl Catalogue {
     }
 
     pub fn term(&self, id: u32) -> Option<&Term> {
-        self.terms.binary_search_by_key(&id, |t| t.id).ok().map(|i| &self.terms[i])
+        self.terms
+            .binary_search_by_key(&id, |t| t.id)
+            .ok()
+            .map(|i| &self.terms[i])
     }
 
     pub fn attribute(&self, id: u32) -> Option<&Attribute> {
@@ -359,12 +400,16 @@ impl Catalogue {
 
     pub fn variations_of(&self, p: &Product) -> &[Variation] {
         let start = p.var_start as usize;
-        self.variations.get(start..start + p.var_len as usize).unwrap_or(&[])
+        self.variations
+            .get(start..start + p.var_len as usize)
+            .unwrap_or(&[])
     }
 
     pub fn reviews_of(&self, p: &Product) -> &[Review] {
         let start = p.review_start as usize;
-        self.reviews.get(start..start + p.review_len as usize).unwrap_or(&[])
+        self.reviews
+            .get(start..start + p.review_len as usize)
+            .unwrap_or(&[])
     }
 
     pub fn parent_of(&self, v: &Variation) -> &Product {
@@ -377,156 +422,20 @@ impl Catalogue {
         let mut i = 0;
         while i < out.len() {
             let cur = out[i];
-            out.extend(self.terms.iter().filter(|t| t.parent == cur && t.parent != 0).map(|t| t.id));
+            out.extend(
+                self.terms
+                    .iter()
+                    .filter(|t| t.parent == cur && t.parent != 0)
+                    .map(|t| t.id),
+            );
             i += 1;
         }
         out
-    }
-
-    /// Finds a term of a taxonomy by id (numeric) or slug.
-    pub fn find_term(&self, tax: Taxonomy, key: &str) -> Option<&Term> {
-        match key.parse::<u32>() {
-            Ok(id) => self.term(id).filter(|t| t.taxonomy == tax),
-            Err(_) => self.terms.iter().find(|t| t.taxonomy == tax && &*t.slug == key),
-        }
     }
 
     pub(crate) fn clear_caches(&self) {
         if let Ok(mut c) = self.sort_cache.lock() {
             c.clear();
         }
-    }
-}
-
-/// Active price of a regular/sale pair: the sale price only when it undercuts the regular one.
-pub fn active_price(regular: u32, sale: Option<u32>) -> u32 {
-    match sale {
-        Some(s) if s < regular => s,
-        _ => regular,
-    }
-}
-
-pub fn is_on_sale(regular: u32, sale: Option<u32>) -> bool {
-    matches!(sale, Some(s) if s < regular)
-}
-
-impl Variation {
-    pub fn price(&self) -> u32 {
-        active_price(self.regular, self.sale)
-    }
-
-    pub fn on_sale(&self) -> bool {
-        is_on_sale(self.regular, self.sale)
-    }
-}
-
-/// Values WooCommerce keeps in `wc_product_meta_lookup` (derived from children for variable/grouped).
-#[derive(Debug, Clone, Copy)]
-pub struct Lookup {
-    pub min_price: Option<u32>,
-    pub max_price: Option<u32>,
-    pub on_sale: bool,
-    pub stock_status: StockStatus,
-}
-
-impl Catalogue {
-    pub fn lookup(&self, p: &Product) -> Lookup {
-        match p.kind {
-            ProductType::Variable => {
-                let vars = self.variations_of(p);
-                let prices = vars.iter().map(Variation::price);
-                Lookup {
-                    min_price: prices.clone().min(),
-                    max_price: prices.max(),
-                    on_sale: vars.iter().any(Variation::on_sale),
-                    stock_status: synced_status(vars.iter().map(|v| v.stock.status)),
-                }
-            }
-            ProductType::Grouped => {
-                let kids: Vec<&Product> = p.children.iter().filter_map(|&id| self.product_by_id(id.into())).collect();
-                let prices: Vec<u32> = kids.iter().filter_map(|k| self.lookup(k).min_price).collect();
-                Lookup {
-                    min_price: prices.iter().copied().min(),
-                    max_price: prices.iter().copied().max(),
-                    on_sale: kids.iter().any(|k| self.lookup(k).on_sale),
-                    stock_status: synced_status(kids.iter().map(|k| self.lookup(k).stock_status)),
-                }
-            }
-            _ => {
-                let price = p.regular.map(|r| active_price(r, p.sale));
-                Lookup {
-                    min_price: price,
-                    max_price: price,
-                    on_sale: p.regular.is_some_and(|r| is_on_sale(r, p.sale)),
-                    stock_status: p.stock.status,
-                }
-            }
-        }
-    }
-
-    pub fn item_lookup(&self, item: ItemRef) -> Lookup {
-        match item {
-            ItemRef::Product(i) => self.lookup(&self.products[i as usize]),
-            ItemRef::Variation(i) => {
-                let v = &self.variations[i as usize];
-                Lookup { min_price: Some(v.price()), max_price: Some(v.price()), on_sale: v.on_sale(), stock_status: v.stock.status }
-            }
-        }
-    }
-
-    /// Average rating as WooCommerce stores it (`_wc_average_rating`).
-    pub fn average_rating(&self, p: &Product) -> f64 {
-        if p.review_len == 0 {
-            0.0
-        } else {
-            f64::from(p.rating_sum) / f64::from(p.review_len)
-        }
-    }
-
-    /// `wc_get_product_ids_on_sale()`: on-sale products and variations plus their parents.
-    pub fn on_sale_ids(&self) -> Vec<u32> {
-        let mut ids = Vec::new();
-        for p in &self.products {
-            match p.kind {
-                ProductType::Variable => {
-                    let vars: Vec<u32> = self.variations_of(p).iter().filter(|v| v.on_sale()).map(|v| v.id).collect();
-                    if !vars.is_empty() {
-                        ids.push(p.id);
-                        ids.extend(vars);
-                    }
-                }
-                ProductType::Grouped => {}
-                _ => {
-                    if p.regular.is_some_and(|r| is_on_sale(r, p.sale)) {
-                        ids.push(p.id);
-                    }
-                }
-            }
-        }
-        ids.sort_unstable();
-        ids
-    }
-}
-
-/// Parent status from children: in stock if any child is, else on backorder if any is.
-fn synced_status(children: impl Iterator<Item = StockStatus>) -> StockStatus {
-    let mut seen_backorder = false;
-    let mut any = false;
-    for s in children {
-        any = true;
-        match s {
-            StockStatus::InStock => return StockStatus::InStock,
-            StockStatus::OnBackorder => seen_backorder = true,
-            StockStatus::OutOfStock => {}
-        }
-    }
-    if seen_backorder || !any {
-        if any {
-            StockStatus::OnBackorder
-        } else {
-            StockStatus::InStock
-        }
-    } else {
-        StockStatus::OutOfStock
     }
 }

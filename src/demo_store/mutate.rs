@@ -1,6 +1,8 @@
 //! Catalogue mutations (REST `PUT` and the handle's test helpers): field patches with WooCommerce's save rules, and `date_modified` bumps.
 
-use super::catalogue::{Backorders, Catalogue, ItemRef, ProductStatus, ProductType, StockStatus, Visibility};
+use super::catalogue::{
+    Backorders, Catalogue, ItemRef, ProductStatus, ProductType, StockStatus, Visibility,
+};
 use super::http::{WpError, J};
 
 /// Fields a `PUT /products/{id}` (or variation) may change. `Some(None)` clears a price.
@@ -20,23 +22,6 @@ pub struct Patch {
     pub low_stock_amount: Option<Option<u32>>,
 }
 
-impl Patch {
-    pub fn is_empty(&self) -> bool {
-        self.name.is_none()
-            && self.regular.is_none()
-            && self.sale.is_none()
-            && self.status.is_none()
-            && self.featured.is_none()
-            && self.visibility.is_none()
-            && self.sku.is_none()
-            && self.manage_stock.is_none()
-            && self.stock_quantity.is_none()
-            && self.stock_status.is_none()
-            && self.backorders.is_none()
-            && self.low_stock_amount.is_none()
-    }
-}
-
 /// A new modification time: now, but always later than the previous one so every save is visible.
 fn bump(old: i64, now: i64) -> i64 {
     now.max(old + 1)
@@ -45,14 +30,18 @@ fn bump(old: i64, now: i64) -> i64 {
 impl Catalogue {
     /// Applies `patch` to the product or variation `id` and bumps its `date_modified` (and a variation's parent's).
     pub fn patch(&mut self, id: u64, patch: &Patch, now: i64) -> Result<ItemRef, WpError> {
-        let item = self.item(id).ok_or_else(|| WpError::new(400, "woocommerce_rest_product_invalid_id", "Invalid ID."))?;
+        let item = self.item(id).ok_or_else(|| {
+            WpError::new(400, "woocommerce_rest_product_invalid_id", "Invalid ID.")
+        })?;
         if let Some(sku) = &patch.sku {
             let sku = sku.trim();
             if let Some(&owner) = self.skus.get(sku) {
                 if u64::from(owner) != id && !sku.is_empty() {
-                    let mut e = WpError::new(400, "product_invalid_sku", "Invalid or duplicated SKU.");
+                    let mut e =
+                        WpError::new(400, "product_invalid_sku", "Invalid or duplicated SKU.");
                     e.extra.push(("resource_id".into(), J::Int(owner.into())));
-                    e.extra.push(("unique_sku".into(), J::Str(format!("{sku}-1"))));
+                    e.extra
+                        .push(("unique_sku".into(), J::Str(format!("{sku}-1"))));
                     return Err(e);
                 }
             }

@@ -1,10 +1,9 @@
 //! Product filtering and ordering shared by the Store API and the REST API, following `WP_Query`, tax queries and `wc_product_meta_lookup`.
 
-use std::cmp::Ordering;
-use std::sync::Arc;
-
-use super::catalogue::{Catalogue, ItemRef, Product, ProductStatus, ProductType, StockStatus, Taxonomy, Variation};
 use super::catalogue::{AttrSpec, Visibility};
+use super::catalogue::{
+    Catalogue, ItemRef, Product, ProductStatus, ProductType, StockStatus, Taxonomy, Variation,
+};
 
 /// `orderby` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -112,11 +111,14 @@ impl Catalogue {
         let candidates: Option<Vec<ItemRef>> = if let Some(ids) = &f.include {
             Some(ids.iter().filter_map(|&id| self.item(id.into())).collect())
         } else if let Some(skus) = &f.skus {
-            Some(skus.iter().filter_map(|s| self.skus.get(s.as_str())).filter_map(|&id| self.item(id.into())).collect())
-        } else if let Some(slugs) = &f.slugs {
-            Some(self.slug_candidates(slugs))
+            Some(
+                skus.iter()
+                    .filter_map(|s| self.skus.get(s.as_str()))
+                    .filter_map(|&id| self.item(id.into()))
+                    .collect(),
+            )
         } else {
-            None
+            f.slugs.as_ref().map(|slugs| self.slug_candidates(slugs))
         };
         match candidates {
             Some(mut items) => {
@@ -128,7 +130,11 @@ impl Catalogue {
             }
             None if f.post_types == PostTypes::Products && order != OrderBy::Include => {
                 let ordered = self.sorted_products(order, desc);
-                ordered.iter().map(|&i| ItemRef::Product(i)).filter(|&i| self.matches(f, i)).collect()
+                ordered
+                    .iter()
+                    .map(|&i| ItemRef::Product(i))
+                    .filter(|&i| self.matches(f, i))
+                    .collect()
             }
             None => {
                 let mut items: Vec<ItemRef> = Vec::new();
@@ -146,7 +152,11 @@ impl Catalogue {
     }
 
     fn slug_candidates(&self, slugs: &[String]) -> Vec<ItemRef> {
-        let mut out: Vec<ItemRef> = slugs.iter().filter_map(|s| self.slugs.get(s.as_str())).filter_map(|&id| self.item(id.into())).collect();
+        let mut out: Vec<ItemRef> = slugs
+            .iter()
+            .filter_map(|s| self.slugs.get(s.as_str()))
+            .filter_map(|&id| self.item(id.into()))
+            .collect();
         // A variation may share its slug with nothing else; products win the index, so scan variations too.
         for (i, v) in self.variations.iter().enumerate() {
             if slugs.iter().any(|s| s.as_str() == &*v.slug) {
@@ -165,8 +175,14 @@ impl Catalogue {
 
     fn matches(&self, f: &Filter, item: ItemRef) -> bool {
         match item {
-            ItemRef::Product(i) => f.post_types != PostTypes::Variations && self.product_matches(f, &self.products[i as usize]),
-            ItemRef::Variation(i) => f.post_types != PostTypes::Products && self.variation_matches(f, &self.variations[i as usize]),
+            ItemRef::Product(i) => {
+                f.post_types != PostTypes::Variations
+                    && self.product_matches(f, &self.products[i as usize])
+            }
+            ItemRef::Variation(i) => {
+                f.post_types != PostTypes::Products
+                    && self.variation_matches(f, &self.variations[i as usize])
+            }
         }
     }
 
@@ -181,6 +197,10 @@ impl Catalogue {
             || f.parent_not_in.contains(&parent)
         {
             return false;
+        }
+        // Derived values cost a walk over children: only compute them when a filter needs them.
+        if f.stock_status.is_empty() && f.min_price.is_none() && f.max_price.is_none() {
+            return true;
         }
         let look = self.item_lookup(item);
         if !f.stock_status.is_empty() && !f.stock_status.contains(&look.stock_status) {
@@ -248,7 +268,9 @@ impl Catalogue {
                 return false;
             }
         }
-        f.tax.iter().all(|c| clause_matches(c, |t| self.product_has_term(p, t)))
+        f.tax
+            .iter()
+            .all(|c| clause_matches(c, |t| self.product_has_term(p, t)))
     }
 
     fn variation_matches(&self, f: &Filter, v: &Variation) -> bool {
@@ -279,7 +301,7 @@ impl Catalogue {
         }
         if let Some(search) = &f.search {
             let title = self.variation_title(v);
-            if !self.search_matches(search, &title, &v.sku, || Vec::new()) {
+            if !self.search_matches(search, &title, &v.sku, Vec::new) {
                 return false;
             }
         }
@@ -316,21 +338,33 @@ impl Catalogue {
     fn product_has_term(&self, p: &Product, term: u32) -> bool {
         p.cats.contains(&term)
             || p.tags.contains(&term)
-            || p.attrs.iter().any(|a| matches!(&a.spec, AttrSpec::Global { terms, .. } if terms.contains(&term)))
+            || p.attrs
+                .iter()
+                .any(|a| matches!(&a.spec, AttrSpec::Global { terms, .. } if terms.contains(&term)))
     }
 
     /// The global term a variation picked for attribute `attr`, if the parent uses it.
     pub fn variation_value_term(&self, v: &Variation, attr: u32) -> Option<u32> {
         let parent = self.parent_of(v);
-        parent.attrs.iter().zip(v.values.iter()).find_map(|(a, &val)| match &a.spec {
-            AttrSpec::Global { attr_id, terms } if *attr_id == attr => terms.get(usize::from(val)).copied(),
-            _ => None,
-        })
+        parent
+            .attrs
+            .iter()
+            .zip(v.values.iter())
+            .find_map(|(a, &val)| match &a.spec {
+                AttrSpec::Global { attr_id, terms } if *attr_id == attr => {
+                    terms.get(usize::from(val)).copied()
+                }
+                _ => None,
+            })
     }
 
     /// `post_title` of a variation: "Parent - S, Red".
     pub fn variation_title(&self, v: &Variation) -> String {
-        format!("{} - {}", self.parent_of(v).name, self.variation_labels(v).join(", "))
+        format!(
+            "{} - {}",
+            self.parent_of(v).name,
+            self.variation_labels(v).join(", ")
+        )
     }
 
     /// Display labels of a variation's choices ("S", "Red", "250g").
@@ -341,15 +375,26 @@ impl Catalogue {
             .iter()
             .zip(v.values.iter())
             .map(|(a, &val)| match &a.spec {
-                AttrSpec::Global { terms, .. } => {
-                    terms.get(usize::from(val)).and_then(|&t| self.term(t)).map(|t| t.name.to_string()).unwrap_or_default()
-                }
-                AttrSpec::Local { options, .. } => options.get(usize::from(val)).map(|o| o.to_string()).unwrap_or_default(),
+                AttrSpec::Global { terms, .. } => terms
+                    .get(usize::from(val))
+                    .and_then(|&t| self.term(t))
+                    .map(|t| t.name.to_string())
+                    .unwrap_or_default(),
+                AttrSpec::Local { options, .. } => options
+                    .get(usize::from(val))
+                    .map(|o| o.to_string())
+                    .unwrap_or_default(),
             })
             .collect()
     }
 
-    fn search_matches(&self, search: &Search, title: &str, sku: &str, texts: impl Fn() -> Vec<String>) -> bool {
+    fn search_matches(
+        &self,
+        search: &Search,
+        title: &str,
+        sku: &str,
+        texts: impl Fn() -> Vec<String>,
+    ) -> bool {
         match search {
             Search::TitleOrSku(s) => contains_ci(title, s) || contains_ci(sku, s),
             Search::Words(words) => {
@@ -368,123 +413,10 @@ impl Catalogue {
 
     /// Excerpt and content, as the REST API would search them.
     fn texts(&self, p: &Product) -> Vec<String> {
-        vec![super::render::short_description(p), super::render::description(p)]
-    }
-
-    /// Product indexes sorted for `order`, cached until the next mutation.
-    fn sorted_products(&self, order: OrderBy, desc: bool) -> Arc<Vec<u32>> {
-        let key = (order, desc);
-        if let Ok(cache) = self.sort_cache.lock() {
-            if let Some(v) = cache.get(&key) {
-                return Arc::clone(v);
-            }
-        }
-        let mut items: Vec<ItemRef> = (0..self.products.len() as u32).map(ItemRef::Product).collect();
-        self.sort_items(&mut items, order, desc, None);
-        let sorted: Arc<Vec<u32>> =
-            Arc::new(items.into_iter().filter_map(|i| if let ItemRef::Product(p) = i { Some(p) } else { None }).collect());
-        if let Ok(mut cache) = self.sort_cache.lock() {
-            cache.insert(key, Arc::clone(&sorted));
-        }
-        sorted
-    }
-
-    fn sort_items(&self, items: &mut [ItemRef], order: OrderBy, desc: bool, include: Option<&[u32]>) {
-        let dir = |o: Ordering| if desc { o.reverse() } else { o };
-        match order {
-            OrderBy::Include => {
-                let pos = |i: &ItemRef| include.and_then(|l| l.iter().position(|&x| x == self.item_id(*i))).unwrap_or(usize::MAX);
-                items.sort_by_key(pos);
-            }
-            OrderBy::Price if desc => {
-                items.sort_by(|a, b| {
-                    let (la, lb) = (self.item_lookup(*a), self.item_lookup(*b));
-                    lb.max_price.cmp(&la.max_price).then(self.item_id(*b).cmp(&self.item_id(*a)))
-                });
-            }
-            OrderBy::Price => {
-                items.sort_by(|a, b| {
-                    let (la, lb) = (self.item_lookup(*a), self.item_lookup(*b));
-                    la.min_price.cmp(&lb.min_price).then(self.item_id(*a).cmp(&self.item_id(*b)))
-                });
-            }
-            // Popularity and rating always sort best first, whatever `order` says (WooCommerce does).
-            OrderBy::Popularity => {
-                items.sort_by(|a, b| self.sales(*b).cmp(&self.sales(*a)).then(self.item_id(*b).cmp(&self.item_id(*a))));
-            }
-            OrderBy::Rating => items.sort_by(|a, b| {
-                let (ra, rb) = (self.rating_key(*a), self.rating_key(*b));
-                rb.cmp(&ra).then(self.item_id(*b).cmp(&self.item_id(*a)))
-            }),
-            _ => items.sort_by(|a, b| dir(self.plain_key_cmp(order, *a, *b))),
-        }
-    }
-
-    fn plain_key_cmp(&self, order: OrderBy, a: ItemRef, b: ItemRef) -> Ordering {
-        let (ia, ib) = (self.item_id(a), self.item_id(b));
-        let by = match order {
-            OrderBy::Date => self.times(a).0.cmp(&self.times(b).0),
-            OrderBy::Modified => self.times(a).1.cmp(&self.times(b).1),
-            OrderBy::Title => cmp_ci(&self.title(a), &self.title(b)),
-            OrderBy::Slug => self.slug(a).cmp(self.slug(b)),
-            OrderBy::MenuOrder => self.menu_order(a).cmp(&self.menu_order(b)).then_with(|| cmp_ci(&self.title(a), &self.title(b))),
-            OrderBy::CommentCount => self.review_count(a).cmp(&self.review_count(b)),
-            _ => Ordering::Equal,
-        };
-        by.then(ia.cmp(&ib))
-    }
-
-    fn times(&self, i: ItemRef) -> (i64, i64) {
-        match i {
-            ItemRef::Product(p) => (self.products[p as usize].created, self.products[p as usize].modified),
-            ItemRef::Variation(v) => (self.variations[v as usize].created, self.variations[v as usize].modified),
-        }
-    }
-
-    fn title(&self, i: ItemRef) -> String {
-        match i {
-            ItemRef::Product(p) => self.products[p as usize].name.to_string(),
-            ItemRef::Variation(v) => self.variation_title(&self.variations[v as usize]),
-        }
-    }
-
-    fn slug(&self, i: ItemRef) -> &str {
-        match i {
-            ItemRef::Product(p) => &self.products[p as usize].slug,
-            ItemRef::Variation(v) => &self.variations[v as usize].slug,
-        }
-    }
-
-    fn menu_order(&self, i: ItemRef) -> i32 {
-        match i {
-            ItemRef::Product(p) => self.products[p as usize].menu_order,
-            ItemRef::Variation(_) => 0,
-        }
-    }
-
-    fn review_count(&self, i: ItemRef) -> u16 {
-        match i {
-            ItemRef::Product(p) => self.products[p as usize].review_len,
-            ItemRef::Variation(_) => 0,
-        }
-    }
-
-    fn sales(&self, i: ItemRef) -> u32 {
-        match i {
-            ItemRef::Product(p) => self.products[p as usize].total_sales,
-            ItemRef::Variation(_) => 0,
-        }
-    }
-
-    /// (average rating in hundredths, rating count) as the lookup table stores them.
-    fn rating_key(&self, i: ItemRef) -> (u32, u16) {
-        match i {
-            ItemRef::Product(p) => {
-                let p = &self.products[p as usize];
-                ((self.average_rating(p) * 100.0).round() as u32, p.review_len)
-            }
-            ItemRef::Variation(_) => (0, 0),
-        }
+        vec![
+            super::render::short_description(p),
+            super::render::description(p),
+        ]
     }
 }
 
@@ -520,8 +452,4 @@ pub fn contains_ci(haystack: &str, needle: &str) -> bool {
     }
     let (h, n) = (haystack.as_bytes(), needle.as_bytes());
     h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
-}
-
-fn cmp_ci(a: &str, b: &str) -> Ordering {
-    a.bytes().map(|c| c.to_ascii_lowercase()).cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
 }

@@ -1,200 +1,16 @@
-//! REST API v3 JSON shapes for products, variations and categories, field for field as WooCommerce 8.9 emits them (see the `v3-*` captures).
+//! REST API v3 rendering: catalogue records to the v3 product, variation and category shapes (prices as decimal strings, WooCommerce's derived fields).
 
-use serde::Serialize;
-
-use super::catalogue::{AttrSpec, Catalogue, Product, ProductStatus, ProductType, Stock, StockStatus, Term, Variation};
+use super::catalogue::{
+    AttrSpec, Catalogue, Product, ProductStatus, ProductType, Stock, StockStatus, Term, Variation,
+};
 use super::http::J;
-use super::render::{description, image_urls, iso, permalink, short_description, with_newline, Currency, Flavour};
-
-#[derive(Serialize)]
-pub struct Href {
-    pub href: String,
-}
-
-#[derive(Serialize)]
-pub struct Links {
-    #[serde(rename = "self")]
-    pub self_: Vec<Href>,
-    pub collection: Vec<Href>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub up: Option<Vec<Href>>,
-}
-
-#[derive(Serialize)]
-pub struct Dimensions {
-    pub length: String,
-    pub width: String,
-    pub height: String,
-}
-
-#[derive(Serialize)]
-pub struct RestImage {
-    pub id: u32,
-    pub date_created: String,
-    pub date_created_gmt: String,
-    pub date_modified: String,
-    pub date_modified_gmt: String,
-    pub src: String,
-    pub name: String,
-    pub alt: String,
-}
-
-#[derive(Serialize)]
-pub struct TermBrief {
-    pub id: u32,
-    pub name: String,
-    pub slug: String,
-}
-
-#[derive(Serialize)]
-pub struct RestAttr {
-    pub id: u32,
-    pub name: String,
-    pub slug: String,
-    pub position: usize,
-    pub visible: bool,
-    pub variation: bool,
-    pub options: Vec<String>,
-}
-
-#[derive(Serialize)]
-pub struct DefaultAttr {
-    pub id: u32,
-    pub name: String,
-    pub option: String,
-}
-
-#[derive(Serialize)]
-pub struct VarAttr {
-    pub id: u32,
-    pub name: String,
-    pub slug: String,
-    pub option: String,
-}
-
-/// Fields shared by products and variations, in WooCommerce's order, are spelled out per type below.
-#[derive(Serialize)]
-pub struct RestProduct {
-    pub id: u32,
-    pub name: String,
-    pub slug: String,
-    pub permalink: String,
-    pub date_created: String,
-    pub date_created_gmt: String,
-    pub date_modified: String,
-    pub date_modified_gmt: String,
-    #[serde(rename = "type")]
-    pub kind: &'static str,
-    pub status: &'static str,
-    pub featured: bool,
-    pub catalog_visibility: &'static str,
-    pub description: String,
-    pub short_description: String,
-    pub sku: String,
-    pub price: String,
-    pub regular_price: String,
-    pub sale_price: String,
-    pub date_on_sale_from: Option<String>,
-    pub date_on_sale_from_gmt: Option<String>,
-    pub date_on_sale_to: Option<String>,
-    pub date_on_sale_to_gmt: Option<String>,
-    pub on_sale: bool,
-    pub purchasable: bool,
-    pub total_sales: u32,
-    #[serde(rename = "virtual")]
-    pub is_virtual: bool,
-    pub downloadable: bool,
-    pub downloads: Vec<J>,
-    pub download_limit: i32,
-    pub download_expiry: i32,
-    pub external_url: String,
-    pub button_text: String,
-    pub tax_status: &'static str,
-    pub tax_class: &'static str,
-    pub manage_stock: bool,
-    pub stock_quantity: Option<i32>,
-    pub backorders: &'static str,
-    pub backorders_allowed: bool,
-    pub backordered: bool,
-    pub low_stock_amount: Option<u32>,
-    pub sold_individually: bool,
-    pub weight: String,
-    pub dimensions: Dimensions,
-    pub shipping_required: bool,
-    pub shipping_taxable: bool,
-    pub shipping_class: &'static str,
-    pub shipping_class_id: u32,
-    pub reviews_allowed: bool,
-    pub average_rating: String,
-    pub rating_count: u16,
-    pub upsell_ids: Vec<u32>,
-    pub cross_sell_ids: Vec<u32>,
-    pub parent_id: u32,
-    pub purchase_note: &'static str,
-    pub categories: Vec<TermBrief>,
-    pub tags: Vec<TermBrief>,
-    pub images: Vec<RestImage>,
-    pub attributes: Vec<RestAttr>,
-    pub default_attributes: Vec<DefaultAttr>,
-    pub variations: Vec<u32>,
-    pub grouped_products: Vec<u32>,
-    pub menu_order: i32,
-    pub price_html: String,
-    pub related_ids: Vec<u32>,
-    pub meta_data: Vec<J>,
-    pub stock_status: &'static str,
-    pub has_options: bool,
-    pub post_password: &'static str,
-    pub _links: Links,
-}
-
-#[derive(Serialize)]
-pub struct RestVariation {
-    pub id: u32,
-    pub date_created: String,
-    pub date_created_gmt: String,
-    pub date_modified: String,
-    pub date_modified_gmt: String,
-    pub description: String,
-    pub permalink: String,
-    pub sku: String,
-    pub price: String,
-    pub regular_price: String,
-    pub sale_price: String,
-    pub date_on_sale_from: Option<String>,
-    pub date_on_sale_from_gmt: Option<String>,
-    pub date_on_sale_to: Option<String>,
-    pub date_on_sale_to_gmt: Option<String>,
-    pub on_sale: bool,
-    pub status: &'static str,
-    pub purchasable: bool,
-    #[serde(rename = "virtual")]
-    pub is_virtual: bool,
-    pub downloadable: bool,
-    pub downloads: Vec<J>,
-    pub download_limit: i32,
-    pub download_expiry: i32,
-    pub tax_status: &'static str,
-    pub tax_class: &'static str,
-    pub manage_stock: bool,
-    pub stock_quantity: Option<i32>,
-    pub stock_status: &'static str,
-    pub backorders: &'static str,
-    pub backorders_allowed: bool,
-    pub backordered: bool,
-    pub low_stock_amount: Option<u32>,
-    pub weight: String,
-    pub dimensions: Dimensions,
-    pub shipping_class: &'static str,
-    pub shipping_class_id: u32,
-    pub image: Option<RestImage>,
-    pub attributes: Vec<VarAttr>,
-    pub menu_order: i32,
-    pub meta_data: Vec<J>,
-    pub name: String,
-    pub parent_id: u32,
-    pub _links: Links,
-}
+use super::render::{
+    description, image_urls, iso, permalink, short_description, with_newline, Currency, Flavour,
+};
+use super::rest_shapes::{
+    Attrs, DefaultAttr, Dimensions, Href, Links, RestAttr, RestImage, RestProduct, RestVariation,
+    TermBrief, VarAttr,
+};
 
 /// Rendering context for the REST API.
 pub struct RestView<'a> {
@@ -213,19 +29,31 @@ fn weight(grams: u32) -> String {
 
 fn dims(d: Option<[u16; 3]>) -> Dimensions {
     match d {
-        Some([l, w, h]) => Dimensions { length: l.to_string(), width: w.to_string(), height: h.to_string() },
-        None => Dimensions { length: String::new(), width: String::new(), height: String::new() },
+        Some([l, w, h]) => Dimensions {
+            length: l.to_string(),
+            width: w.to_string(),
+            height: h.to_string(),
+        },
+        None => Dimensions {
+            length: String::new(),
+            width: String::new(),
+            height: String::new(),
+        },
     }
 }
 
 fn backordered(stock: &Stock) -> bool {
     stock.status == StockStatus::OnBackorder
-        || (stock.manage && stock.backorders != super::catalogue::Backorders::No && stock.quantity.unwrap_or(0) < 0)
+        || (stock.manage
+            && stock.backorders != super::catalogue::Backorders::No
+            && stock.quantity.unwrap_or(0) < 0)
 }
 
 impl RestView<'_> {
     fn href(&self, path: &str) -> Vec<Href> {
-        vec![Href { href: format!("{}/wp-json/wc/v3{path}", self.home) }]
+        vec![Href {
+            href: format!("{}/wp-json/wc/v3{path}", self.home),
+        }]
     }
 
     pub fn image(&self, p: &Product, image_id: u32) -> RestImage {
@@ -244,7 +72,15 @@ impl RestView<'_> {
     }
 
     fn terms(&self, ids: &[u32]) -> Vec<TermBrief> {
-        self.cat.sorted_terms(ids).into_iter().map(|t| TermBrief { id: t.id, name: t.name.to_string(), slug: t.slug.to_string() }).collect()
+        self.cat
+            .sorted_terms(ids)
+            .into_iter()
+            .map(|t| TermBrief {
+                id: t.id,
+                name: t.name.to_string(),
+                slug: t.slug.to_string(),
+            })
+            .collect()
     }
 
     fn attributes(&self, p: &Product) -> (Vec<RestAttr>, Vec<DefaultAttr>) {
@@ -255,9 +91,14 @@ impl RestView<'_> {
                 AttrSpec::Global { attr_id, terms } => {
                     let attr = self.cat.attribute(*attr_id);
                     let name = attr.map(|x| x.name.to_string()).unwrap_or_default();
-                    let term_list: Vec<&Term> = terms.iter().filter_map(|&t| self.cat.term(t)).collect();
+                    let term_list: Vec<&Term> =
+                        terms.iter().filter_map(|&t| self.cat.term(t)).collect();
                     if let Some(d) = a.default.and_then(|d| term_list.get(usize::from(d))) {
-                        defaults.push(DefaultAttr { id: *attr_id, name: name.clone(), option: d.slug.to_string() });
+                        defaults.push(DefaultAttr {
+                            id: *attr_id,
+                            name: name.clone(),
+                            option: d.slug.to_string(),
+                        });
                     }
                     attrs.push(RestAttr {
                         id: *attr_id,
@@ -271,7 +112,11 @@ impl RestView<'_> {
                 }
                 AttrSpec::Local { name, options } => {
                     if let Some(d) = a.default.and_then(|d| options.get(usize::from(d))) {
-                        defaults.push(DefaultAttr { id: 0, name: name.to_string(), option: d.to_string() });
+                        defaults.push(DefaultAttr {
+                            id: 0,
+                            name: name.to_string(),
+                            option: d.to_string(),
+                        });
                     }
                     attrs.push(RestAttr {
                         id: 0,
@@ -291,10 +136,19 @@ impl RestView<'_> {
     /// Up to five other published products sharing a category or tag (WooCommerce picks them at random; this is stable).
     fn related(&self, p: &Product) -> Vec<u32> {
         let n = self.cat.products.len();
-        let start = self.cat.products.iter().position(|x| x.id == p.id).unwrap_or(0);
+        let start = self
+            .cat
+            .products
+            .iter()
+            .position(|x| x.id == p.id)
+            .unwrap_or(0);
         (1..n)
             .map(|k| &self.cat.products[(start + k) % n])
-            .filter(|o| o.status == ProductStatus::Publish && (o.cats.iter().any(|c| p.cats.contains(c)) || o.tags.iter().any(|t| p.tags.contains(t))))
+            .filter(|o| {
+                o.status == ProductStatus::Publish
+                    && (o.cats.iter().any(|c| p.cats.contains(c))
+                        || o.tags.iter().any(|t| p.tags.contains(t)))
+            })
             .take(5)
             .map(|o| o.id)
             .collect()
@@ -314,7 +168,11 @@ impl RestView<'_> {
         let (attributes, default_attributes) = self.attributes(p);
         let t_created = iso(p.created);
         let t_modified = iso(p.modified);
-        let (external_url, button_text) = p.external.as_deref().map(|(u, b)| (format!("{}{u}", self.home), b.to_string())).unwrap_or_default();
+        let (external_url, button_text) = p
+            .external
+            .as_deref()
+            .map(|(u, b)| (format!("{}{u}", self.home), b.to_string()))
+            .unwrap_or_default();
         RestProduct {
             id: p.id,
             name: p.name.to_string(),
@@ -339,7 +197,8 @@ impl RestView<'_> {
             date_on_sale_to: None,
             date_on_sale_to_gmt: None,
             on_sale: look.on_sale,
-            purchasable: !matches!(p.kind, ProductType::Grouped | ProductType::External) && look.min_price.is_some(),
+            purchasable: !matches!(p.kind, ProductType::Grouped | ProductType::External)
+                && look.min_price.is_some(),
             total_sales: p.total_sales,
             is_virtual: p.is_virtual,
             downloadable: false,
@@ -373,7 +232,7 @@ impl RestView<'_> {
             categories: self.terms(&p.cats),
             tags: self.terms(&p.tags),
             images: p.image.map(|i| self.image(p, i)).into_iter().collect(),
-            attributes,
+            attributes: Attrs::Product(attributes),
             default_attributes,
             variations: self.cat.variations_of(p).iter().map(|v| v.id).collect(),
             grouped_products: p.children.to_vec(),
@@ -384,7 +243,11 @@ impl RestView<'_> {
             stock_status: look.stock_status.as_str(),
             has_options: p.kind == ProductType::Variable,
             post_password: "",
-            _links: Links { self_: self.href(&format!("/products/{}", p.id)), collection: self.href("/products"), up: None },
+            _links: Links {
+                self_: self.href(&format!("/products/{}", p.id)),
+                collection: self.href("/products"),
+                up: None,
+            },
         }
     }
 
@@ -393,28 +256,7 @@ impl RestView<'_> {
         let cur = self.currency;
         let t_created = iso(v.created);
         let t_modified = iso(v.modified);
-        let attributes = parent
-            .attrs
-            .iter()
-            .zip(v.values.iter())
-            .map(|(a, &val)| match &a.spec {
-                AttrSpec::Global { attr_id, terms } => {
-                    let attr = self.cat.attribute(*attr_id);
-                    VarAttr {
-                        id: *attr_id,
-                        name: attr.map(|x| x.name.to_string()).unwrap_or_default(),
-                        slug: attr.map(|x| x.slug.to_string()).unwrap_or_default(),
-                        option: terms.get(usize::from(val)).and_then(|&t| self.cat.term(t)).map(|t| t.name.to_string()).unwrap_or_default(),
-                    }
-                }
-                AttrSpec::Local { name, options } => VarAttr {
-                    id: 0,
-                    name: name.to_string(),
-                    slug: super::wp::sanitize_title(name),
-                    option: options.get(usize::from(val)).map(|o| o.to_string()).unwrap_or_default(),
-                },
-            })
-            .collect();
+        let attributes = self.variation_attrs(v);
         RestVariation {
             id: v.id,
             date_created: t_created.clone(),
@@ -466,13 +308,154 @@ impl RestView<'_> {
         }
     }
 
+    /// A variation's `{id, name, slug, option}` list.
+    fn variation_attrs(&self, v: &Variation) -> Vec<VarAttr> {
+        let parent = self.cat.parent_of(v);
+        parent
+            .attrs
+            .iter()
+            .zip(v.values.iter())
+            .map(|(a, &val)| match &a.spec {
+                AttrSpec::Global { attr_id, terms } => {
+                    let attr = self.cat.attribute(*attr_id);
+                    VarAttr {
+                        id: *attr_id,
+                        name: attr.map(|x| x.name.to_string()).unwrap_or_default(),
+                        slug: attr.map(|x| x.slug.to_string()).unwrap_or_default(),
+                        option: terms
+                            .get(usize::from(val))
+                            .and_then(|&t| self.cat.term(t))
+                            .map(|t| t.name.to_string())
+                            .unwrap_or_default(),
+                    }
+                }
+                AttrSpec::Local { name, options } => VarAttr {
+                    id: 0,
+                    name: name.to_string(),
+                    slug: super::wp::sanitize_title(name),
+                    option: options
+                        .get(usize::from(val))
+                        .map(|o| o.to_string())
+                        .unwrap_or_default(),
+                },
+            })
+            .collect()
+    }
+
+    /// A variation through the products endpoint (`GET /products/{variation_id}`, `?sku=`), as WooCommerce renders it.
+    pub fn variation_as_product(&self, v: &Variation) -> RestProduct {
+        let parent = self.cat.parent_of(v);
+        let as_variation = self.variation(v);
+        let cur = self.currency;
+        RestProduct {
+            id: v.id,
+            name: as_variation.name,
+            slug: v.slug.to_string(),
+            permalink: as_variation.permalink,
+            date_created: as_variation.date_created,
+            date_created_gmt: as_variation.date_created_gmt,
+            date_modified: as_variation.date_modified,
+            date_modified_gmt: as_variation.date_modified_gmt,
+            kind: ProductType::Variation.as_str(),
+            status: as_variation.status,
+            featured: false,
+            catalog_visibility: parent.visibility.as_str(),
+            description: String::new(),
+            short_description: String::new(),
+            sku: as_variation.sku,
+            price: as_variation.price,
+            regular_price: as_variation.regular_price,
+            sale_price: as_variation.sale_price,
+            date_on_sale_from: None,
+            date_on_sale_from_gmt: None,
+            date_on_sale_to: None,
+            date_on_sale_to_gmt: None,
+            on_sale: as_variation.on_sale,
+            purchasable: as_variation.purchasable,
+            total_sales: 0,
+            is_virtual: false,
+            downloadable: false,
+            downloads: Vec::new(),
+            download_limit: -1,
+            download_expiry: -1,
+            external_url: String::new(),
+            button_text: String::new(),
+            tax_status: "taxable",
+            tax_class: "",
+            manage_stock: as_variation.manage_stock,
+            stock_quantity: as_variation.stock_quantity,
+            backorders: as_variation.backorders,
+            backorders_allowed: as_variation.backorders_allowed,
+            backordered: as_variation.backordered,
+            low_stock_amount: as_variation.low_stock_amount,
+            sold_individually: parent.sold_individually,
+            weight: as_variation.weight,
+            dimensions: as_variation.dimensions,
+            shipping_required: true,
+            shipping_taxable: true,
+            shipping_class: "",
+            shipping_class_id: 0,
+            reviews_allowed: false,
+            average_rating: "0.00".into(),
+            rating_count: 0,
+            upsell_ids: Vec::new(),
+            cross_sell_ids: Vec::new(),
+            parent_id: parent.id,
+            purchase_note: "",
+            categories: Vec::new(),
+            tags: Vec::new(),
+            images: parent
+                .image
+                .map(|i| self.image(parent, i))
+                .into_iter()
+                .collect(),
+            attributes: Attrs::Variation(as_variation.attributes),
+            default_attributes: Vec::new(),
+            variations: Vec::new(),
+            grouped_products: Vec::new(),
+            menu_order: 0,
+            price_html: self.cat.variation_price_html(v, cur, Flavour::Rest),
+            related_ids: Vec::new(),
+            meta_data: Vec::new(),
+            stock_status: v.stock.status.as_str(),
+            has_options: false,
+            post_password: "",
+            _links: Links {
+                self_: self.href(&format!("/products/{}", v.id)),
+                collection: self.href("/products"),
+                up: Some(self.href(&format!("/products/{}", parent.id))),
+            },
+        }
+    }
+
     /// A `product_cat` term as the REST API returns it.
     pub fn category(&self, t: &Term, count: u64) -> J {
         let mut links = J::obj()
-            .with("self", J::Arr(vec![J::obj().with("href", format!("{}/wp-json/wc/v3/products/categories/{}", self.home, t.id))]))
-            .with("collection", J::Arr(vec![J::obj().with("href", format!("{}/wp-json/wc/v3/products/categories", self.home))]));
+            .with(
+                "self",
+                J::Arr(vec![J::obj().with(
+                    "href",
+                    format!("{}/wp-json/wc/v3/products/categories/{}", self.home, t.id),
+                )]),
+            )
+            .with(
+                "collection",
+                J::Arr(vec![J::obj().with(
+                    "href",
+                    format!("{}/wp-json/wc/v3/products/categories", self.home),
+                )]),
+            );
         if t.parent != 0 {
-            links = links.with("up", J::Arr(vec![J::obj().with("href", format!("{}/wp-json/wc/v3/products/categories/{}", self.home, t.parent))]));
+            links = links.with(
+                "up",
+                J::Arr(vec![J::obj().with(
+                    "href",
+                    format!(
+                        "{}/wp-json/wc/v3/products/categories/{}",
+                        self.home, t.parent
+                    ),
+                )]),
+            );
         }
         J::obj()
             .with("id", i64::from(t.id))

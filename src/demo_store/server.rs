@@ -14,7 +14,7 @@ use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{header, HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use axum::serve::{IncomingStream, Listener};
 use axum::Router;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -23,7 +23,7 @@ use tokio::net::{TcpListener, TcpStream};
 use super::auth::{check_permissions, AuthOutcome, AuthRequest, KeyUser};
 use super::http::{html, ApiCtx, Namespace, WpError};
 use super::wp::parse_str;
-use super::{faults, rest_api, store_api, StoreState};
+use super::{collection, faults, rest_api, store_api, StoreState};
 
 /// Bodies above this are refused rather than buffered (1 MiB is plenty for product updates).
 const MAX_BODY: usize = 1 << 20;
@@ -35,29 +35,36 @@ pub(crate) const V3: &str = "/wp-json/wc/v3";
 pub(crate) fn build_router(state: Arc<StoreState>) -> Router {
     let s = |p: &str| format!("{STORE}{p}");
     let v = |p: &str| format!("{V3}{p}");
+    // `any` everywhere: WordPress answers a wrong method with `rest_no_route` and no `Allow` header,
+    // so methods are checked in `wordpress()` (after authentication, as WordPress orders it).
     Router::new()
-        .route(&s("/products"), get(store_api::products))
-        .route(&s("/products/collection-data"), get(store_api::collection_data))
-        .route(&s("/products/categories"), get(store_api::categories))
-        .route(&s("/products/categories/{id}"), get(store_api::category))
-        .route(&s("/products/tags"), get(store_api::tags))
-        .route(&s("/products/attributes"), get(store_api::attributes))
-        .route(&s("/products/attributes/{id}"), get(store_api::attribute))
-        .route(&s("/products/attributes/{id}/terms"), get(store_api::attribute_terms))
-        .route(&s("/products/reviews"), get(store_api::reviews))
-        .route(&s("/products/{id}"), get(store_api::product))
-        .route(&v("/products"), get(rest_api::products))
-        .route(&v("/products/categories"), get(rest_api::categories))
-        .route(&v("/products/categories/{id}"), get(rest_api::category))
-        .route(&v("/products/{id}"), get(rest_api::product).put(rest_api::update_product).patch(rest_api::update_product).post(rest_api::update_product))
-        .route(&v("/products/{id}/variations"), get(rest_api::variations))
+        .route(&s("/products"), any(store_api::products))
+        .route(
+            &s("/products/collection-data"),
+            any(collection::collection_data),
+        )
+        .route(&s("/products/categories"), any(store_api::categories))
+        .route(&s("/products/categories/{id}"), any(store_api::category))
+        .route(&s("/products/tags"), any(store_api::tags))
+        .route(&s("/products/attributes"), any(store_api::attributes))
+        .route(&s("/products/attributes/{id}"), any(store_api::attribute))
+        .route(
+            &s("/products/attributes/{id}/terms"),
+            any(store_api::attribute_terms),
+        )
+        .route(&s("/products/reviews"), any(store_api::reviews))
+        .route(&s("/products/{id}"), any(store_api::product))
+        .route(&v("/products"), any(rest_api::products))
+        .route(&v("/products/categories"), any(rest_api::categories))
+        .route(&v("/products/categories/{id}"), any(rest_api::category))
+        .route(&v("/products/{id}"), any(rest_api::product_item))
+        .route(&v("/products/{id}/variations"), any(rest_api::variations))
         .route(
             &v("/products/{id}/variations/{variation_id}"),
-            get(rest_api::variation).put(rest_api::update_variation).patch(rest_api::update_variation).post(rest_api::update_variation),
+            any(rest_api::variation_item),
         )
         .route("/wp-content/uploads/{*path}", get(image))
         .fallback(no_route)
-        .method_not_allowed_fallback(no_route)
         .layer(middleware::from_fn_with_state(Arc::clone(&state), pipeline))
         .with_state(state)
 }
@@ -81,9 +88,17 @@ fn route_pattern(method: &Method, matched: Option<&str>, path: &str) -> String {
 /// Counting, faults, then the WordPress layer, for every request.
 async fn pipeline(State(state): State<Arc<StoreState>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
-    let matched = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
-    state.calls.record(&route_pattern(req.method(), matched.as_deref(), &path));
-    let conn = req.extensions().get::<ConnectInfo<ConnInfo>>().map(|c| c.0.clone());
+    let matched = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string());
+    state
+        .calls
+        .record(&route_pattern(req.method(), matched.as_deref(), &path));
+    let conn = req
+        .extensions()
+        .get::<ConnectInfo<ConnInfo>>()
+        .map(|c| c.0.clone());
     let faulty = state.faults.applies(&path);
     if faulty {
         let latency = state.faults.latency();
@@ -123,7 +138,12 @@ fn dropped(conn: Option<&ConnInfo>) -> Response {
             Response::new(Body::empty())
         }
         None => {
-            let stream = futures::stream::once(async { Err::<Bytes, io::Error>(io::Error::new(io::ErrorKind::ConnectionAborted, "fault: drop")) });
+            let stream = futures::stream::once(async {
+                Err::<Bytes, io::Error>(io::Error::new(
+                    io::ErrorKind::ConnectionAborted,
+                    "fault: drop",
+                ))
+            });
             Response::new(Body::from_stream(stream))
         }
     }
@@ -133,7 +153,11 @@ fn dropped(conn: Option<&ConnInfo>) -> Response {
 fn is_ssl(state: &StoreState, req: &Request) -> bool {
     state.settings.assume_https
         || (state.settings.trust_forwarded_proto
-            && req.headers().get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim().eq_ignore_ascii_case("https")))
+            && req
+                .headers()
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.trim().eq_ignore_ascii_case("https")))
 }
 
 /// The authenticated key of a request (inserted by the pipeline for `/wp-json/` requests).
@@ -157,16 +181,23 @@ async fn wordpress(state: &StoreState, req: Request, next: Next) -> Response {
     let query_str = req.uri().query().map(str::to_string);
     let mut ctx = ApiCtx {
         ns,
-        is_ssl: ssl,
         logged_in: false,
         home: state.home_for(ssl),
-        origin: req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_string),
+        origin: req
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
         is_get: req.method() == Method::GET || req.method() == Method::HEAD,
         query: query_str.as_deref().map(parse_str).unwrap_or_default(),
     };
     let (parts, body) = req.into_parts();
     let Ok(body) = to_bytes(body, MAX_BODY).await else {
-        return ctx.error(&WpError::new(413, "rest_request_too_large", "Request body too large."));
+        return ctx.error(&WpError::new(
+            413,
+            "rest_request_too_large",
+            "Request body too large.",
+        ));
     };
     let mut caller = None;
     if route.starts_with("/wc/") {
@@ -174,13 +205,21 @@ async fn wordpress(state: &StoreState, req: Request, next: Next) -> Response {
             .headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
-        let form = (parts.method == Method::POST && is_form).then(|| String::from_utf8_lossy(&body).into_owned());
+            .is_some_and(|ct| {
+                ct.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("application/x-www-form-urlencoded")
+            });
+        let form = (parts.method == Method::POST && is_form)
+            .then(|| String::from_utf8_lossy(&body).into_owned());
         let areq = AuthRequest {
             method: parts.method.as_str(),
             path: &path,
             query: query_str.as_deref(),
-            authorization: parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()),
+            authorization: parts
+                .headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok()),
             form_body: form.as_deref(),
             is_ssl: ssl,
         };
@@ -197,10 +236,25 @@ async fn wordpress(state: &StoreState, req: Request, next: Next) -> Response {
             }
         }
     }
+    let matched = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string());
+    if matched.is_some_and(|m| !method_allowed(&m, &parts.method)) {
+        return ctx.error(&WpError::no_route());
+    }
     let mut req = Request::from_parts(parts, Body::from(body));
     req.extensions_mut().insert(ctx);
     req.extensions_mut().insert(Caller(caller));
     next.run(req).await
+}
+
+/// Methods each route answers (item routes of the REST API also take updates).
+fn method_allowed(pattern: &str, method: &Method) -> bool {
+    let item = pattern == format!("{V3}/products/{{id}}")
+        || pattern == format!("{V3}/products/{{id}}/variations/{{variation_id}}");
+    matches!(*method, Method::GET | Method::HEAD)
+        || (item && matches!(*method, Method::PUT | Method::PATCH | Method::POST))
 }
 
 /// Unknown routes and wrong methods: WordPress answers both with `rest_no_route` (404).
@@ -214,12 +268,17 @@ async fn no_route(req: Request) -> Response {
 /// A 1×1 PNG for every product image URL, so frontends render something.
 async fn image() -> Response {
     const PNG: &[u8] = &[
-        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00,
-        0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78,
-        0x9C, 0x63, 0xF8, 0xCF, 0xC0, 0xF0, 0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00, 0x00, 0x00, 0x49,
-        0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44,
+        0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F,
+        0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8,
+        0xCF, 0xC0, 0xF0, 0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00,
+        0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
     ];
-    ([(header::CONTENT_TYPE, HeaderValue::from_static("image/png"))], PNG).into_response()
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static("image/png"))],
+        PNG,
+    )
+        .into_response()
 }
 
 /// Per-route-pattern call counters.
@@ -237,7 +296,12 @@ impl Calls {
     }
 
     pub(crate) fn get(&self, pattern: &str) -> u64 {
-        self.by_route.lock().unwrap_or_else(|e| e.into_inner()).get(pattern).copied().unwrap_or(0)
+        self.by_route
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(pattern)
+            .copied()
+            .unwrap_or(0)
     }
 
     pub(crate) fn total(&self) -> u64 {
@@ -246,12 +310,20 @@ impl Calls {
 
     pub(crate) fn reset(&self) {
         self.total.store(0, Ordering::SeqCst);
-        self.by_route.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        self.by_route
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     pub(crate) fn snapshot(&self) -> Vec<(String, u64)> {
-        let mut v: Vec<(String, u64)> =
-            self.by_route.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|(k, v)| (k.clone(), *v)).collect();
+        let mut v: Vec<(String, u64)> = self
+            .by_route
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
         v.sort();
         v
     }
@@ -298,11 +370,18 @@ pub(crate) struct KillableIo {
 }
 
 fn killed_error() -> io::Error {
-    io::Error::new(io::ErrorKind::ConnectionAborted, "connection dropped by fault injection")
+    io::Error::new(
+        io::ErrorKind::ConnectionAborted,
+        "connection dropped by fault injection",
+    )
 }
 
 impl AsyncRead for KillableIo {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         if self.switch.is_killed() {
             return Poll::Ready(Err(killed_error()));
         }
@@ -318,7 +397,11 @@ impl AsyncRead for KillableIo {
 }
 
 impl AsyncWrite for KillableIo {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         if self.switch.is_killed() {
             return Poll::Ready(Err(killed_error()));
         }
@@ -352,7 +435,13 @@ impl Listener for KillableListener {
                 Ok((stream, remote)) => {
                     let _ = stream.set_nodelay(true);
                     let switch = Arc::new(KillSwitch::default());
-                    return (KillableIo { inner: stream, switch: Arc::clone(&switch) }, ConnInfo { remote, switch });
+                    return (
+                        KillableIo {
+                            inner: stream,
+                            switch: Arc::clone(&switch),
+                        },
+                        ConnInfo { remote, switch },
+                    );
                 }
                 // Out of file descriptors and the like: back off instead of spinning.
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
@@ -361,6 +450,9 @@ impl Listener for KillableListener {
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
-        Ok(ConnInfo { remote: self.inner.local_addr()?, switch: Arc::new(KillSwitch::default()) })
+        Ok(ConnInfo {
+            remote: self.inner.local_addr()?,
+            switch: Arc::new(KillSwitch::default()),
+        })
     }
 }

@@ -6,30 +6,63 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Extension;
 
-use super::catalogue::{ItemRef, ProductStatus, StockStatus, Taxonomy};
+use super::catalogue::{ItemRef, ProductStatus, Taxonomy};
 use super::filters::{store_products, ListQuery};
 use super::http::{page_count, store_paging, ApiCtx, Reply, WpError, J};
 use super::params::{arg, int_param, php_bool, validate, Arg, Kind};
-use super::store_render::{CurrencyFields, StoreProduct, View};
+use super::store_render::{StoreProduct, View};
 use super::terms::{self, TermListing};
 use super::StoreState;
 
-const ORDERBY: &[&str] = &["date", "modified", "id", "include", "title", "slug", "price", "popularity", "rating", "menu_order", "comment_count"];
+const ORDERBY: &[&str] = &[
+    "date",
+    "modified",
+    "id",
+    "include",
+    "title",
+    "slug",
+    "price",
+    "popularity",
+    "rating",
+    "menu_order",
+    "comment_count",
+];
 const TYPES: &[&str] = &["simple", "grouped", "external", "variable", "variation"];
 const STOCK: &[&str] = &["instock", "outofstock", "onbackorder"];
 const OPS: &[&str] = &["in", "not_in", "and"];
 const ORDER: &[&str] = &["asc", "desc"];
 
 /// `/products` arguments that WordPress validates (WooCommerce 8.9: `per_page` 0..=100).
-const PRODUCT_ARGS: &[Arg] = &[
-    arg("page", Kind::Int { min: Some(1), max: None }),
-    arg("per_page", Kind::Int { min: Some(0), max: Some(100) }),
+pub(crate) const PRODUCT_ARGS: &[Arg] = &[
+    arg(
+        "page",
+        Kind::Int {
+            min: Some(1),
+            max: None,
+        },
+    ),
+    arg(
+        "per_page",
+        Kind::Int {
+            min: Some(0),
+            max: Some(100),
+        },
+    ),
     arg("search", Kind::Str),
     arg("slug", Kind::Str),
     arg("after", Kind::Date),
     arg("before", Kind::Date),
-    arg("date_column", Kind::Enum(&["date", "date_gmt", "modified", "modified_gmt"])),
-    arg("offset", Kind::Int { min: None, max: None }),
+    arg(
+        "date_column",
+        Kind::Enum(&["date", "date_gmt", "modified", "modified_gmt"]),
+    ),
+    arg(
+        "offset",
+        Kind::Int {
+            min: None,
+            max: None,
+        },
+    ),
     arg("order", Kind::Enum(ORDER)),
     arg("orderby", Kind::Enum(ORDERBY)),
     arg("type", Kind::Enum(TYPES)),
@@ -45,43 +78,72 @@ const PRODUCT_ARGS: &[Arg] = &[
     arg("stock_status", Kind::EnumList(STOCK)),
     arg("attributes", Kind::AnyList),
     arg("attribute_relation", Kind::Enum(&["in", "and"])),
-    arg("catalog_visibility", Kind::Enum(&["any", "visible", "catalog", "search", "hidden"])),
-];
-
-const COLLECTION_ARGS: &[Arg] = &[
-    arg("calculate_price_range", Kind::Bool),
-    arg("calculate_stock_status_counts", Kind::Bool),
-    arg("calculate_attribute_counts", Kind::AnyList),
-    arg("calculate_rating_counts", Kind::Bool),
+    arg(
+        "catalog_visibility",
+        Kind::Enum(&["any", "visible", "catalog", "search", "hidden"]),
+    ),
 ];
 
 fn term_args(with_menu_order: bool) -> Vec<Arg> {
     vec![
-        arg("page", Kind::Int { min: Some(1), max: None }),
-        arg("per_page", Kind::Int { min: Some(0), max: None }),
+        arg(
+            "page",
+            Kind::Int {
+                min: Some(1),
+                max: None,
+            },
+        ),
+        arg(
+            "per_page",
+            Kind::Int {
+                min: Some(0),
+                max: None,
+            },
+        ),
         arg("search", Kind::Str),
         arg("order", Kind::Enum(ORDER)),
         arg(
             "orderby",
-            Kind::Enum(if with_menu_order { &["name", "slug", "count", "menu_order"] } else { &["name", "slug", "count"] }),
+            Kind::Enum(if with_menu_order {
+                &["name", "slug", "count", "menu_order"]
+            } else {
+                &["name", "slug", "count"]
+            }),
         ),
         arg("hide_empty", Kind::Bool),
-        arg("parent", Kind::Int { min: None, max: None }),
+        arg(
+            "parent",
+            Kind::Int {
+                min: None,
+                max: None,
+            },
+        ),
     ]
 }
 
 const GET: Option<&str> = Some("GET");
 
-fn fail(ctx: &ApiCtx, e: &WpError) -> Response {
+pub(crate) fn fail(ctx: &ApiCtx, e: &WpError) -> Response {
     ctx.respond(Reply::error(e).allow(GET))
 }
 
-fn view<'a>(state: &'a StoreState, cat: &'a super::catalogue::Catalogue, ctx: &'a ApiCtx) -> View<'a> {
-    View { cat, home: &ctx.home, currency: &state.settings.currency }
+fn view<'a>(
+    state: &'a StoreState,
+    cat: &'a super::catalogue::Catalogue,
+    ctx: &'a ApiCtx,
+) -> View<'a> {
+    View {
+        cat,
+        home: &ctx.home,
+        currency: &state.settings.currency,
+    }
 }
 
 /// `GET /products`.
-pub(crate) async fn products(State(state): State<Arc<StoreState>>, Extension(ctx): Extension<ApiCtx>) -> Response {
+pub(crate) async fn products(
+    State(state): State<Arc<StoreState>>,
+    Extension(ctx): Extension<ApiCtx>,
+) -> Response {
     if let Err(e) = validate(&ctx.query, PRODUCT_ARGS) {
         return fail(&ctx, &e);
     }
@@ -101,13 +163,23 @@ pub(crate) async fn products(State(state): State<Arc<StoreState>>, Extension(ctx
             ItemRef::Variation(x) => v.variation(&cat.variations[x as usize]),
         })
         .collect();
-    let mut reply = Reply::json(200, &page).allow(GET).paging(store_paging(&ctx, "/wc/store/v1/products", q.page, total, pages));
+    let mut reply = Reply::json(200, &page).allow(GET).paging(store_paging(
+        &ctx,
+        "/wc/store/v1/products",
+        q.page,
+        total,
+        pages,
+    ));
     reply.last_modified = Some(cat.last_modified);
     ctx.respond(reply)
 }
 
 /// `GET /products/{id}` and `GET /products/{slug}` (digits select the id route, as in WordPress).
-pub(crate) async fn product(State(state): State<Arc<StoreState>>, Extension(ctx): Extension<ApiCtx>, Path(key): Path<String>) -> Response {
+pub(crate) async fn product(
+    State(state): State<Arc<StoreState>>,
+    Extension(ctx): Extension<ApiCtx>,
+    Path(key): Path<String>,
+) -> Response {
     let cat = state.read();
     let v = view(&state, &cat, &ctx);
     let by_id = !key.is_empty() && key.bytes().all(|b| b.is_ascii_digit());
@@ -115,141 +187,40 @@ pub(crate) async fn product(State(state): State<Arc<StoreState>>, Extension(ctx)
         key.parse::<u64>().ok().and_then(|id| cat.item(id))
     } else {
         let slug = super::wp::sanitize_title(&key);
-        cat.slugs.get(slug.as_str()).and_then(|&id| cat.item(id.into()))
+        cat.slugs
+            .get(slug.as_str())
+            .and_then(|&id| cat.item(id.into()))
     };
     let body = match item {
-        Some(ItemRef::Product(p)) if cat.products[p as usize].status == ProductStatus::Publish => Some(v.product(&cat.products[p as usize])),
-        Some(ItemRef::Variation(x)) if cat.parent_of(&cat.variations[x as usize]).status == ProductStatus::Publish => {
+        Some(ItemRef::Product(p)) if cat.products[p as usize].status == ProductStatus::Publish => {
+            Some(v.product(&cat.products[p as usize]))
+        }
+        Some(ItemRef::Variation(x))
+            if cat.parent_of(&cat.variations[x as usize]).status == ProductStatus::Publish =>
+        {
             Some(v.variation(&cat.variations[x as usize]))
         }
         _ => None,
     };
     match body {
         Some(b) => ctx.respond(Reply::json(200, &b).allow(GET)),
-        None if by_id => fail(&ctx, &WpError::new(404, "woocommerce_rest_product_invalid_id", "Invalid product ID.")),
-        None => fail(&ctx, &WpError::new(404, "woocommerce_rest_product_invalid_slug", "Invalid product slug.")),
+        None if by_id => fail(
+            &ctx,
+            &WpError::new(
+                404,
+                "woocommerce_rest_product_invalid_id",
+                "Invalid product ID.",
+            ),
+        ),
+        None => fail(
+            &ctx,
+            &WpError::new(
+                404,
+                "woocommerce_rest_product_invalid_slug",
+                "Invalid product slug.",
+            ),
+        ),
     }
-}
-
-/// `GET /products/collection-data`: price range and counts over the filtered collection.
-pub(crate) async fn collection_data(State(state): State<Arc<StoreState>>, Extension(ctx): Extension<ApiCtx>) -> Response {
-    if let Err(e) = validate(&ctx.query, PRODUCT_ARGS).and_then(|()| validate(&ctx.query, COLLECTION_ARGS)) {
-        return fail(&ctx, &e);
-    }
-    let cat = state.read();
-    let q = &ctx.query;
-    let run = |strip: &[&str], skip_attr: Option<&str>| -> Result<Vec<ItemRef>, WpError> {
-        let mut params = q.clone();
-        for k in strip {
-            params.remove(k);
-        }
-        let lq = store_products(&cat, &params, skip_attr)?;
-        Ok(cat.query(&lq.filter, lq.order, lq.desc))
-    };
-    let mut out = J::obj();
-    // Price range ignores the price filter itself.
-    let price_range = if php_bool(q.get("calculate_price_range")) == Some(true) {
-        let items = match run(&["min_price", "max_price"], None) {
-            Ok(i) => i,
-            Err(e) => return fail(&ctx, &e),
-        };
-        let looks: Vec<_> = items.iter().map(|&i| cat.item_lookup(i)).collect();
-        let min = looks.iter().filter_map(|l| l.min_price).min();
-        let max = looks.iter().filter_map(|l| l.max_price).max();
-        match (min, max) {
-            (Some(min), Some(max)) => {
-                let c = CurrencyFields::of(&state.settings.currency);
-                J::obj()
-                    .with("min_price", min.to_string())
-                    .with("max_price", max.to_string())
-                    .with("currency_code", c.currency_code)
-                    .with("currency_symbol", c.currency_symbol)
-                    .with("currency_minor_unit", i64::from(c.currency_minor_unit))
-                    .with("currency_decimal_separator", c.currency_decimal_separator)
-                    .with("currency_thousand_separator", c.currency_thousand_separator)
-                    .with("currency_prefix", c.currency_prefix)
-                    .with("currency_suffix", c.currency_suffix)
-            }
-            _ => J::Null,
-        }
-    } else {
-        J::Null
-    };
-    out = out.with("price_range", price_range);
-    let attribute_counts = match q.get("calculate_attribute_counts") {
-        Some(super::wp::PhpValue::Arr(entries)) if !entries.0.is_empty() => {
-            let mut counts = Vec::new();
-            for (_, e) in &entries.0 {
-                let super::wp::PhpValue::Arr(e) = e else { continue };
-                let Some(tax) = e.get_str("taxonomy").map(|t| t.trim().to_ascii_lowercase()) else { continue };
-                let attr = match tax.parse::<u32>() {
-                    Ok(id) => cat.attribute(id),
-                    Err(_) => cat.attribute_by_slug(&tax),
-                };
-                let Some(attr) = attr else { continue };
-                // "or" counts drop this attribute's own filter; "and" keeps every filter.
-                let skip = (e.get_str("query_type").unwrap_or("or") == "or").then_some(attr.slug.to_string());
-                let items = match run(&[], skip.as_deref()) {
-                    Ok(i) => i,
-                    Err(e) => return fail(&ctx, &e),
-                };
-                for &term in &attr.terms {
-                    let n = items.iter().filter(|&&i| matches!(i, ItemRef::Product(p) if product_has(&cat, p, term))).count();
-                    if n > 0 {
-                        counts.push(J::obj().with("term", i64::from(term)).with("count", n as i64));
-                    }
-                }
-            }
-            J::Arr(counts)
-        }
-        Some(_) => J::Arr(Vec::new()),
-        None => J::Null,
-    };
-    out = out.with("attribute_counts", attribute_counts);
-    let rating_counts = if php_bool(q.get("calculate_rating_counts")) == Some(true) {
-        let items = match run(&["rating"], None) {
-            Ok(i) => i,
-            Err(e) => return fail(&ctx, &e),
-        };
-        let mut by_rating = [0i64; 6];
-        for &i in &items {
-            if let ItemRef::Product(p) = i {
-                let p = &cat.products[p as usize];
-                let avg = cat.average_rating(p);
-                if avg > 0.0 {
-                    by_rating[(avg.round() as usize).min(5)] += 1;
-                }
-            }
-        }
-        J::Arr((1..=5).filter(|&r| by_rating[r] > 0).map(|r| J::obj().with("rating", r as i64).with("count", by_rating[r])).collect())
-    } else {
-        J::Null
-    };
-    out = out.with("rating_counts", rating_counts);
-    let stock_counts = if php_bool(q.get("calculate_stock_status_counts")) == Some(true) {
-        let items = match run(&["stock_status"], None) {
-            Ok(i) => i,
-            Err(e) => return fail(&ctx, &e),
-        };
-        // `$wpdb->get_row()` hands the counts back as strings, and WooCommerce passes them through.
-        J::Arr(
-            StockStatus::ALL
-                .iter()
-                .map(|s| {
-                    let n = items.iter().filter(|&&i| cat.item_lookup(i).stock_status == *s).count();
-                    J::obj().with("status", s.as_str()).with("count", n.to_string())
-                })
-                .collect(),
-        )
-    } else {
-        J::Null
-    };
-    out = out.with("stock_status_counts", stock_counts);
-    ctx.respond(Reply::json(200, &out).allow(GET))
-}
-
-fn product_has(cat: &super::catalogue::Catalogue, p: u32, term: u32) -> bool {
-    cat.products[p as usize].attrs.iter().any(|a| matches!(&a.spec, super::catalogue::AttrSpec::Global { terms, .. } if terms.contains(&term)))
 }
 
 fn listing(ctx: &ApiCtx, default_hide_empty: bool) -> TermListing {
@@ -257,21 +228,41 @@ fn listing(ctx: &ApiCtx, default_hide_empty: bool) -> TermListing {
         hide_empty: php_bool(ctx.query.get("hide_empty")).unwrap_or(default_hide_empty),
         orderby: ctx.query.get_str("orderby").unwrap_or("name").to_string(),
         desc: ctx.query.get_str("order") == Some("desc"),
-        page: u64::try_from(int_param(&ctx.query, "page", 1)).unwrap_or(1).max(1),
+        page: u64::try_from(int_param(&ctx.query, "page", 1))
+            .unwrap_or(1)
+            .max(1),
         per_page: u64::try_from(int_param(&ctx.query, "per_page", 0)).unwrap_or(0),
     }
 }
 
 /// Terms responses page only when asked to (`per_page` set and a full page or a later page).
-fn term_reply(ctx: &ApiCtx, route: &str, body: J, shown: usize, total: u64, opts: &TermListing) -> Response {
+fn term_reply(
+    ctx: &ApiCtx,
+    route: &str,
+    body: J,
+    shown: usize,
+    total: u64,
+    opts: &TermListing,
+) -> Response {
     let mut reply = Reply::json(200, &body).allow(GET);
     if opts.per_page > 0 && (shown as u64 == opts.per_page || opts.page > 1) {
-        reply = reply.paging(store_paging(ctx, route, opts.page, total, total.div_ceil(opts.per_page)));
+        reply = reply.paging(store_paging(
+            ctx,
+            route,
+            opts.page,
+            total,
+            total.div_ceil(opts.per_page),
+        ));
     }
     ctx.respond(reply)
 }
 
-fn category_json(cat: &super::catalogue::Catalogue, ctx: &ApiCtx, t: &super::catalogue::Term, count: u64) -> J {
+fn category_json(
+    cat: &super::catalogue::Catalogue,
+    ctx: &ApiCtx,
+    t: &super::catalogue::Term,
+    count: u64,
+) -> J {
     J::obj()
         .with("id", i64::from(t.id))
         .with("name", &*t.name)
@@ -280,7 +271,10 @@ fn category_json(cat: &super::catalogue::Catalogue, ctx: &ApiCtx, t: &super::cat
         .with("parent", i64::from(t.parent))
         .with("count", count as i64)
         .with("image", J::Null)
-        .with("review_count", terms::category_review_count(cat, t.id) as i64)
+        .with(
+            "review_count",
+            terms::category_review_count(cat, t.id) as i64,
+        )
         .with("permalink", cat.term_link(&ctx.home, t))
 }
 
@@ -295,7 +289,10 @@ fn plain_term_json(t: &super::catalogue::Term, count: u64) -> J {
 }
 
 /// `GET /products/categories`.
-pub(crate) async fn categories(State(state): State<Arc<StoreState>>, Extension(ctx): Extension<ApiCtx>) -> Response {
+pub(crate) async fn categories(
+    State(state): State<Arc<StoreState>>,
+    Extension(ctx): Extension<ApiCtx>,
+) -> Response {
     if let Err(e) = validate(&ctx.query, &term_args(false)) {
         return fail(&ctx, &e);
     }
@@ -303,26 +300,55 @@ pub(crate) async fn categories(State(state): State<Arc<StoreState>>, Extension(c
     let counts = terms::counts(&cat, Taxonomy::Category);
     let opts = listing(&ctx, true);
     let (list, total) = terms::list(&cat, Taxonomy::Category, &ctx.query, &opts, &counts);
-    let body = J::Arr(list.iter().map(|t| category_json(&cat, &ctx, t, counts.get(&t.id).copied().unwrap_or(0))).collect());
-    term_reply(&ctx, "/wc/store/v1/products/categories", body, list.len(), total, &opts)
+    let body = J::Arr(
+        list.iter()
+            .map(|t| category_json(&cat, &ctx, t, counts.get(&t.id).copied().unwrap_or(0)))
+            .collect(),
+    );
+    term_reply(
+        &ctx,
+        "/wc/store/v1/products/categories",
+        body,
+        list.len(),
+        total,
+        &opts,
+    )
 }
 
 /// `GET /products/categories/{id}`.
-pub(crate) async fn category(State(state): State<Arc<StoreState>>, Extension(ctx): Extension<ApiCtx>, Path(id): Path<String>) -> Response {
+pub(crate) async fn category(
+    State(state): State<Arc<StoreState>>,
+    Extension(ctx): Extension<ApiCtx>,
+    Path(id): Path<String>,
+) -> Response {
     let cat = state.read();
-    let term = id.parse::<u32>().ok().and_then(|id| cat.term(id)).filter(|t| t.taxonomy == Taxonomy::Category);
+    let term = id
+        .parse::<u32>()
+        .ok()
+        .and_then(|id| cat.term(id))
+        .filter(|t| t.taxonomy == Taxonomy::Category);
     match term {
         Some(t) => {
             let counts = terms::counts(&cat, Taxonomy::Category);
             let body = category_json(&cat, &ctx, t, counts.get(&t.id).copied().unwrap_or(0));
             ctx.respond(Reply::json(200, &body).allow(GET))
         }
-        None => fail(&ctx, &WpError::new(404, "woocommerce_rest_category_invalid_id", "Invalid category ID.")),
+        None => fail(
+            &ctx,
+            &WpError::new(
+                404,
+                "woocommerce_rest_category_invalid_id",
+                "Invalid category ID.",
+            ),
+        ),
     }
 }
 
 /// `GET /products/tags`.
-pub(crate) async fn tags(State(state): State<Arc<StoreState>>, Extension(ctx): Extension<ApiCtx>) -> Response {
+pub(crate) async fn tags(
+    State(state): State<Arc<StoreState>>,
+    Extension(ctx): Extension<ApiCtx>,
+) -> Response {
     if let Err(e) = validate(&ctx.query, &term_args(false)) {
         return fail(&ctx, &e);
     }
@@ -330,8 +356,19 @@ pub(crate) async fn tags(State(state): State<Arc<StoreState>>, Extension(ctx): E
     let counts = terms::counts(&cat, Taxonomy::Tag);
     let opts = listing(&ctx, true);
     let (list, total) = terms::list(&cat, Taxonomy::Tag, &ctx.query, &opts, &counts);
-    let body = J::Arr(list.iter().map(|t| plain_term_json(t, counts.get(&t.id).copied().unwrap_or(0))).collect());
-    term_reply(&ctx, "/wc/store/v1/products/tags", body, list.len(), total, &opts)
+    let body = J::Arr(
+        list.iter()
+            .map(|t| plain_term_json(t, counts.get(&t.id).copied().unwrap_or(0)))
+            .collect(),
+    );
+    term_reply(
+        &ctx,
+        "/wc/store/v1/products/tags",
+        body,
+        list.len(),
+        total,
+        &opts,
+    )
 }
 
 fn attribute_json(a: &super::catalogue::Attribute) -> J {
@@ -346,7 +383,10 @@ fn attribute_json(a: &super::catalogue::Attribute) -> J {
 }
 
 /// `GET /products/attributes` (sorted by name, like `wc_get_attribute_taxonomies`).
-pub(crate) async fn attributes(State(state): State<Arc<StoreState>>, Extension(ctx): Extension<ApiCtx>) -> Response {
+pub(crate) async fn attributes(
+    State(state): State<Arc<StoreState>>,
+    Extension(ctx): Extension<ApiCtx>,
+) -> Response {
     let cat = state.read();
     let mut attrs: Vec<_> = cat.attributes.iter().collect();
     attrs.sort_by(|a, b| a.name.cmp(&b.name));
@@ -355,32 +395,68 @@ pub(crate) async fn attributes(State(state): State<Arc<StoreState>>, Extension(c
 }
 
 /// `GET /products/attributes/{id}`.
-pub(crate) async fn attribute(State(state): State<Arc<StoreState>>, Extension(ctx): Extension<ApiCtx>, Path(id): Path<String>) -> Response {
+pub(crate) async fn attribute(
+    State(state): State<Arc<StoreState>>,
+    Extension(ctx): Extension<ApiCtx>,
+    Path(id): Path<String>,
+) -> Response {
     let cat = state.read();
     match id.parse::<u32>().ok().and_then(|id| cat.attribute(id)) {
         Some(a) => ctx.respond(Reply::json(200, &attribute_json(a)).allow(GET)),
-        None => fail(&ctx, &WpError::new(404, "woocommerce_rest_attribute_invalid_id", "Invalid attribute ID.")),
+        None => fail(
+            &ctx,
+            &WpError::new(
+                404,
+                "woocommerce_rest_attribute_invalid_id",
+                "Invalid attribute ID.",
+            ),
+        ),
     }
 }
 
 /// `GET /products/attributes/{id}/terms`.
-pub(crate) async fn attribute_terms(State(state): State<Arc<StoreState>>, Extension(ctx): Extension<ApiCtx>, Path(id): Path<String>) -> Response {
+pub(crate) async fn attribute_terms(
+    State(state): State<Arc<StoreState>>,
+    Extension(ctx): Extension<ApiCtx>,
+    Path(id): Path<String>,
+) -> Response {
     if let Err(e) = validate(&ctx.query, &term_args(true)) {
         return fail(&ctx, &e);
     }
     let cat = state.read();
     let Some(attr) = id.parse::<u32>().ok().and_then(|id| cat.attribute(id)) else {
-        return fail(&ctx, &WpError::new(404, "woocommerce_rest_taxonomy_invalid", "Attribute does not exist."));
+        return fail(
+            &ctx,
+            &WpError::new(
+                404,
+                "woocommerce_rest_taxonomy_invalid",
+                "Attribute does not exist.",
+            ),
+        );
     };
     let tax = Taxonomy::Attribute(attr.id);
     let counts = terms::counts(&cat, tax);
     let opts = listing(&ctx, true);
     let (list, total) = terms::list(&cat, tax, &ctx.query, &opts, &counts);
-    let body = J::Arr(list.iter().map(|t| plain_term_json(t, counts.get(&t.id).copied().unwrap_or(0))).collect());
-    term_reply(&ctx, &format!("/wc/store/v1/products/attributes/{}/terms", attr.id), body, list.len(), total, &opts)
+    let body = J::Arr(
+        list.iter()
+            .map(|t| plain_term_json(t, counts.get(&t.id).copied().unwrap_or(0)))
+            .collect(),
+    );
+    term_reply(
+        &ctx,
+        &format!("/wc/store/v1/products/attributes/{}/terms", attr.id),
+        body,
+        list.len(),
+        total,
+        &opts,
+    )
 }
 
 /// `GET /products/reviews`.
-pub(crate) async fn reviews(State(state): State<Arc<StoreState>>, Extension(ctx): Extension<ApiCtx>) -> Response {
+pub(crate) async fn reviews(
+    State(state): State<Arc<StoreState>>,
+    Extension(ctx): Extension<ApiCtx>,
+) -> Response {
     super::reviews::store_reviews(&state, &ctx)
 }

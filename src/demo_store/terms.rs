@@ -21,7 +21,9 @@ pub fn counts(cat: &Catalogue, taxonomy: Taxonomy) -> HashMap<u32, u64> {
                 }
                 chain
             };
-            for p in cat.products.iter().filter(|p| p.status == ProductStatus::Publish && !p.visibility.excluded_from_catalog()) {
+            for p in cat.products.iter().filter(|p| {
+                p.status == ProductStatus::Publish && !p.visibility.excluded_from_catalog()
+            }) {
                 let mut seen: Vec<u32> = p.cats.iter().flat_map(|&c| ancestors(c)).collect();
                 seen.sort_unstable();
                 seen.dedup();
@@ -31,7 +33,9 @@ pub fn counts(cat: &Catalogue, taxonomy: Taxonomy) -> HashMap<u32, u64> {
             }
         }
         Taxonomy::Tag => {
-            for p in cat.products.iter().filter(|p| p.status == ProductStatus::Publish && !p.visibility.excluded_from_catalog()) {
+            for p in cat.products.iter().filter(|p| {
+                p.status == ProductStatus::Publish && !p.visibility.excluded_from_catalog()
+            }) {
                 for &t in p.tags.iter() {
                     *out.entry(t).or_default() += 1;
                 }
@@ -39,7 +43,11 @@ pub fn counts(cat: &Catalogue, taxonomy: Taxonomy) -> HashMap<u32, u64> {
         }
         // Attribute terms keep WordPress's own count: published objects with the term.
         Taxonomy::Attribute(attr) => {
-            for p in cat.products.iter().filter(|p| p.status == ProductStatus::Publish) {
+            for p in cat
+                .products
+                .iter()
+                .filter(|p| p.status == ProductStatus::Publish)
+            {
                 for a in p.attrs.iter() {
                     if let AttrSpec::Global { attr_id, terms } = &a.spec {
                         if *attr_id == attr {
@@ -59,7 +67,12 @@ pub fn counts(cat: &Catalogue, taxonomy: Taxonomy) -> HashMap<u32, u64> {
 /// term relationships, so a product in both a parent and a child counts twice (as in WooCommerce).
 pub fn category_review_count(cat: &Catalogue, term: u32) -> u64 {
     let family = cat.term_with_descendants(term);
-    cat.products.iter().map(|p| p.cats.iter().filter(|c| family.contains(c)).count() as u64 * u64::from(p.review_len)).sum()
+    cat.products
+        .iter()
+        .map(|p| {
+            p.cats.iter().filter(|c| family.contains(c)).count() as u64 * u64::from(p.review_len)
+        })
+        .sum()
 }
 
 /// Listing options common to `WP_Term_Query` callers.
@@ -73,12 +86,21 @@ pub struct TermListing {
 }
 
 /// Terms of `taxonomy` matching the request, sorted, with the total before paging.
-pub fn list<'a>(cat: &'a Catalogue, taxonomy: Taxonomy, q: &PhpArray, opts: &TermListing, counts: &HashMap<u32, u64>) -> (Vec<&'a Term>, u64) {
+pub fn list<'a>(
+    cat: &'a Catalogue,
+    taxonomy: Taxonomy,
+    q: &PhpArray,
+    opts: &TermListing,
+    counts: &HashMap<u32, u64>,
+) -> (Vec<&'a Term>, u64) {
     let include = q.get("include").map(wp_parse_id_list).unwrap_or_default();
     let exclude = q.get("exclude").map(wp_parse_id_list).unwrap_or_default();
     let parent = q.get_str("parent").and_then(super::params::php_int);
     let search = q.get_str("search").filter(|s| !s.is_empty());
-    let slugs: Vec<String> = q.get("slug").map(super::wp::wp_parse_list).unwrap_or_default();
+    let slugs: Vec<String> = q
+        .get("slug")
+        .map(super::wp::wp_parse_list)
+        .unwrap_or_default();
     let mut terms: Vec<&Term> = cat
         .terms
         .iter()
@@ -95,19 +117,33 @@ pub fn list<'a>(cat: &'a Catalogue, taxonomy: Taxonomy, q: &PhpArray, opts: &Ter
         "slug" => terms.sort_by(|a, b| a.slug.cmp(&b.slug)),
         "count" => terms.sort_by_key(|t| count(t)),
         "id" | "term_id" => terms.sort_by_key(|t| t.id),
-        "include" => terms.sort_by_key(|t| include.iter().position(|&i| i == u64::from(t.id)).unwrap_or(usize::MAX)),
+        "include" => terms.sort_by_key(|t| {
+            include
+                .iter()
+                .position(|&i| i == u64::from(t.id))
+                .unwrap_or(usize::MAX)
+        }),
         // menu_order of attribute terms follows their creation order here.
         "menu_order" | "term_order" | "term_group" => terms.sort_by_key(|t| t.id),
         "description" => terms.sort_by(|a, b| a.description.cmp(&b.description)),
-        _ => terms.sort_by(|a, b| a.name.to_ascii_lowercase().cmp(&b.name.to_ascii_lowercase())),
+        _ => terms.sort_by(|a, b| {
+            a.name
+                .to_ascii_lowercase()
+                .cmp(&b.name.to_ascii_lowercase())
+        }),
     }
     if opts.desc {
         terms.reverse();
     }
     let total = terms.len() as u64;
     if opts.per_page > 0 {
-        let start = usize::try_from(opts.page.saturating_sub(1).saturating_mul(opts.per_page)).unwrap_or(usize::MAX);
-        terms = terms.into_iter().skip(start).take(usize::try_from(opts.per_page).unwrap_or(usize::MAX)).collect();
+        let start = usize::try_from(opts.page.saturating_sub(1).saturating_mul(opts.per_page))
+            .unwrap_or(usize::MAX);
+        terms = terms
+            .into_iter()
+            .skip(start)
+            .take(usize::try_from(opts.per_page).unwrap_or(usize::MAX))
+            .collect();
     }
     (terms, total)
 }

@@ -25,7 +25,16 @@ pub struct SessionToken {
         (status = 201, description = "A new session", body = SessionToken),
         (status = 503, description = "Session store unavailable", body = ErrorBody),
     ))]
-pub async fn create_session(State(sessions): State<Sessions>) -> Result<(StatusCode, Json<SessionToken>), ApiError> {
+pub async fn create_session(
+    State(sessions): State<Sessions>,
+) -> Result<(StatusCode, Json<SessionToken>), ApiError> {
     let (token, ttl) = sessions.create_app_session().await?;
-    Ok((StatusCode::CREATED, Json(SessionToken { token, token_type: "Bearer", expires_in: ttl.as_secs() })))
+    Ok((
+        StatusCode::CREATED,
+        Json(SessionToken {
+            token,
+            token_type: "Bearer",
+            expires_in: ttl.as_secs(),
+        }),
+    ))
 }

@@ -27,8 +27,16 @@ impl fmt::Debug for CartCredentials {
         write!(
             f,
             "CartCredentials {{ cart_token: {}, nonce: {} }}",
-            if self.cart_token.is_some() { "[redacted]" } else { "None" },
-            if self.nonce.is_some() { "[redacted]" } else { "None" }
+            if self.cart_token.is_some() {
+                "[redacted]"
+            } else {
+                "None"
+            },
+            if self.nonce.is_some() {
+                "[redacted]"
+            } else {
+                "None"
+            }
         )
     }
 }
@@ -38,7 +46,8 @@ impl CartCredentials {
     /// has `user_id`). Read without verifying: we only compare our own tokens
     /// to notice when the store silently started a new cart.
     pub fn session_id(&self) -> Option<String> {
-        self.token_claim("user_id").and_then(|v| v.as_str().map(str::to_string))
+        self.token_claim("user_id")
+            .and_then(|v| v.as_str().map(str::to_string))
     }
 
     /// Seconds since the epoch at which the token expires.
@@ -50,7 +59,9 @@ impl CartCredentials {
         use base64::Engine;
         let token = self.cart_token.as_deref()?;
         let payload = token.split('.').nth(1)?;
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload.trim_end_matches('='))
+            .ok()?;
         let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
         claims.get(name).cloned()
     }
@@ -85,14 +96,33 @@ impl CartClient {
         }
     }
 
-    async fn call<T: DeserializeOwned>(&self, call: Call<'_>, creds: &CartCredentials, shopper_ip: Option<&str>) -> Result<WithCredentials<T>, UpstreamError> {
-        let Call { route, method, path, body, query } = call;
+    async fn call<T: DeserializeOwned>(
+        &self,
+        call: Call<'_>,
+        creds: &CartCredentials,
+        shopper_ip: Option<&str>,
+    ) -> Result<WithCredentials<T>, UpstreamError> {
+        let Call {
+            route,
+            method,
+            path,
+            body,
+            query,
+        } = call;
         let url = format!("{}{}", self.base, path);
-        let idempotency = if method == Method::GET { Idempotency::Idempotent } else { Idempotency::NotIdempotent };
+        let idempotency = if method == Method::GET {
+            Idempotency::Idempotent
+        } else {
+            Idempotency::NotIdempotent
+        };
         let raw = self
             .http
             .send(route, idempotency, || {
-                let mut request = self.http.client().request(method.clone(), &url).query(query);
+                let mut request = self
+                    .http
+                    .client()
+                    .request(method.clone(), &url)
+                    .query(query);
                 if let Some(token) = &creds.cart_token {
                     request = request.header("Cart-Token", token);
                 }
@@ -118,33 +148,129 @@ impl CartClient {
         &self.base
     }
 
-    pub async fn get_cart(&self, creds: &CartCredentials, ip: Option<&str>) -> Result<WithCredentials<StoreCart>, UpstreamError> {
-        self.call(Call { route: "cart", method: Method::GET, path: "/cart", body: None, query: &[] }, creds, ip).await
+    pub async fn get_cart(
+        &self,
+        creds: &CartCredentials,
+        ip: Option<&str>,
+    ) -> Result<WithCredentials<StoreCart>, UpstreamError> {
+        self.call(
+            Call {
+                route: "cart",
+                method: Method::GET,
+                path: "/cart",
+                body: None,
+                query: &[],
+            },
+            creds,
+            ip,
+        )
+        .await
     }
 
-    pub async fn add_item(&self, creds: &CartCredentials, ip: Option<&str>, item: &AddItemRequest) -> Result<WithCredentials<StoreCart>, UpstreamError> {
+    pub async fn add_item(
+        &self,
+        creds: &CartCredentials,
+        ip: Option<&str>,
+        item: &AddItemRequest,
+    ) -> Result<WithCredentials<StoreCart>, UpstreamError> {
         let body = serde_json::to_value(item).expect("add-item serialises");
-        self.call(Call { route: "cart_add_item", method: Method::POST, path: "/cart/add-item", body: Some(&body), query: &[] }, creds, ip).await
+        self.call(
+            Call {
+                route: "cart_add_item",
+                method: Method::POST,
+                path: "/cart/add-item",
+                body: Some(&body),
+                query: &[],
+            },
+            creds,
+            ip,
+        )
+        .await
     }
 
-    pub async fn update_item(&self, creds: &CartCredentials, ip: Option<&str>, key: &str, quantity: u32) -> Result<WithCredentials<StoreCart>, UpstreamError> {
+    pub async fn update_item(
+        &self,
+        creds: &CartCredentials,
+        ip: Option<&str>,
+        key: &str,
+        quantity: u32,
+    ) -> Result<WithCredentials<StoreCart>, UpstreamError> {
         let body = serde_json::json!({ "key": key, "quantity": quantity });
-        self.call(Call { route: "cart_update_item", method: Method::POST, path: "/cart/update-item", body: Some(&body), query: &[] }, creds, ip).await
+        self.call(
+            Call {
+                route: "cart_update_item",
+                method: Method::POST,
+                path: "/cart/update-item",
+                body: Some(&body),
+                query: &[],
+            },
+            creds,
+            ip,
+        )
+        .await
     }
 
-    pub async fn remove_item(&self, creds: &CartCredentials, ip: Option<&str>, key: &str) -> Result<WithCredentials<StoreCart>, UpstreamError> {
+    pub async fn remove_item(
+        &self,
+        creds: &CartCredentials,
+        ip: Option<&str>,
+        key: &str,
+    ) -> Result<WithCredentials<StoreCart>, UpstreamError> {
         let body = serde_json::json!({ "key": key });
-        self.call(Call { route: "cart_remove_item", method: Method::POST, path: "/cart/remove-item", body: Some(&body), query: &[] }, creds, ip).await
+        self.call(
+            Call {
+                route: "cart_remove_item",
+                method: Method::POST,
+                path: "/cart/remove-item",
+                body: Some(&body),
+                query: &[],
+            },
+            creds,
+            ip,
+        )
+        .await
     }
 
-    pub async fn apply_coupon(&self, creds: &CartCredentials, ip: Option<&str>, code: &str) -> Result<WithCredentials<StoreCart>, UpstreamError> {
+    pub async fn apply_coupon(
+        &self,
+        creds: &CartCredentials,
+        ip: Option<&str>,
+        code: &str,
+    ) -> Result<WithCredentials<StoreCart>, UpstreamError> {
         let body = serde_json::json!({ "code": code });
-        self.call(Call { route: "cart_apply_coupon", method: Method::POST, path: "/cart/apply-coupon", body: Some(&body), query: &[] }, creds, ip).await
+        self.call(
+            Call {
+                route: "cart_apply_coupon",
+                method: Method::POST,
+                path: "/cart/apply-coupon",
+                body: Some(&body),
+                query: &[],
+            },
+            creds,
+            ip,
+        )
+        .await
     }
 
-    pub async fn remove_coupon(&self, creds: &CartCredentials, ip: Option<&str>, code: &str) -> Result<WithCredentials<StoreCart>, UpstreamError> {
+    pub async fn remove_coupon(
+        &self,
+        creds: &CartCredentials,
+        ip: Option<&str>,
+        code: &str,
+    ) -> Result<WithCredentials<StoreCart>, UpstreamError> {
         let body = serde_json::json!({ "code": code });
-        self.call(Call { route: "cart_remove_coupon", method: Method::POST, path: "/cart/remove-coupon", body: Some(&body), query: &[] }, creds, ip).await
+        self.call(
+            Call {
+                route: "cart_remove_coupon",
+                method: Method::POST,
+                path: "/cart/remove-coupon",
+                body: Some(&body),
+                query: &[],
+            },
+            creds,
+            ip,
+        )
+        .await
     }
 
     pub async fn update_customer(
@@ -155,7 +281,18 @@ impl CartClient {
         shipping: &StoreAddress,
     ) -> Result<WithCredentials<StoreCart>, UpstreamError> {
         let body = serde_json::json!({ "billing_address": billing, "shipping_address": shipping });
-        self.call(Call { route: "cart_update_customer", method: Method::POST, path: "/cart/update-customer", body: Some(&body), query: &[] }, creds, ip).await
+        self.call(
+            Call {
+                route: "cart_update_customer",
+                method: Method::POST,
+                path: "/cart/update-customer",
+                body: Some(&body),
+                query: &[],
+            },
+            creds,
+            ip,
+        )
+        .await
     }
 
     pub async fn select_shipping_rate(
@@ -166,24 +303,84 @@ impl CartClient {
         rate_id: &str,
     ) -> Result<WithCredentials<StoreCart>, UpstreamError> {
         let body = serde_json::json!({ "package_id": package_id, "rate_id": rate_id });
-        self.call(Call { route: "cart_select_shipping_rate", method: Method::POST, path: "/cart/select-shipping-rate", body: Some(&body), query: &[] }, creds, ip).await
+        self.call(
+            Call {
+                route: "cart_select_shipping_rate",
+                method: Method::POST,
+                path: "/cart/select-shipping-rate",
+                body: Some(&body),
+                query: &[],
+            },
+            creds,
+            ip,
+        )
+        .await
     }
 
     /// The session's draft order (created on first call). Needs the Nonce.
-    pub async fn draft_order(&self, creds: &CartCredentials, ip: Option<&str>) -> Result<WithCredentials<StoreCheckout>, UpstreamError> {
-        self.call(Call { route: "checkout_draft", method: Method::GET, path: "/checkout", body: None, query: &[] }, creds, ip).await
+    pub async fn draft_order(
+        &self,
+        creds: &CartCredentials,
+        ip: Option<&str>,
+    ) -> Result<WithCredentials<StoreCheckout>, UpstreamError> {
+        self.call(
+            Call {
+                route: "checkout_draft",
+                method: Method::GET,
+                path: "/checkout",
+                body: None,
+                query: &[],
+            },
+            creds,
+            ip,
+        )
+        .await
     }
 
     /// Places the order. Never retried: a retry could charge twice.
-    pub async fn checkout(&self, creds: &CartCredentials, ip: Option<&str>, request: &CheckoutRequest) -> Result<WithCredentials<StoreCheckout>, UpstreamError> {
+    pub async fn checkout(
+        &self,
+        creds: &CartCredentials,
+        ip: Option<&str>,
+        request: &CheckoutRequest,
+    ) -> Result<WithCredentials<StoreCheckout>, UpstreamError> {
         let body = serde_json::to_value(request).expect("checkout serialises");
-        self.call(Call { route: "checkout", method: Method::POST, path: "/checkout", body: Some(&body), query: &[] }, creds, ip).await
+        self.call(
+            Call {
+                route: "checkout",
+                method: Method::POST,
+                path: "/checkout",
+                body: Some(&body),
+                query: &[],
+            },
+            creds,
+            ip,
+        )
+        .await
     }
 
     /// A guest's order, by order key and billing email.
-    pub async fn order(&self, id: u64, key: &str, email: &str, ip: Option<&str>) -> Result<StoreOrder, UpstreamError> {
+    pub async fn order(
+        &self,
+        id: u64,
+        key: &str,
+        email: &str,
+        ip: Option<&str>,
+    ) -> Result<StoreOrder, UpstreamError> {
         let path = format!("/order/{id}");
-        let result: WithCredentials<StoreOrder> = self.call(Call { route: "order", method: Method::GET, path: &path, body: None, query: &[("key", key), ("billing_email", email)] }, &CartCredentials::default(), ip).await?;
+        let result: WithCredentials<StoreOrder> = self
+            .call(
+                Call {
+                    route: "order",
+                    method: Method::GET,
+                    path: &path,
+                    body: None,
+                    query: &[("key", key), ("billing_email", email)],
+                },
+                &CartCredentials::default(),
+                ip,
+            )
+            .await?;
         Ok(result.value)
     }
 }
@@ -191,9 +388,17 @@ impl CartClient {
 /// WooCommerce re-issues the Cart-Token and Nonce on responses; keep the
 /// latest of each, falling back to what we sent.
 fn next_credentials(sent: &CartCredentials, raw: &RawResponse) -> CartCredentials {
-    let header = |name: &str| raw.headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty()).map(str::to_string);
+    let header = |name: &str| {
+        raw.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
     CartCredentials {
         cart_token: header("cart-token").or_else(|| sent.cart_token.clone()),
-        nonce: header("nonce").or_else(|| header("x-wc-store-api-nonce")).or_else(|| sent.nonce.clone()),
+        nonce: header("nonce")
+            .or_else(|| header("x-wc-store-api-nonce"))
+            .or_else(|| sent.nonce.clone()),
     }
 }

@@ -252,4 +252,3 @@ pub struct PaymentDatum {
     pub key: String,
     pub value: String,
 }
-

@@ -90,7 +90,15 @@ impl Transport {
             attempt += 1;
             let started = Instant::now();
             let result = self.send_once(build()).await;
-            let duration_ms = started.elapsed().as_millis() as u64;
+            let elapsed = started.elapsed();
+            let duration_ms = elapsed.as_millis() as u64;
+            let outcome = match &result {
+                Ok(raw) => raw.status.as_str().to_string(),
+                Err(UpstreamError::Timeout { .. }) => "timeout".to_string(),
+                Err(_) => "transport".to_string(),
+            };
+            metrics::histogram!("bff_upstream_duration_seconds", "api" => self.api.to_string(), "route" => route).record(elapsed.as_secs_f64());
+            metrics::counter!("bff_upstream_requests_total", "api" => self.api.to_string(), "route" => route, "outcome" => outcome).increment(1);
             match result {
                 Ok(raw) if attempt < attempts && matches!(raw.status.as_u16(), 502..=504) => {
                     tracing::debug!(upstream = %self.api, route, status = raw.status.as_u16(), duration_ms, attempt, "upstream gateway error, retrying");
@@ -115,7 +123,10 @@ impl Transport {
         let response = request.send().await.map_err(|e| self.transport_error(e))?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(|e| self.transport_error(e))?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport_error(e))?;
         Ok(RawResponse {
             status,
             headers,
@@ -148,7 +159,10 @@ impl Transport {
     }
 
     /// Decodes a success body, or turns an error answer into a typed error.
-    pub(crate) fn decode<T: DeserializeOwned>(&self, raw: &RawResponse) -> Result<T, UpstreamError> {
+    pub(crate) fn decode<T: DeserializeOwned>(
+        &self,
+        raw: &RawResponse,
+    ) -> Result<T, UpstreamError> {
         if raw.status.is_success() {
             serde_json::from_slice(&raw.body).map_err(|err| {
                 tracing::debug!(upstream = %self.api, error = %err, "upstream body did not decode");
@@ -163,7 +177,10 @@ impl Transport {
     }
 
     /// Decodes a list and its paging headers.
-    pub(crate) fn decode_page<T: DeserializeOwned>(&self, raw: &RawResponse) -> Result<Paged<T>, UpstreamError> {
+    pub(crate) fn decode_page<T: DeserializeOwned>(
+        &self,
+        raw: &RawResponse,
+    ) -> Result<Paged<T>, UpstreamError> {
         let items: Vec<T> = self.decode(raw)?;
         let header = |name: &str| -> Option<u64> {
             raw.headers.get(name)?.to_str().ok()?.trim().parse().ok()

@@ -15,9 +15,9 @@ pub mod rest_models;
 pub mod store;
 pub mod store_models;
 
+pub use cart::{CartClient, CartCredentials};
 pub use error::{Api, UpstreamError};
 pub use http::HttpSettings;
 pub use paging::{walk_all, Paged, MAX_PER_PAGE};
 pub use rest::{RestAuthMode, RestClient, RestCredentials};
-pub use cart::{CartClient, CartCredentials};
 pub use store::StoreClient;

@@ -1,21 +1,25 @@
 //! One-legged OAuth 1.0a request signing, the way WooCommerce verifies it
 //! (`WC_REST_Authentication::check_oauth_signature`).
 //!
-//! WooCommerce's base string differs from RFC 5849 in one way: it encodes each
-//! parameter key and value once and joins them with a literal `%3D`/`%26`,
-//! where RFC 5849 encodes the joined string a second time. For values made of
-//! unreserved characters the two agree (see the RFC test vector below); for
-//! others only WooCommerce's form is accepted by a real store, so that is what
-//! we build. Signing is ~40 lines over the `hmac` crate; the OAuth crates on
+//! WooCommerce normalises each key and value with RFC 3986 encoding, then
+//! encodes every `key=value` string again and joins them with `%26`: the same
+//! double encoding as RFC 5849 §3.4.1, so a value like `a,b` appears as
+//! `a%252Cb`. The consumer secret plus `&` is the HMAC key (no token).
+//! Signing is a few dozen lines over the `hmac` crate; the OAuth crates on
 //! crates.io either lack HMAC-SHA256 or drop query parameters from the
-//! signature (see ECOSYSTEM-NOTES), so we own this small piece.
+//! signature (see ECOSYSTEM-NOTES), so we own this small piece and check it
+//! against the RFC vector, the real store's captures and the demo store.
 
 use base64::{engine::general_purpose::STANDARD, Engine};
 use hmac::{Hmac, Mac};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 
 /// RFC 3986 unreserved characters stay as they are; everything else is encoded.
-pub const RFC3986: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+pub const RFC3986: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 fn enc(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, RFC3986).to_string()
@@ -49,9 +53,15 @@ pub struct OAuthParams<'a> {
 impl OAuthParams<'_> {
     fn pairs(&self) -> Vec<(String, String)> {
         let mut pairs = vec![
-            ("oauth_consumer_key".to_string(), self.consumer_key.to_string()),
+            (
+                "oauth_consumer_key".to_string(),
+                self.consumer_key.to_string(),
+            ),
             ("oauth_nonce".to_string(), self.nonce.to_string()),
-            ("oauth_signature_method".to_string(), self.method.as_str().to_string()),
+            (
+                "oauth_signature_method".to_string(),
+                self.method.as_str().to_string(),
+            ),
             ("oauth_timestamp".to_string(), self.timestamp.to_string()),
         ];
         if let Some(token) = self.token {
@@ -61,26 +71,41 @@ impl OAuthParams<'_> {
     }
 }
 
-/// WooCommerce's signature base string: `METHOD&enc(url)&k%3Dv%26k%3Dv`,
-/// keys and values encoded once, sorted by encoded key then value.
+/// The signature base string: `METHOD&enc(url)&enc(k=v&k=v...)` with each
+/// key and value encoded first, sorted by encoded key then value.
 pub fn base_string(http_method: &str, base_url: &str, params: &[(String, String)]) -> String {
     let mut encoded: Vec<(String, String)> = params.iter().map(|(k, v)| (enc(k), enc(v))).collect();
     encoded.sort();
-    let joined: Vec<String> = encoded.into_iter().map(|(k, v)| format!("{k}%3D{v}")).collect();
-    format!("{}&{}&{}", http_method.to_ascii_uppercase(), enc(base_url), joined.join("%26"))
+    let joined: Vec<String> = encoded
+        .into_iter()
+        .map(|(k, v)| enc(&format!("{k}={v}")))
+        .collect();
+    format!(
+        "{}&{}&{}",
+        http_method.to_ascii_uppercase(),
+        enc(base_url),
+        joined.join("%26")
+    )
 }
 
 /// HMAC over the base string with key `enc(consumer_secret)&enc(token_secret)`.
-pub fn sign(method: SignatureMethod, base: &str, consumer_secret: &str, token_secret: &str) -> String {
+pub fn sign(
+    method: SignatureMethod,
+    base: &str,
+    consumer_secret: &str,
+    token_secret: &str,
+) -> String {
     let key = format!("{}&{}", enc(consumer_secret), enc(token_secret));
     match method {
         SignatureMethod::HmacSha1 => {
-            let mut mac = Hmac::<sha1::Sha1>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
+            let mut mac = Hmac::<sha1::Sha1>::new_from_slice(key.as_bytes())
+                .expect("HMAC takes any key length");
             mac.update(base.as_bytes());
             STANDARD.encode(mac.finalize().into_bytes())
         }
         SignatureMethod::HmacSha256 => {
-            let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
+            let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes())
+                .expect("HMAC takes any key length");
             mac.update(base.as_bytes());
             STANDARD.encode(mac.finalize().into_bytes())
         }
@@ -140,7 +165,12 @@ mod tests {
             base,
             "GET&http%3A%2F%2Fphotos.example.net%2Fphotos&file%3Dvacation.jpg%26oauth_consumer_key%3Ddpf43f3p2l4k3l03%26oauth_nonce%3Dkllo9940pd9333jh%26oauth_signature_method%3DHMAC-SHA1%26oauth_timestamp%3D1191242096%26oauth_token%3Dnnch734d00sl2jdk%26oauth_version%3D1.0%26size%3Doriginal"
         );
-        let signature = sign(SignatureMethod::HmacSha1, &base, "kd94hf93k423kf44", "pfkkdhi9sl3r4s00");
+        let signature = sign(
+            SignatureMethod::HmacSha1,
+            &base,
+            "kd94hf93k423kf44",
+            "pfkkdhi9sl3r4s00",
+        );
         assert_eq!(signature, "tR3+Ty81lMeYAr/Fid0kMTYa/WM=");
     }
 
@@ -163,13 +193,38 @@ mod tests {
         let keys: Vec<&str> = query.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(
             keys,
-            ["per_page", "oauth_consumer_key", "oauth_nonce", "oauth_signature_method", "oauth_timestamp", "oauth_signature"]
+            [
+                "per_page",
+                "oauth_consumer_key",
+                "oauth_nonce",
+                "oauth_signature_method",
+                "oauth_timestamp",
+                "oauth_signature"
+            ]
         );
         // Same inputs, same signature; a different secret changes it.
-        let again = signed_query("GET", "http://store.test/wp-json/wc/v3/products", &[("per_page".into(), "5".into())], &oauth, "cs_test");
+        let again = signed_query(
+            "GET",
+            "http://store.test/wp-json/wc/v3/products",
+            &[("per_page".into(), "5".into())],
+            &oauth,
+            "cs_test",
+        );
         assert_eq!(query, again);
-        let other = signed_query("GET", "http://store.test/wp-json/wc/v3/products", &[("per_page".into(), "5".into())], &oauth, "cs_other");
+        let other = signed_query(
+            "GET",
+            "http://store.test/wp-json/wc/v3/products",
+            &[("per_page".into(), "5".into())],
+            &oauth,
+            "cs_other",
+        );
         assert_ne!(query.last(), other.last());
+    }
+
+    #[test]
+    fn reserved_characters_in_values_are_encoded_twice() {
+        let base = base_string("GET", "http://s.test/p", &[("sku".into(), "A,B C".into())]);
+        assert_eq!(base, "GET&http%3A%2F%2Fs.test%2Fp&sku%3DA%252CB%2520C");
     }
 
     #[test]

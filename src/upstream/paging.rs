@@ -59,7 +59,12 @@ mod tests {
         let all = walk_all(|page, per_page| {
             seen_pages.push((page, per_page));
             let start = ((page - 1) * per_page) as usize;
-            let items = data.iter().skip(start).take(per_page as usize).copied().collect();
+            let items = data
+                .iter()
+                .skip(start)
+                .take(per_page as usize)
+                .copied()
+                .collect();
             async move {
                 Ok(Paged {
                     items,
@@ -78,9 +83,15 @@ mod tests {
     async fn stops_at_the_first_error() {
         let result: Result<Vec<u32>, _> = walk_all(|page, _| async move {
             if page == 1 {
-                Ok(Paged { items: vec![1], total: 2, total_pages: 2 })
+                Ok(Paged {
+                    items: vec![1],
+                    total: 2,
+                    total_pages: 2,
+                })
             } else {
-                Err(UpstreamError::Timeout { api: crate::upstream::Api::RestApi })
+                Err(UpstreamError::Timeout {
+                    api: crate::upstream::Api::RestApi,
+                })
             }
         })
         .await;

@@ -131,8 +131,13 @@ impl StoreClient {
             .await
     }
 
-    pub async fn products(&self, query: &StoreProductQuery) -> Result<Paged<StoreProduct>, UpstreamError> {
-        let raw = self.get_raw("products", "/products", &query.pairs()).await?;
+    pub async fn products(
+        &self,
+        query: &StoreProductQuery,
+    ) -> Result<Paged<StoreProduct>, UpstreamError> {
+        let raw = self
+            .get_raw("products", "/products", &query.pairs())
+            .await?;
         self.http.decode_page(&raw)
     }
 
@@ -160,7 +165,12 @@ impl StoreClient {
         .await
     }
 
-    pub async fn reviews(&self, product_id: u64, page: u32, per_page: u32) -> Result<Paged<StoreReview>, UpstreamError> {
+    pub async fn reviews(
+        &self,
+        product_id: u64,
+        page: u32,
+        per_page: u32,
+    ) -> Result<Paged<StoreReview>, UpstreamError> {
         let query = [
             ("product_id".to_string(), product_id.to_string()),
             ("page".to_string(), page.to_string()),
@@ -171,7 +181,9 @@ impl StoreClient {
     }
 
     pub async fn categories(&self) -> Result<Vec<StoreCategory>, UpstreamError> {
-        let raw = self.get_raw("categories", "/products/categories", &[]).await?;
+        let raw = self
+            .get_raw("categories", "/products/categories", &[])
+            .await?;
         self.http.decode(&raw)
     }
 
@@ -181,11 +193,16 @@ impl StoreClient {
     }
 
     pub async fn attributes(&self) -> Result<Vec<StoreAttribute>, UpstreamError> {
-        let raw = self.get_raw("attributes", "/products/attributes", &[]).await?;
+        let raw = self
+            .get_raw("attributes", "/products/attributes", &[])
+            .await?;
         self.http.decode(&raw)
     }
 
-    pub async fn attribute_terms(&self, attribute_id: u64) -> Result<Vec<StoreTerm>, UpstreamError> {
+    pub async fn attribute_terms(
+        &self,
+        attribute_id: u64,
+    ) -> Result<Vec<StoreTerm>, UpstreamError> {
         let path = format!("/products/attributes/{attribute_id}/terms");
         let raw = self.get_raw("attribute_terms", &path, &[]).await?;
         self.http.decode(&raw)
@@ -208,10 +225,18 @@ impl StoreClient {
             query.push(("calculate_rating_counts".into(), "true".into()));
         }
         for (i, taxonomy) in want.attribute_counts.iter().enumerate() {
-            query.push((format!("calculate_attribute_counts[{i}][taxonomy]"), taxonomy.clone()));
-            query.push((format!("calculate_attribute_counts[{i}][query_type]"), "or".into()));
+            query.push((
+                format!("calculate_attribute_counts[{i}][taxonomy]"),
+                taxonomy.clone(),
+            ));
+            query.push((
+                format!("calculate_attribute_counts[{i}][query_type]"),
+                "or".into(),
+            ));
         }
-        let raw = self.get_raw("collection_data", "/products/collection-data", &query).await?;
+        let raw = self
+            .get_raw("collection_data", "/products/collection-data", &query)
+            .await?;
         self.http.decode(&raw)
     }
 

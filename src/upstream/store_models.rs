@@ -228,18 +228,38 @@ pub struct StoreCollectionPriceRange {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct StoreTermCount {
+    #[serde(deserialize_with = "number_or_string")]
     pub term: u64,
+    #[serde(deserialize_with = "number_or_string")]
     pub count: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct StoreRatingCount {
-    pub rating: u8,
+    #[serde(deserialize_with = "number_or_string")]
+    pub rating: u64,
+    #[serde(deserialize_with = "number_or_string")]
     pub count: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct StoreStockStatusCount {
     pub status: String,
+    #[serde(deserialize_with = "number_or_string")]
     pub count: u64,
+}
+
+/// WordPress returns database counts as numbers or as numeric strings
+/// depending on the query path; accept both.
+fn number_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        N(u64),
+        S(String),
+    }
+    match Either::deserialize(d)? {
+        Either::N(n) => Ok(n),
+        Either::S(s) => s.trim().parse().map_err(serde::de::Error::custom),
+    }
 }

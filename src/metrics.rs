@@ -1,0 +1,74 @@
+//! `/metrics` in the Prometheus text format (metrics-exporter-prometheus),
+//! plus the counters that live in our own structs, rendered alongside.
+
+use std::fmt::Write;
+use std::sync::atomic::Ordering;
+use std::sync::OnceLock;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+
+use crate::app::AppState;
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Installs the global recorder once per process (tests start many apps).
+pub fn handle() -> &'static PrometheusHandle {
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        // Another recorder may already be installed (an embedding program): keep ours readable anyway.
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}
+
+/// Prometheus metrics for scraping.
+#[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
+    let mut text = handle().render();
+    let hooks = &state.webhooks.stats;
+    let cache = state.catalogue.cache();
+    let counters = [
+        (
+            "bff_webhooks_received_total",
+            "Verified webhook deliveries",
+            hooks.received.load(Ordering::Relaxed),
+        ),
+        (
+            "bff_webhooks_duplicates_total",
+            "Deliveries dropped as duplicates",
+            hooks.duplicates.load(Ordering::Relaxed),
+        ),
+        (
+            "bff_webhooks_processed_total",
+            "Webhook events applied",
+            hooks.processed.load(Ordering::Relaxed),
+        ),
+        (
+            "bff_webhooks_retries_total",
+            "Webhook processing retries",
+            hooks.retries.load(Ordering::Relaxed),
+        ),
+        (
+            "bff_webhooks_failed_total",
+            "Webhook events given up after retries",
+            hooks.failed.load(Ordering::Relaxed),
+        ),
+        (
+            "bff_webhooks_rejected_total",
+            "Deliveries refused for a bad signature",
+            hooks.rejected.load(Ordering::Relaxed),
+        ),
+    ];
+    for (name, help, value) in counters {
+        let _ = writeln!(
+            text,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+        );
+    }
+    let _ = writeln!(text, "# HELP bff_cache_bytes Bytes held by the catalogue cache\n# TYPE bff_cache_bytes gauge\nbff_cache_bytes {}", cache.weighted_size());
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+}
