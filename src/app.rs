@@ -31,6 +31,7 @@ use crate::session::{SessionTokens, Sessions, SharedStore};
 use crate::upstream::{
     CartClient, HttpSettings, RestAuthMode, RestClient, RestCredentials, StoreClient,
 };
+use crate::webhooks::reconcile::Reconciler;
 use crate::webhooks::{WebhookSecrets, Webhooks};
 use crate::{csrf, request_id, routes};
 
@@ -45,6 +46,7 @@ pub struct AppState {
     pub trusted_proxies: TrustedProxies,
     pub allowed_origins: AllowedOrigins,
     pub webhooks: Webhooks,
+    pub reconciler: Reconciler,
 }
 
 /// Everything about the server that is not "where is the store".
@@ -96,6 +98,7 @@ impl AppState {
         );
         let catalogue = Catalogue::new(store.clone(), ResponseCache::new(options.cache.clone()));
         let webhooks = Webhooks::start(options.webhook_secrets.clone(), catalogue.cache().clone());
+        let reconciler = Reconciler::new(rest.clone(), catalogue.cache().clone());
         let limits = RateLimits::new(&options.rates);
         let cart = Cart::new(
             CartClient::new(&upstream.url, &upstream.http),
@@ -121,6 +124,7 @@ impl AppState {
             trusted_proxies: TrustedProxies(std::sync::Arc::new(options.trusted_proxies.clone())),
             allowed_origins: AllowedOrigins(std::sync::Arc::new(options.cors_origins.clone())),
             webhooks,
+            reconciler,
         }
     }
 }

@@ -137,6 +137,9 @@ pub struct Settings {
     /// File holding the previous webhook secret.
     #[arg(long, env = "WEBHOOK_SECRET_PREVIOUS_FILE")]
     pub webhook_secret_previous_file: Option<PathBuf>,
+    /// Seconds between reconciliation scans (REST v3 products modified since the last scan); 0 disables.
+    #[arg(long, env = "RECONCILE_INTERVAL_SECS", default_value_t = 300)]
+    pub reconcile_interval_secs: u64,
     /// Products in the embedded demo store (demo mode only).
     #[arg(long, env = "DEMO_PRODUCTS", default_value_t = 240)]
     pub demo_products: usize,

@@ -136,6 +136,14 @@ async fn serve(cli: Cli) -> ExitCode {
         }
     };
     let state = app::AppState::new(&upstream, &options);
+    if settings.reconcile_interval_secs > 0 {
+        state
+            .reconciler
+            .clone()
+            .spawn(std::time::Duration::from_secs(
+                settings.reconcile_interval_secs,
+            ));
+    }
     tracing::info!(rest_auth = state.rest.auth_name(), "REST API client ready");
     let policy = settings.http_policy(upstream.demo);
     if !policy.cookie_secure {

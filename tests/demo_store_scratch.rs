@@ -14,7 +14,7 @@ async fn scratch() {
     .unwrap();
     println!("spawn 100k: {:?}", t.elapsed());
     let c = reqwest::Client::new();
-    for path in ["/products", "/products", "/products?per_page=100", "/products?orderby=price&order=asc", "/products?orderby=title", "/products?orderby=title", "/products?category=clothing&on_sale=true", "/products?search=tee", "/products?stock_status=outofstock", "/products/categories", "/products/collection-data?calculate_price_range=true&calculate_stock_status_counts=true&calculate_attribute_counts[0][taxonomy]=pa_color", "/products/reviews?product_id=43"] {
+    for path in ["/products", "/products", "/products?per_page=100", "/products?orderby=price&order=asc", "/products?orderby=title", "/products?orderby=title", "/products?orderby=title", "/products", "/products?orderby=price&order=asc", "/products/categories", "/products?category=clothing&on_sale=true", "/products?search=tee", "/products?stock_status=outofstock", "/products/categories", "/products/collection-data?calculate_price_range=true&calculate_stock_status_counts=true&calculate_attribute_counts[0][taxonomy]=pa_color", "/products/reviews?product_id=43"] {
         let t = Instant::now();
         let r = c.get(format!("{}/wp-json/wc/store/v1{}", h.url(), path)).send().await.unwrap();
         let st = r.status();

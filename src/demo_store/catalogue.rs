@@ -337,7 +337,10 @@ pub enum ItemRef {
 }
 
 /// Sorted product-index orders per (orderby, descending).
-pub(crate) type SortCache = Mutex<HashMap<(super::query::OrderBy, bool), Arc<Vec<u32>>>>;
+/// Key: (orderby, descending, status mask of a status-only filter or `u8::MAX` for all products).
+pub(crate) type SortCache = Mutex<HashMap<(super::query::OrderBy, bool, u8), Arc<Vec<u32>>>>;
+
+pub(crate) type TermCache = Mutex<HashMap<(u8, u32), Arc<HashMap<u32, u64>>>>;
 
 /// The whole catalogue. Reads share it through an `RwLock`; writes are rare mutations.
 #[derive(Debug)]
@@ -354,6 +357,8 @@ pub struct Catalogue {
     pub last_modified: i64,
     /// Sorted product-index orders, rebuilt lazily after a mutation.
     pub(crate) sort_cache: SortCache,
+    /// Term counts per (kind, taxonomy id), rebuilt lazily after a mutation.
+    pub(crate) term_cache: TermCache,
 }
 
 /// The store default for "notify when stock is at or below".
@@ -435,6 +440,9 @@ impl Catalogue {
 
     pub(crate) fn clear_caches(&self) {
         if let Ok(mut c) = self.sort_cache.lock() {
+            c.clear();
+        }
+        if let Ok(mut c) = self.term_cache.lock() {
             c.clear();
         }
     }

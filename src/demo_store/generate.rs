@@ -313,5 +313,6 @@ fn finish(b: Builder) -> Catalogue {
         skus,
         last_modified,
         sort_cache: Mutex::new(HashMap::new()),
+        term_cache: Mutex::new(HashMap::new()),
     }
 }

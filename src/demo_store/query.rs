@@ -105,6 +105,57 @@ pub struct Filter {
     pub is_virtual: Option<bool>,
 }
 
+impl Filter {
+    /// Nothing but (maybe) a status restriction: the plain catalogue listing.
+    pub fn is_status_only(&self) -> bool {
+        let Filter {
+            post_types,
+            statuses: _,
+            include,
+            exclude,
+            parent_in,
+            parent_not_in,
+            search,
+            slugs,
+            skus,
+            product_type,
+            tax,
+            featured,
+            visibility,
+            ratings,
+            stock_status,
+            min_price,
+            max_price,
+            created_after,
+            created_before,
+            modified_after,
+            modified_before,
+            is_virtual,
+        } = self;
+        *post_types == PostTypes::Products
+            && include.is_none()
+            && exclude.is_empty()
+            && parent_in.is_empty()
+            && parent_not_in.is_empty()
+            && search.is_none()
+            && slugs.is_none()
+            && skus.is_none()
+            && product_type.is_none()
+            && tax.is_empty()
+            && featured.is_none()
+            && visibility.is_none()
+            && ratings.is_empty()
+            && stock_status.is_empty()
+            && min_price.is_none()
+            && max_price.is_none()
+            && created_after.is_none()
+            && created_before.is_none()
+            && modified_after.is_none()
+            && modified_before.is_none()
+            && is_virtual.is_none()
+    }
+}
+
 impl Catalogue {
     /// All matching items in order (the caller pages).
     pub fn query(&self, f: &Filter, order: OrderBy, desc: bool) -> Vec<ItemRef> {
@@ -127,6 +178,18 @@ impl Catalogue {
                 items.retain(|&i| self.matches(f, i));
                 self.sort_items(&mut items, order, desc, f.include.as_deref());
                 items
+            }
+            None if f.post_types == PostTypes::Products
+                && order != OrderBy::Include
+                && f.is_status_only() =>
+            {
+                let mask = f.statuses.as_ref().map_or(u8::MAX, |st| {
+                    st.iter().fold(0, |m, s| m | super::sort::status_bit(*s))
+                });
+                self.sorted_by_status(order, desc, mask)
+                    .iter()
+                    .map(|&i| ItemRef::Product(i))
+                    .collect()
             }
             None if f.post_types == PostTypes::Products && order != OrderBy::Include => {
                 let ordered = self.sorted_products(order, desc);

@@ -9,7 +9,7 @@ use super::query::OrderBy;
 impl Catalogue {
     /// Product indexes sorted for `order`, cached until the next mutation.
     pub(crate) fn sorted_products(&self, order: OrderBy, desc: bool) -> Arc<Vec<u32>> {
-        let key = (order, desc);
+        let key = (order, desc, u8::MAX);
         if let Ok(cache) = self.sort_cache.lock() {
             if let Some(v) = cache.get(&key) {
                 return Arc::clone(v);
@@ -37,6 +37,28 @@ impl Catalogue {
         sorted
     }
 
+    /// Sorted indexes of the products whose status is in `mask` (the unfiltered listing), cached:
+    /// paging through an unfiltered catalogue then costs only the page.
+    pub(crate) fn sorted_by_status(&self, order: OrderBy, desc: bool, mask: u8) -> Arc<Vec<u32>> {
+        let key = (order, desc, mask);
+        if let Ok(cache) = self.sort_cache.lock() {
+            if let Some(v) = cache.get(&key) {
+                return Arc::clone(v);
+            }
+        }
+        let all = self.sorted_products(order, desc);
+        let filtered: Arc<Vec<u32>> = Arc::new(
+            all.iter()
+                .copied()
+                .filter(|&i| mask & status_bit(self.products[i as usize].status) != 0)
+                .collect(),
+        );
+        if let Ok(mut cache) = self.sort_cache.lock() {
+            cache.insert(key, Arc::clone(&filtered));
+        }
+        filtered
+    }
+
     pub(crate) fn sort_items(
         &self,
         items: &mut [ItemRef],
@@ -54,21 +76,14 @@ impl Catalogue {
                 };
                 items.sort_by_key(pos);
             }
+            // `max_price DESC, id DESC` or `min_price ASC, id ASC` (lookups computed once per item).
             OrderBy::Price if desc => {
-                items.sort_by(|a, b| {
-                    let (la, lb) = (self.item_lookup(*a), self.item_lookup(*b));
-                    lb.max_price
-                        .cmp(&la.max_price)
-                        .then(self.item_id(*b).cmp(&self.item_id(*a)))
+                items.sort_by_cached_key(|&i| {
+                    std::cmp::Reverse((self.item_lookup(i).max_price, self.item_id(i)))
                 });
             }
             OrderBy::Price => {
-                items.sort_by(|a, b| {
-                    let (la, lb) = (self.item_lookup(*a), self.item_lookup(*b));
-                    la.min_price
-                        .cmp(&lb.min_price)
-                        .then(self.item_id(*a).cmp(&self.item_id(*b)))
-                });
+                items.sort_by_cached_key(|&i| (self.item_lookup(i).min_price, self.item_id(i)))
             }
             // Popularity and rating always sort best first, whatever `order` says (WooCommerce does).
             OrderBy::Popularity => {
@@ -179,5 +194,16 @@ impl Catalogue {
             }
             ItemRef::Variation(_) => (0, 0),
         }
+    }
+}
+
+/// One bit per product status, for status-only filters.
+pub(crate) fn status_bit(s: super::catalogue::ProductStatus) -> u8 {
+    use super::catalogue::ProductStatus as S;
+    match s {
+        S::Publish => 1,
+        S::Private => 2,
+        S::Draft => 4,
+        S::Pending => 8,
     }
 }

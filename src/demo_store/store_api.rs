@@ -262,6 +262,7 @@ fn category_json(
     ctx: &ApiCtx,
     t: &super::catalogue::Term,
     count: u64,
+    reviews: u64,
 ) -> J {
     J::obj()
         .with("id", i64::from(t.id))
@@ -271,10 +272,7 @@ fn category_json(
         .with("parent", i64::from(t.parent))
         .with("count", count as i64)
         .with("image", J::Null)
-        .with(
-            "review_count",
-            terms::category_review_count(cat, t.id) as i64,
-        )
+        .with("review_count", reviews as i64)
         .with("permalink", cat.term_link(&ctx.home, t))
 }
 
@@ -298,11 +296,15 @@ pub(crate) async fn categories(
     }
     let cat = state.read();
     let counts = terms::counts(&cat, Taxonomy::Category);
+    let reviews = terms::category_review_counts(&cat);
     let opts = listing(&ctx, true);
     let (list, total) = terms::list(&cat, Taxonomy::Category, &ctx.query, &opts, &counts);
     let body = J::Arr(
         list.iter()
-            .map(|t| category_json(&cat, &ctx, t, counts.get(&t.id).copied().unwrap_or(0)))
+            .map(|t| {
+                let n = counts.get(&t.id).copied().unwrap_or(0);
+                category_json(&cat, &ctx, t, n, reviews.get(&t.id).copied().unwrap_or(0))
+            })
             .collect(),
     );
     term_reply(
@@ -330,7 +332,9 @@ pub(crate) async fn category(
     match term {
         Some(t) => {
             let counts = terms::counts(&cat, Taxonomy::Category);
-            let body = category_json(&cat, &ctx, t, counts.get(&t.id).copied().unwrap_or(0));
+            let reviews = terms::category_review_counts(&cat);
+            let n = counts.get(&t.id).copied().unwrap_or(0);
+            let body = category_json(&cat, &ctx, t, n, reviews.get(&t.id).copied().unwrap_or(0));
             ctx.respond(Reply::json(200, &body).allow(GET))
         }
         None => fail(

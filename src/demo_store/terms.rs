@@ -1,13 +1,44 @@
 //! Term listings (categories, tags, attribute terms) with WooCommerce's product counts, shared by both APIs.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::catalogue::{AttrSpec, Catalogue, ProductStatus, Taxonomy, Term};
 use super::query::contains_ci;
 use super::wp::{wp_parse_id_list, PhpArray};
 
+/// Memoises a per-term table until the next catalogue mutation.
+fn cached(
+    cat: &Catalogue,
+    key: (u8, u32),
+    build: impl FnOnce() -> HashMap<u32, u64>,
+) -> Arc<HashMap<u32, u64>> {
+    if let Some(hit) = cat
+        .term_cache
+        .lock()
+        .ok()
+        .and_then(|c| c.get(&key).cloned())
+    {
+        return hit;
+    }
+    let table = Arc::new(build());
+    if let Ok(mut c) = cat.term_cache.lock() {
+        c.insert(key, Arc::clone(&table));
+    }
+    table
+}
+
 /// Product counts per term id, the way the APIs report `count`.
-pub fn counts(cat: &Catalogue, taxonomy: Taxonomy) -> HashMap<u32, u64> {
+pub fn counts(cat: &Catalogue, taxonomy: Taxonomy) -> Arc<HashMap<u32, u64>> {
+    let key = match taxonomy {
+        Taxonomy::Category => (0, 0),
+        Taxonomy::Tag => (1, 0),
+        Taxonomy::Attribute(a) => (2, a),
+    };
+    cached(cat, key, || compute_counts(cat, taxonomy))
+}
+
+fn compute_counts(cat: &Catalogue, taxonomy: Taxonomy) -> HashMap<u32, u64> {
     let mut out: HashMap<u32, u64> = HashMap::new();
     match taxonomy {
         // `_wc_term_recount`: published products visible in the catalogue, children rolled into parents.
@@ -63,16 +94,28 @@ pub fn counts(cat: &Catalogue, taxonomy: Taxonomy) -> HashMap<u32, u64> {
     out
 }
 
-/// Store API category `review_count`: `SUM(comment_count)` over the category's and its children's
-/// term relationships, so a product in both a parent and a child counts twice (as in WooCommerce).
-pub fn category_review_count(cat: &Catalogue, term: u32) -> u64 {
-    let family = cat.term_with_descendants(term);
-    cat.products
-        .iter()
-        .map(|p| {
-            p.cats.iter().filter(|c| family.contains(c)).count() as u64 * u64::from(p.review_len)
-        })
-        .sum()
+/// Store API category `review_count` for every category at once: `SUM(comment_count)` over the
+/// category's and its children's term relationships, so a product in both a parent and a child
+/// counts twice (as in WooCommerce).
+pub fn category_review_counts(cat: &Catalogue) -> Arc<HashMap<u32, u64>> {
+    cached(cat, (3, 0), || compute_review_counts(cat))
+}
+
+fn compute_review_counts(cat: &Catalogue) -> HashMap<u32, u64> {
+    let mut out: HashMap<u32, u64> = HashMap::new();
+    for p in cat.products.iter().filter(|p| p.review_len > 0) {
+        for &c in p.cats.iter() {
+            // Each relationship counts for its own category and every ancestor.
+            let mut cur = c;
+            let mut depth = 0;
+            while cur != 0 && depth < 32 {
+                *out.entry(cur).or_default() += u64::from(p.review_len);
+                cur = cat.term(cur).map_or(0, |t| t.parent);
+                depth += 1;
+            }
+        }
+    }
+    out
 }
 
 /// Listing options common to `WP_Term_Query` callers.

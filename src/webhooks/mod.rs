@@ -3,6 +3,7 @@
 //! invalidation), with retries so an accepted event is never silently lost.
 
 pub mod handlers;
+pub mod reconcile;
 pub mod signature;
 
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -210,7 +210,6 @@ impl TestApp {
                 .timeout(Duration::from_secs(20))
                 .build()
                 .unwrap(),
-            key,
         }
     }
 

@@ -288,3 +288,64 @@ async fn real_captured_deliveries_verify_with_the_capture_secret() {
         );
     }
 }
+
+#[tokio::test]
+async fn reconciliation_catches_changes_without_webhooks_and_survives_errors() {
+    let app = TestApp::spawn().await;
+    let list = app
+        .get("/api/v1/products?per_page=3&orderby=title")
+        .await
+        .json();
+    let product = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["type"] == "simple")
+        .expect("a simple product")
+        .clone();
+    let id = product["id"].as_u64().unwrap();
+    let before = app.get(&format!("/api/v1/products/{id}")).await.json();
+    let reconciler = &app.state.reconciler;
+    // Nothing changed yet: nothing to drop.
+    assert_eq!(reconciler.run_once().await.unwrap(), 0);
+    assert_eq!(
+        app.get(&format!("/api/v1/products/{id}"))
+            .await
+            .header("x-cache"),
+        Some("HIT")
+    );
+
+    // The store changes a price and its webhook is lost.
+    assert!(app.store.update_product_price(id, 123_400, None));
+    // A failing scan keeps its cursor and counts the failure.
+    let cursor = reconciler
+        .stats
+        .cursor
+        .load(std::sync::atomic::Ordering::Relaxed);
+    app.store.faults().set_fail_status(Some(500));
+    assert!(reconciler.run_once().await.is_err());
+    assert_eq!(
+        reconciler
+            .stats
+            .cursor
+            .load(std::sync::atomic::Ordering::Relaxed),
+        cursor
+    );
+    app.store.faults().clear();
+
+    assert!(
+        reconciler.run_once().await.unwrap() >= 1,
+        "the changed product is found"
+    );
+    app.state.catalogue.cache().run_pending_tasks().await;
+    let after = app.get(&format!("/api/v1/products/{id}")).await;
+    assert_eq!(after.header("x-cache"), Some("MISS"));
+    assert_ne!(after.json()["prices"], before["prices"]);
+    assert_eq!(after.json()["prices"]["regular_price"]["amount"], 123_400);
+    let metrics = String::from_utf8_lossy(&app.get("/metrics").await.body).to_string();
+    assert!(
+        metrics.contains("bff_reconcile_failures_total 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("bff_reconcile_lag_seconds"));
+}
