@@ -1,6 +1,7 @@
 //! Application wiring: state, middleware, and start-up (including demo mode,
 //! where an embedded demo store is started and used as the upstream).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, FromRef, Request};
@@ -8,6 +9,7 @@ use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::response::IntoResponse;
 use axum::Router;
 use secrecy::SecretString;
+use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -28,9 +30,7 @@ use crate::idempotency::Idempotency;
 use crate::ops::Ops;
 use crate::ratelimit::{RateLimits, RateSettings};
 use crate::session::{SessionTokens, Sessions, SharedStore};
-use crate::upstream::{
-    CartClient, HttpSettings, RestAuthMode, RestClient, RestCredentials, StoreClient,
-};
+use crate::upstream::{CartClient, HttpSettings, RestAuthMode, RestClient, RestCredentials, StoreClient};
 use crate::webhooks::reconcile::Reconciler;
 use crate::webhooks::{WebhookSecrets, Webhooks};
 use crate::{csrf, request_id, routes};
@@ -38,15 +38,16 @@ use crate::{csrf, request_id, routes};
 /// Everything handlers can ask for; each takes only its part via `FromRef`.
 #[derive(Clone, FromRef)]
 pub struct AppState {
-    pub catalogue: Catalogue,
-    pub cart: Cart,
-    pub sessions: Sessions,
-    pub ops: Ops,
-    pub rest: RestClient,
+    // Arcs, because axum clones the state for every request.
+    pub catalogue: Arc<Catalogue>,
+    pub cart: Arc<Cart>,
+    pub sessions: Arc<Sessions>,
+    pub ops: Arc<Ops>,
+    pub rest: Arc<RestClient>,
     pub trusted_proxies: TrustedProxies,
     pub allowed_origins: AllowedOrigins,
-    pub webhooks: Webhooks,
-    pub reconciler: Reconciler,
+    pub webhooks: Arc<Webhooks>,
+    pub reconciler: Arc<Reconciler>,
 }
 
 /// Everything about the server that is not "where is the store".
@@ -60,6 +61,8 @@ pub struct AppOptions {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub cors_origins: Vec<String>,
     pub webhook_secrets: WebhookSecrets,
+    /// Shared state for several instances; `None` keeps everything in memory.
+    pub redis: Option<crate::redis::Redis>,
 }
 
 impl AppOptions {
@@ -74,6 +77,7 @@ impl AppOptions {
             trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
             webhook_secrets: WebhookSecrets::default(),
+            redis: None,
         }
     }
 }
@@ -90,14 +94,9 @@ pub struct Upstream {
 impl AppState {
     pub fn new(upstream: &Upstream, options: &AppOptions) -> Self {
         let store = StoreClient::new(&upstream.url, &upstream.http);
-        let rest = RestClient::new(
-            &upstream.url,
-            upstream.credentials.clone(),
-            upstream.auth_mode,
-            &upstream.http,
-        );
+        let rest = RestClient::new(&upstream.url, upstream.credentials.clone(), upstream.auth_mode, &upstream.http);
         let catalogue = Catalogue::new(store.clone(), ResponseCache::new(options.cache.clone()));
-        let webhooks = Webhooks::start(options.webhook_secrets.clone(), catalogue.cache().clone());
+        let webhooks = Webhooks::start(options.webhook_secrets.clone(), catalogue.cache().clone(), options.redis.clone());
         let reconciler = Reconciler::new(rest.clone(), catalogue.cache().clone());
         let limits = RateLimits::new(&options.rates);
         let cart = Cart::new(
@@ -105,26 +104,23 @@ impl AppState {
             catalogue.clone(),
             store.clone(),
             rest.clone(),
-            Idempotency::default(),
+            options.redis.clone().map(Idempotency::on_redis).unwrap_or_default(),
             limits,
         );
+        let session_store = match &options.redis {
+            Some(redis) => SharedStore(Arc::new(tower_sessions_redis_store::RedisStore::new(redis.pool().clone()))),
+            None => options.session_store.clone(),
+        };
         Self {
-            catalogue,
-            cart,
-            sessions: Sessions::new(
-                options.session_store.clone(),
-                options.tokens.clone(),
-                options.session_ttl,
-            ),
-            ops: Ops {
-                store,
-                mode: if upstream.demo { "demo" } else { "store" },
-            },
-            rest,
-            trusted_proxies: TrustedProxies(std::sync::Arc::new(options.trusted_proxies.clone())),
-            allowed_origins: AllowedOrigins(std::sync::Arc::new(options.cors_origins.clone())),
-            webhooks,
-            reconciler,
+            catalogue: Arc::new(catalogue),
+            cart: Arc::new(cart),
+            sessions: Arc::new(Sessions::new(session_store, options.tokens.clone(), options.session_ttl)),
+            ops: Arc::new(Ops { store, mode: if upstream.demo { "demo" } else { "store" } }),
+            rest: Arc::new(rest),
+            trusted_proxies: TrustedProxies(Arc::new(options.trusted_proxies.clone())),
+            allowed_origins: AllowedOrigins(Arc::new(options.cors_origins.clone())),
+            webhooks: Arc::new(webhooks),
+            reconciler: Arc::new(reconciler),
         }
     }
 }
@@ -142,12 +138,7 @@ pub struct HttpPolicy {
 
 impl Default for HttpPolicy {
     fn default() -> Self {
-        Self {
-            cors_origins: Vec::new(),
-            body_limit_bytes: 64 * 1024,
-            cookie_secure: true,
-            reference_page: false,
-        }
+        Self { cors_origins: Vec::new(), body_limit_bytes: 64 * 1024, cookie_secure: true, reference_page: false }
     }
 }
 
@@ -155,8 +146,7 @@ pub const SESSION_COOKIE: &str = "sfbff_session";
 
 /// The whole HTTP application: API routes, docs, fallbacks and middleware.
 pub fn router(state: AppState, policy: &HttpPolicy) -> Router {
-    let (api, openapi) = routes::api().split_for_parts();
-    let docs: Router = SwaggerUi::new("/docs").url("/openapi.json", openapi).into();
+    let docs: Router = SwaggerUi::new("/docs").url("/openapi.json", routes::openapi()).into();
     let sessions = SessionManagerLayer::new(state.sessions.store())
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
@@ -165,29 +155,18 @@ pub fn router(state: AppState, policy: &HttpPolicy) -> Router {
         .with_path("/")
         .with_expiry(state.sessions.expiry());
     let origins = state.allowed_origins.clone();
-    let mut api = api
-        .layer(sessions)
-        .layer(axum::middleware::from_fn_with_state(origins, csrf::layer))
-        .with_state(state)
-        .merge(docs);
+    // Sessions and CSRF only where a shopper is involved: catalogue hits stay
+    // cheap and never set a cookie on a cacheable response.
+    let shopper: Router<AppState> =
+        Router::from(routes::shopper()).layer(sessions).layer(axum::middleware::from_fn_with_state(origins, csrf::layer));
+    let mut app = Router::from(routes::public()).merge(shopper).with_state(state).merge(docs);
     if policy.reference_page {
-        api = api.merge(crate::web::router());
+        app = app.merge(crate::web::router());
     }
-    let api = api
-        .fallback(|| async { ApiError::NoRoute })
-        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed });
+    let app = app.fallback(|| async { ApiError::NoRoute }).method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed });
 
-    api.layer(DefaultBodyLimit::max(policy.body_limit_bytes))
-        .layer(cors(&policy.cors_origins))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ))
-        .layer(CatchPanicLayer::custom(|_| ApiError::Internal.into_response()))
+    // Cross-cutting layers, outermost first, composed once.
+    let stack = ServiceBuilder::new()
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request| {
@@ -197,29 +176,29 @@ pub fn router(state: AppState, policy: &HttpPolicy) -> Router {
                 })
                 .on_request(())
                 .on_failure(())
-                .on_response(|response: &axum::response::Response, latency: Duration, _: &tracing::Span| {
-                    tracing::info!(status = response.status().as_u16(), duration_ms = latency.as_millis() as u64, "request served");
-                    metrics::counter!("bff_http_responses_total", "status" => response.status().as_str().to_string()).increment(1);
-                }),
+                .on_response(on_response),
         )
-        .layer(axum::middleware::from_fn(request_id::layer))
+        .layer(CatchPanicLayer::custom(|_| ApiError::Internal.into_response()))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(cors(&policy.cors_origins))
+        .layer(DefaultBodyLimit::max(policy.body_limit_bytes));
+    // The request id goes outermost so the trace span and every answer carry it.
+    app.layer(stack).layer(axum::middleware::from_fn(request_id::layer))
+}
+
+/// One log line and one counter per answered request.
+fn on_response<B>(response: &http::Response<B>, latency: Duration, _: &tracing::Span) {
+    tracing::info!(status = response.status().as_u16(), duration_ms = latency.as_millis() as u64, "request served");
+    metrics::counter!("bff_http_responses_total", "status" => response.status().as_str().to_string()).increment(1);
 }
 
 fn cors(origins: &[String]) -> CorsLayer {
-    let allowed: Vec<HeaderValue> = origins
-        .iter()
-        .filter_map(|o| HeaderValue::from_str(o.trim()).ok())
-        .collect();
+    let allowed: Vec<HeaderValue> = origins.iter().filter_map(|o| HeaderValue::from_str(o.trim()).ok()).collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(allowed))
         .allow_credentials(true)
-        .allow_methods([
-            Method::GET,
-            Method::POST,
-            Method::PUT,
-            Method::PATCH,
-            Method::DELETE,
-        ])
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
         .allow_headers([
             header::CONTENT_TYPE,
             header::AUTHORIZATION,
@@ -227,12 +206,7 @@ fn cors(origins: &[String]) -> CorsLayer {
             HeaderName::from_static("idempotency-key"),
             HeaderName::from_static("x-request-id"),
         ])
-        .expose_headers([
-            header::ETAG,
-            header::RETRY_AFTER,
-            HeaderName::from_static("x-cache"),
-            HeaderName::from_static("x-request-id"),
-        ])
+        .expose_headers([header::ETAG, header::RETRY_AFTER, HeaderName::from_static("x-cache"), HeaderName::from_static("x-request-id")])
         .max_age(Duration::from_secs(600))
 }
 
@@ -261,17 +235,18 @@ impl Settings {
     /// Options resolved from configuration; errors name the variable.
     pub fn app_options(&self, demo: bool) -> Result<AppOptions, String> {
         let session_ttl = Duration::from_secs(self.session_ttl_secs);
-        let tokens = match crate::config::optional_secret("SESSION_TOKEN_SECRET", &self.session_token_secret, &self.session_token_secret_file)? {
-            Some(secret) => {
-                use secrecy::ExposeSecret;
-                if secret.expose_secret().len() < 32 {
-                    return Err("SESSION_TOKEN_SECRET must be at least 32 characters".into());
+        let tokens =
+            match crate::config::optional_secret("SESSION_TOKEN_SECRET", &self.session_token_secret, &self.session_token_secret_file)? {
+                Some(secret) => {
+                    use secrecy::ExposeSecret;
+                    if secret.expose_secret().len() < 32 {
+                        return Err("SESSION_TOKEN_SECRET must be at least 32 characters".into());
+                    }
+                    SessionTokens::new(secret, session_ttl)
                 }
-                SessionTokens::new(secret, session_ttl)
-            }
-            None if demo => SessionTokens::generated(session_ttl),
-            None => return Err("SESSION_TOKEN_SECRET is required when WOO_URL is set (or SESSION_TOKEN_SECRET_FILE)".into()),
-        };
+                None if demo => SessionTokens::generated(session_ttl),
+                None => return Err("SESSION_TOKEN_SECRET is required when WOO_URL is set (or SESSION_TOKEN_SECRET_FILE)".into()),
+            };
         Ok(AppOptions {
             cache: self.cache_settings(),
             tokens,
@@ -285,45 +260,30 @@ impl Settings {
             trusted_proxies: self.trusted_proxies.clone(),
             cors_origins: self.cors_origins.clone(),
             webhook_secrets: WebhookSecrets {
-                current: crate::config::optional_secret(
-                    "WEBHOOK_SECRET",
-                    &self.webhook_secret,
-                    &self.webhook_secret_file,
-                )?,
+                current: crate::config::optional_secret("WEBHOOK_SECRET", &self.webhook_secret, &self.webhook_secret_file)?,
                 previous: crate::config::optional_secret(
                     "WEBHOOK_SECRET_PREVIOUS",
                     &self.webhook_secret_previous,
                     &self.webhook_secret_previous_file,
                 )?,
             },
+            redis: None,
         })
     }
 
     fn http_settings(&self) -> HttpSettings {
-        HttpSettings {
-            timeout: self.upstream_timeout(),
-            retries: self.woo_retries,
-        }
+        HttpSettings { timeout: self.upstream_timeout(), retries: self.woo_retries }
     }
 }
 
 /// Resolves the upstream: the configured store, or a freshly started demo
 /// store (returned so it lives as long as the server).
-pub async fn resolve_upstream(
-    settings: &Settings,
-) -> Result<(Upstream, Option<DemoStoreHandle>), String> {
+pub async fn resolve_upstream(settings: &Settings) -> Result<(Upstream, Option<DemoStoreHandle>), String> {
     match settings.store_target()? {
-        StoreTarget::Remote {
-            url,
-            consumer_key,
-            consumer_secret,
-        } => Ok((
+        StoreTarget::Remote { url, consumer_key, consumer_secret } => Ok((
             Upstream {
                 url,
-                credentials: RestCredentials {
-                    consumer_key,
-                    consumer_secret,
-                },
+                credentials: RestCredentials { consumer_key, consumer_secret },
                 auth_mode: settings.woo_auth_mode,
                 http: settings.http_settings(),
                 demo: false,
@@ -337,23 +297,11 @@ pub async fn resolve_upstream(
                 consumer_key: SecretString::from(key.consumer_key.clone()),
                 consumer_secret: SecretString::from(key.consumer_secret.clone()),
             };
-            let config = DemoStoreConfig {
-                products: settings.demo_products,
-                keys: vec![key],
-                ..DemoStoreConfig::default()
-            };
+            let config = DemoStoreConfig { products: settings.demo_products, keys: vec![key], ..DemoStoreConfig::default() };
             let addr = "127.0.0.1:0".parse().expect("static address");
-            let handle = demo_store::spawn(addr, config)
-                .await
-                .map_err(|e| format!("demo store: cannot start ({e})"))?;
+            let handle = demo_store::spawn(addr, config).await.map_err(|e| format!("demo store: cannot start ({e})"))?;
             Ok((
-                Upstream {
-                    url: handle.url(),
-                    credentials,
-                    auth_mode: RestAuthMode::Auto,
-                    http: settings.http_settings(),
-                    demo: true,
-                },
+                Upstream { url: handle.url(), credentials, auth_mode: RestAuthMode::Auto, http: settings.http_settings(), demo: true },
                 Some(handle),
             ))
         }

@@ -52,16 +52,9 @@ where
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
-            .unwrap_or(IpAddr::from([127, 0, 0, 1]));
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip()).unwrap_or(IpAddr::from([127, 0, 0, 1]));
         let trusted = TrustedProxies::from_ref(state);
-        let header = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok());
+        let header = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
         Ok(ClientIp(resolve(peer, header, &trusted.0)))
     }
 }
@@ -77,24 +70,14 @@ mod tests {
     #[test]
     fn only_trusted_proxies_may_name_the_client() {
         let trusted = [ip("10.0.0.1")];
-        assert_eq!(
-            resolve(ip("203.0.113.9"), Some("1.2.3.4"), &trusted),
-            ip("203.0.113.9"),
-            "untrusted peer: header ignored"
-        );
-        assert_eq!(
-            resolve(ip("10.0.0.1"), Some("1.2.3.4"), &trusted),
-            ip("1.2.3.4")
-        );
+        assert_eq!(resolve(ip("203.0.113.9"), Some("1.2.3.4"), &trusted), ip("203.0.113.9"), "untrusted peer: header ignored");
+        assert_eq!(resolve(ip("10.0.0.1"), Some("1.2.3.4"), &trusted), ip("1.2.3.4"));
         assert_eq!(
             resolve(ip("10.0.0.1"), Some("6.6.6.6, 1.2.3.4, 10.0.0.1"), &trusted),
             ip("1.2.3.4"),
             "spoofed left entries are ignored"
         );
-        assert_eq!(
-            resolve(ip("10.0.0.1"), Some("garbage"), &trusted),
-            ip("10.0.0.1")
-        );
+        assert_eq!(resolve(ip("10.0.0.1"), Some("garbage"), &trusted), ip("10.0.0.1"));
         assert_eq!(resolve(ip("10.0.0.1"), None, &trusted), ip("10.0.0.1"));
     }
 }

@@ -140,6 +140,9 @@ pub struct Settings {
     /// Seconds between reconciliation scans (REST v3 products modified since the last scan); 0 disables.
     #[arg(long, env = "RECONCILE_INTERVAL_SECS", default_value_t = 300)]
     pub reconcile_interval_secs: u64,
+    /// Redis URL (redis://host:6379/0) to share sessions, idempotency records, webhook dedupe and cache invalidation between instances. Unset: in memory.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
     /// Products in the embedded demo store (demo mode only).
     #[arg(long, env = "DEMO_PRODUCTS", default_value_t = 240)]
     pub demo_products: usize,
@@ -157,11 +160,7 @@ fn parse_store_url(raw: &str) -> Result<String, String> {
 #[derive(Debug, Clone)]
 pub enum StoreTarget {
     Demo,
-    Remote {
-        url: String,
-        consumer_key: SecretString,
-        consumer_secret: SecretString,
-    },
+    Remote { url: String, consumer_key: SecretString, consumer_secret: SecretString },
 }
 
 impl Settings {
@@ -174,44 +173,24 @@ impl Settings {
         let Some(url) = &self.woo_url else {
             return Ok(StoreTarget::Demo);
         };
-        let consumer_key = secret(
-            "WOO_CONSUMER_KEY",
-            &self.woo_consumer_key,
-            &self.woo_consumer_key_file,
-        )?;
-        let consumer_secret = secret(
-            "WOO_CONSUMER_SECRET",
-            &self.woo_consumer_secret,
-            &self.woo_consumer_secret_file,
-        )?;
-        Ok(StoreTarget::Remote {
-            url: url.clone(),
-            consumer_key,
-            consumer_secret,
-        })
+        let consumer_key = secret("WOO_CONSUMER_KEY", &self.woo_consumer_key, &self.woo_consumer_key_file)?;
+        let consumer_secret = secret("WOO_CONSUMER_SECRET", &self.woo_consumer_secret, &self.woo_consumer_secret_file)?;
+        Ok(StoreTarget::Remote { url: url.clone(), consumer_key, consumer_secret })
     }
 }
 
-fn secret(
-    name: &str,
-    value: &Option<String>,
-    file: &Option<PathBuf>,
-) -> Result<SecretString, String> {
-    optional_secret(name, value, file)?
-        .ok_or_else(|| format!("{name} is required when WOO_URL is set (or {name}_FILE)"))
+fn secret(name: &str, value: &Option<String>, file: &Option<PathBuf>) -> Result<SecretString, String> {
+    optional_secret(name, value, file)?.ok_or_else(|| format!("{name} is required when WOO_URL is set (or {name}_FILE)"))
 }
 
 /// A secret given directly or as a file path; `None` when neither is set.
-pub fn optional_secret(
-    name: &str,
-    value: &Option<String>,
-    file: &Option<PathBuf>,
-) -> Result<Option<SecretString>, String> {
+pub fn optional_secret(name: &str, value: &Option<String>, file: &Option<PathBuf>) -> Result<Option<SecretString>, String> {
     let raw = match (value, file) {
         (Some(_), Some(_)) => return Err(format!("{name} and {name}_FILE are both set; use one")),
         (Some(v), None) => v.clone(),
-        (None, Some(path)) => std::fs::read_to_string(path)
-            .map_err(|e| format!("{name}_FILE: cannot read {} ({})", path.display(), e.kind()))?,
+        (None, Some(path)) => {
+            std::fs::read_to_string(path).map_err(|e| format!("{name}_FILE: cannot read {} ({})", path.display(), e.kind()))?
+        }
         (None, None) => return Ok(None),
     };
     let trimmed = raw.trim();
@@ -225,15 +204,9 @@ pub fn optional_secret(
 /// overriding variables that are already set. Unknown keys are refused so a
 /// typo is not silently ignored.
 pub fn load_config_file(path: &std::path::Path, known: &[String]) -> Result<(), String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("BFF_CONFIG: cannot read {} ({})", path.display(), e.kind()))?;
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
-        format!(
-            "BFF_CONFIG: {} is not valid TOML: {}",
-            path.display(),
-            e.message()
-        )
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("BFF_CONFIG: cannot read {} ({})", path.display(), e.kind()))?;
+    let table: toml::Table =
+        text.parse().map_err(|e: toml::de::Error| format!("BFF_CONFIG: {} is not valid TOML: {}", path.display(), e.message()))?;
     for (key, value) in table {
         let name = key.to_ascii_uppercase();
         if !known.contains(&name) {
@@ -244,21 +217,10 @@ pub fn load_config_file(path: &std::path::Path, known: &[String]) -> Result<(), 
             toml::Value::Integer(i) => i.to_string(),
             toml::Value::Boolean(b) => b.to_string(),
             toml::Value::Float(f) => f.to_string(),
-            toml::Value::Array(items) => items
-                .iter()
-                .map(|v| {
-                    v.as_str()
-                        .map(str::to_string)
-                        .unwrap_or_else(|| v.to_string())
-                })
-                .collect::<Vec<_>>()
-                .join(","),
-            other => {
-                return Err(format!(
-                    "{name}: unsupported value {other} in {}",
-                    path.display()
-                ))
+            toml::Value::Array(items) => {
+                items.iter().map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())).collect::<Vec<_>>().join(",")
             }
+            other => return Err(format!("{name}: unsupported value {other} in {}", path.display())),
         };
         if std::env::var_os(&name).is_none() {
             // Single-threaded at this point: main has not started the runtime.

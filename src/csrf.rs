@@ -32,12 +32,7 @@ pub fn allowed(method: &Method, headers: &HeaderMap, origins: &[String]) -> bool
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
-        .or_else(|| {
-            headers
-                .get(header::REFERER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(origin_of_referer)
-        });
+        .or_else(|| headers.get(header::REFERER).and_then(|v| v.to_str().ok()).and_then(origin_of_referer));
     let Some(origin) = origin else { return false };
     if origins.iter().any(|o| o.trim_end_matches('/') == origin) {
         return true;
@@ -54,11 +49,7 @@ pub fn allowed(method: &Method, headers: &HeaderMap, origins: &[String]) -> bool
     matches!((host, origin_host), (Some(h), Some(o)) if h.eq_ignore_ascii_case(&o))
 }
 
-pub async fn layer(
-    State(origins): State<AllowedOrigins>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn layer(State(origins): State<AllowedOrigins>, request: Request, next: Next) -> Response {
     if allowed(request.method(), request.headers(), &origins.0) {
         next.run(request).await
     } else {
@@ -83,53 +74,12 @@ mod tests {
     fn cookie_writes_need_an_allowed_or_own_origin() {
         let allow = vec!["https://shop.example".to_string()];
         let post = Method::POST;
-        assert!(allowed(
-            &post,
-            &headers(&[("cookie", "s=1"), ("origin", "https://shop.example")]),
-            &allow
-        ));
-        assert!(allowed(
-            &post,
-            &headers(&[
-                ("cookie", "s=1"),
-                ("origin", "http://127.0.0.1:8080"),
-                ("host", "127.0.0.1:8080")
-            ]),
-            &allow
-        ));
-        assert!(allowed(
-            &post,
-            &headers(&[("cookie", "s=1"), ("referer", "https://shop.example/cart")]),
-            &allow
-        ));
-        assert!(!allowed(
-            &post,
-            &headers(&[
-                ("cookie", "s=1"),
-                ("origin", "https://evil.example"),
-                ("host", "127.0.0.1:8080")
-            ]),
-            &allow
-        ));
-        assert!(
-            !allowed(&post, &headers(&[("cookie", "s=1")]), &allow),
-            "no origin at all"
-        );
-        assert!(
-            allowed(
-                &post,
-                &headers(&[("cookie", "s=1"), ("authorization", "Bearer x")]),
-                &allow
-            ),
-            "bearer is exempt"
-        );
-        assert!(
-            allowed(
-                &Method::GET,
-                &headers(&[("cookie", "s=1"), ("origin", "https://evil.example")]),
-                &allow
-            ),
-            "reads are exempt"
-        );
+        assert!(allowed(&post, &headers(&[("cookie", "s=1"), ("origin", "https://shop.example")]), &allow));
+        assert!(allowed(&post, &headers(&[("cookie", "s=1"), ("origin", "http://127.0.0.1:8080"), ("host", "127.0.0.1:8080")]), &allow));
+        assert!(allowed(&post, &headers(&[("cookie", "s=1"), ("referer", "https://shop.example/cart")]), &allow));
+        assert!(!allowed(&post, &headers(&[("cookie", "s=1"), ("origin", "https://evil.example"), ("host", "127.0.0.1:8080")]), &allow));
+        assert!(!allowed(&post, &headers(&[("cookie", "s=1")]), &allow), "no origin at all");
+        assert!(allowed(&post, &headers(&[("cookie", "s=1"), ("authorization", "Bearer x")]), &allow), "bearer is exempt");
+        assert!(allowed(&Method::GET, &headers(&[("cookie", "s=1"), ("origin", "https://evil.example")]), &allow), "reads are exempt");
     }
 }

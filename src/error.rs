@@ -59,11 +59,7 @@ pub enum ApiError {
     /// The store refused a cart or checkout action for a reason the shopper
     /// can act on (out of stock, bad coupon, ...). `code` names the reason.
     #[error("{message}")]
-    Rejected {
-        status: StatusCode,
-        code: &'static str,
-        message: String,
-    },
+    Rejected { status: StatusCode, code: &'static str, message: String },
     /// The cart no longer matches what the client expected; the body carries
     /// the refreshed cart.
     #[error("the cart changed")]
@@ -82,11 +78,7 @@ pub enum ApiError {
     Busy,
     /// The answer of an earlier request with the same idempotency key.
     #[error("{message}")]
-    Replayed {
-        status: StatusCode,
-        code: String,
-        message: String,
-    },
+    Replayed { status: StatusCode, code: String, message: String },
 }
 
 /// One invalid input field.
@@ -99,10 +91,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
+        Self { field: field.into(), message: message.into() }
     }
 }
 
@@ -197,10 +186,7 @@ impl ApiError {
         let value: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
         ApiError::Replayed {
             status: StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            code: value["code"]
-                .as_str()
-                .unwrap_or("internal_error")
-                .to_string(),
+            code: value["code"].as_str().unwrap_or("internal_error").to_string(),
             message: value["message"].as_str().unwrap_or("").to_string(),
         }
     }
@@ -215,14 +201,9 @@ impl ApiError {
         // The one place upstream failures are logged: once, with its fields.
         match &err {
             UpstreamError::Woo { status: 404, .. } => {
-                return ApiError::NotFound {
-                    code: not_found_code,
-                    message: not_found_message(not_found_code),
-                }
+                return ApiError::NotFound { code: not_found_code, message: not_found_message(not_found_code) }
             }
-            UpstreamError::Woo {
-                status: 401 | 403, ..
-            } if err.api() == crate::upstream::Api::RestApi => {
+            UpstreamError::Woo { status: 401 | 403, .. } if err.api() == crate::upstream::Api::RestApi => {
                 tracing::error!(upstream = %err.api(), error = %err, "store refused our REST credentials");
                 return ApiError::UpstreamAuth;
             }
@@ -246,35 +227,19 @@ impl ApiError {
             ApiError::MethodNotAllowed => "This route does not accept that method.".into(),
             ApiError::PayloadTooLarge => "The request body is larger than allowed.".into(),
             ApiError::UnsupportedMediaType => "Send the body as application/json.".into(),
-            ApiError::UpstreamUnavailable => {
-                "The store is not answering right now; retry shortly.".into()
-            }
+            ApiError::UpstreamUnavailable => "The store is not answering right now; retry shortly.".into(),
             ApiError::UpstreamBadGateway => "The store gave an answer we could not use.".into(),
             ApiError::UpstreamAuth => "The store refused this server's credentials.".into(),
             ApiError::Internal => "Something went wrong on our side.".into(),
-            ApiError::InvalidToken => {
-                "The bearer token is invalid or expired; start a new session.".into()
-            }
-            ApiError::SessionStoreUnavailable => {
-                "Sessions are unavailable right now; retry shortly.".into()
-            }
-            ApiError::CsrfRejected => {
-                "Cross-site request refused: the Origin is not allowed.".into()
-            }
+            ApiError::InvalidToken => "The bearer token is invalid or expired; start a new session.".into(),
+            ApiError::SessionStoreUnavailable => "Sessions are unavailable right now; retry shortly.".into(),
+            ApiError::CsrfRejected => "Cross-site request refused: the Origin is not allowed.".into(),
             ApiError::RateLimited { .. } => "Too many requests; slow down and retry later.".into(),
             ApiError::Rejected { message, .. } => message.clone(),
-            ApiError::CartChanged(_) => {
-                "The cart changed since you last saw it; review it and check out again.".into()
-            }
-            ApiError::IdempotencyKeyRequired => {
-                "Send an Idempotency-Key header (e.g. a UUID) with this request.".into()
-            }
-            ApiError::IdempotencyKeyReused => {
-                "This Idempotency-Key was already used with a different request body.".into()
-            }
-            ApiError::IdempotencyInProgress => {
-                "A request with this Idempotency-Key is still running; retry shortly.".into()
-            }
+            ApiError::CartChanged(_) => "The cart changed since you last saw it; review it and check out again.".into(),
+            ApiError::IdempotencyKeyRequired => "Send an Idempotency-Key header (e.g. a UUID) with this request.".into(),
+            ApiError::IdempotencyKeyReused => "This Idempotency-Key was already used with a different request body.".into(),
+            ApiError::IdempotencyInProgress => "A request with this Idempotency-Key is still running; retry shortly.".into(),
             ApiError::Replayed { message, .. } => message.clone(),
             ApiError::InvalidSignature => "The webhook signature does not verify.".into(),
             ApiError::Busy => "Too much work queued; retry shortly.".into(),
@@ -308,26 +273,14 @@ impl IntoResponse for ApiError {
             ApiError::CartChanged(cart) => (Vec::new(), Some(*cart)),
             _ => (Vec::new(), None),
         };
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code,
-                message,
-                request_id: request_id::current(),
-                fields,
-                cart,
-            },
-        };
+        let body = ErrorBody { error: ErrorDetail { code, message, request_id: request_id::current(), fields, cart } };
         let mut response = (status, axum::Json(body)).into_response();
         if let Some(secs) = retry_after {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
         }
         if status == StatusCode::METHOD_NOT_ALLOWED {
             // Let intermediaries know this is not cacheable.
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
         response
     }
@@ -340,9 +293,7 @@ impl From<axum::extract::rejection::JsonRejection> for ApiError {
             JsonDataError(e) => ApiError::Validation(vec![FieldError::new("body", e.body_text())]),
             JsonSyntaxError(_) => ApiError::BadRequest("The body is not valid JSON.".into()),
             MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
-            BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                ApiError::PayloadTooLarge
-            }
+            BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
             _ => ApiError::BadRequest("The body could not be read.".into()),
         }
     }

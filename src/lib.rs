@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod metrics;
 pub mod ops;
 pub mod ratelimit;
+pub mod redis;
 pub mod request_id;
 pub mod routes;
 pub mod session;

@@ -32,82 +32,36 @@ pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
     let hooks = &state.webhooks.stats;
     let cache = state.catalogue.cache();
     let counters = [
-        (
-            "bff_webhooks_received_total",
-            "Verified webhook deliveries",
-            hooks.received.load(Ordering::Relaxed),
-        ),
-        (
-            "bff_webhooks_duplicates_total",
-            "Deliveries dropped as duplicates",
-            hooks.duplicates.load(Ordering::Relaxed),
-        ),
-        (
-            "bff_webhooks_processed_total",
-            "Webhook events applied",
-            hooks.processed.load(Ordering::Relaxed),
-        ),
-        (
-            "bff_webhooks_retries_total",
-            "Webhook processing retries",
-            hooks.retries.load(Ordering::Relaxed),
-        ),
-        (
-            "bff_webhooks_failed_total",
-            "Webhook events given up after retries",
-            hooks.failed.load(Ordering::Relaxed),
-        ),
-        (
-            "bff_webhooks_rejected_total",
-            "Deliveries refused for a bad signature",
-            hooks.rejected.load(Ordering::Relaxed),
-        ),
+        ("bff_webhooks_received_total", "Verified webhook deliveries", hooks.received.load(Ordering::Relaxed)),
+        ("bff_webhooks_duplicates_total", "Deliveries dropped as duplicates", hooks.duplicates.load(Ordering::Relaxed)),
+        ("bff_webhooks_processed_total", "Webhook events applied", hooks.processed.load(Ordering::Relaxed)),
+        ("bff_webhooks_retries_total", "Webhook processing retries", hooks.retries.load(Ordering::Relaxed)),
+        ("bff_webhooks_failed_total", "Webhook events given up after retries", hooks.failed.load(Ordering::Relaxed)),
+        ("bff_webhooks_rejected_total", "Deliveries refused for a bad signature", hooks.rejected.load(Ordering::Relaxed)),
     ];
     for (name, help, value) in counters {
-        let _ = writeln!(
-            text,
-            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
-        );
+        let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
     }
     let rec = &state.reconciler.stats;
     let reconcile = [
-        (
-            "bff_reconcile_scans_total",
-            "counter",
-            "Reconciliation scans started",
-            rec.scans.load(Ordering::Relaxed),
-        ),
-        (
-            "bff_reconcile_failures_total",
-            "counter",
-            "Reconciliation scans that failed",
-            rec.failures.load(Ordering::Relaxed),
-        ),
-        (
-            "bff_reconcile_invalidated_total",
-            "counter",
-            "Products invalidated by reconciliation",
-            rec.invalidated.load(Ordering::Relaxed),
-        ),
+        ("bff_reconcile_scans_total", "counter", "Reconciliation scans started", rec.scans.load(Ordering::Relaxed)),
+        ("bff_reconcile_failures_total", "counter", "Reconciliation scans that failed", rec.failures.load(Ordering::Relaxed)),
+        ("bff_reconcile_invalidated_total", "counter", "Products invalidated by reconciliation", rec.invalidated.load(Ordering::Relaxed)),
         (
             "bff_reconcile_last_success_timestamp_seconds",
             "gauge",
             "Start of the last successful scan (its cursor)",
             rec.cursor.load(Ordering::Relaxed),
         ),
-        (
-            "bff_reconcile_lag_seconds",
-            "gauge",
-            "Seconds since the last successful scan started",
-            state.reconciler.lag_secs(),
-        ),
+        ("bff_reconcile_lag_seconds", "gauge", "Seconds since the last successful scan started", state.reconciler.lag_secs()),
     ];
     for (name, kind, help, value) in reconcile {
-        let _ = writeln!(
-            text,
-            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
-        );
+        let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
     }
-    let _ = writeln!(text, "# HELP bff_cache_bytes Bytes held by the catalogue cache\n# TYPE bff_cache_bytes gauge\nbff_cache_bytes {}", cache.weighted_size());
+    let _ = writeln!(
+        text,
+        "# HELP bff_cache_bytes Bytes held by the catalogue cache\n# TYPE bff_cache_bytes gauge\nbff_cache_bytes {}",
+        cache.weighted_size()
+    );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }

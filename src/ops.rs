@@ -1,5 +1,7 @@
 //! Operator endpoints: liveness, readiness against the store.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
@@ -26,11 +28,8 @@ pub struct Health {
 
 /// Liveness: the process is up. Never touches the store.
 #[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, body = Health)))]
-pub async fn healthz(State(ops): State<Ops>) -> Json<Health> {
-    Json(Health {
-        status: "ok",
-        mode: ops.mode,
-    })
+pub async fn healthz(State(ops): State<Arc<Ops>>) -> Json<Health> {
+    Json(Health { status: "ok", mode: ops.mode })
 }
 
 /// Readiness: the store answers a minimal catalogue request.
@@ -39,13 +38,7 @@ pub async fn healthz(State(ops): State<Ops>) -> Json<Health> {
     (status = 503, description = "The store is not reachable", body = ErrorBody),
     (status = 502, description = "The store answers, but not usably", body = ErrorBody),
 ))]
-pub async fn readyz(State(ops): State<Ops>) -> Result<Json<Health>, ApiError> {
-    ops.store
-        .ping()
-        .await
-        .map_err(|e| ApiError::from_upstream(e, "not_found"))?;
-    Ok(Json(Health {
-        status: "ready",
-        mode: ops.mode,
-    }))
+pub async fn readyz(State(ops): State<Arc<Ops>>) -> Result<Json<Health>, ApiError> {
+    ops.store.ping().await.map_err(|e| ApiError::from_upstream(e, "not_found"))?;
+    Ok(Json(Health { status: "ready", mode: ops.mode }))
 }

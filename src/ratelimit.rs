@@ -22,11 +22,7 @@ pub struct RateSettings {
 
 impl Default for RateSettings {
     fn default() -> Self {
-        Self {
-            cart_per_minute: 120,
-            checkout_burst: 3,
-            checkout_window: Duration::from_secs(60),
-        }
+        Self { cart_per_minute: 120, checkout_burst: 3, checkout_window: Duration::from_secs(60) }
     }
 }
 
@@ -45,9 +41,7 @@ fn nz(n: u32) -> NonZeroU32 {
 fn check(limiter: &DefaultKeyedRateLimiter<String>, key: &str) -> Result<(), ApiError> {
     limiter.check_key(&key.to_string()).map_err(|not_until| {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
-        ApiError::RateLimited {
-            retry_after_secs: wait.as_secs_f64().ceil() as u64,
-        }
+        ApiError::RateLimited { retry_after_secs: wait.as_secs_f64().ceil() as u64 }
     })
 }
 
@@ -56,9 +50,8 @@ impl RateLimits {
         let cart = Quota::per_minute(nz(settings.cart_per_minute));
         let cart_ip = Quota::per_minute(nz(settings.cart_per_minute.saturating_mul(4)));
         let period = settings.checkout_window / settings.checkout_burst.max(1);
-        let checkout = Quota::with_period(period.max(Duration::from_millis(1)))
-            .expect("non-zero period")
-            .allow_burst(nz(settings.checkout_burst));
+        let checkout =
+            Quota::with_period(period.max(Duration::from_millis(1))).expect("non-zero period").allow_burst(nz(settings.checkout_burst));
         let checkout_ip = Quota::with_period((period / 4).max(Duration::from_millis(1)))
             .expect("non-zero period")
             .allow_burst(nz(settings.checkout_burst.saturating_mul(4)));
@@ -82,12 +75,7 @@ impl RateLimits {
 
     /// Forgets idle keys so the limiters do not grow without bound.
     pub fn prune(&self) {
-        for limiter in [
-            &self.cart_session,
-            &self.cart_ip,
-            &self.checkout_session,
-            &self.checkout_ip,
-        ] {
+        for limiter in [&self.cart_session, &self.cart_ip, &self.checkout_session, &self.checkout_ip] {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
@@ -110,8 +98,6 @@ mod tests {
             }
             other => panic!("expected 429, got {other:?}"),
         }
-        limits
-            .checkout("s2", "1.1.1.1")
-            .expect("another session has its own budget");
+        limits.checkout("s2", "1.1.1.1").expect("another session has its own budget");
     }
 }

@@ -18,10 +18,7 @@ pub fn current() -> String {
 /// Ids from clients are echoed into logs and headers, so only short,
 /// plain ones are kept (no header or log injection through them).
 fn acceptable(id: &str) -> bool {
-    (1..=128).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+    (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }
 
 pub async fn layer(mut request: Request, next: Next) -> Response {

@@ -6,8 +6,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
 use crate::{
-    cart::handlers as cart, catalogue::handlers as catalogue, metrics, ops,
-    session::handlers as session, webhooks::handlers as webhooks,
+    cart::handlers as cart, catalogue::handlers as catalogue, metrics, ops, session::handlers as session, webhooks::handlers as webhooks,
 };
 
 #[derive(OpenApi)]
@@ -26,9 +25,9 @@ use crate::{
 )]
 pub struct ApiDoc;
 
-/// The API routes with their documentation.
-pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// Public routes: no session, no cookies (cacheable catalogue, ops, webhooks).
+pub fn public() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .routes(routes!(catalogue::list_products))
         .routes(routes!(catalogue::get_product))
         .routes(routes!(catalogue::list_variations))
@@ -38,6 +37,17 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(catalogue::list_attributes))
         .routes(routes!(catalogue::list_attribute_terms))
         .routes(routes!(catalogue::get_facets))
+        .routes(routes!(cart::get_order))
+        .routes(routes!(webhooks::receive))
+        .routes(routes!(metrics::render))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+}
+
+/// Shopper routes: they run inside a session (cookie or bearer) and, for
+/// cookies, behind the CSRF check; `app::router` adds both layers.
+pub fn shopper() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .routes(routes!(session::create_session))
         .routes(routes!(cart::get_cart))
         .routes(routes!(cart::add_item))
@@ -47,11 +57,11 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(cart::set_addresses))
         .routes(routes!(cart::select_shipping_rate))
         .routes(routes!(cart::checkout))
-        .routes(routes!(cart::get_order))
-        .routes(routes!(webhooks::receive))
-        .routes(routes!(metrics::render))
-        .routes(routes!(ops::healthz))
-        .routes(routes!(ops::readyz))
+}
+
+/// Every API route with its documentation.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(public()).merge(shopper())
 }
 
 /// The OpenAPI document as served at `/openapi.json` and committed in `openapi/`.
@@ -61,9 +71,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// Pretty JSON of the document, with a trailing newline (the committed form).
 pub fn openapi_json() -> String {
-    let mut text = openapi()
-        .to_pretty_json()
-        .expect("the OpenAPI document serialises");
+    let mut text = openapi().to_pretty_json().expect("the OpenAPI document serialises");
     text.push('\n');
     text
 }

@@ -24,10 +24,7 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             // Always revalidate: a new binary serves a new bundle at the same URL.
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static(CSP),
-            ),
+            (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)),
         ],
         body,
     )
@@ -37,18 +34,9 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
 /// `/`, `/app.js` and `/style.css` of the reference storefront.
 pub fn router() -> Router {
     Router::new()
-        .route(
-            "/",
-            get(|| async { asset("text/html; charset=utf-8", INDEX_HTML) }),
-        )
-        .route(
-            "/app.js",
-            get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }),
-        )
-        .route(
-            "/style.css",
-            get(|| async { asset("text/css; charset=utf-8", STYLE_CSS) }),
-        )
+        .route("/", get(|| async { asset("text/html; charset=utf-8", INDEX_HTML) }))
+        .route("/app.js", get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }))
+        .route("/style.css", get(|| async { asset("text/css; charset=utf-8", STYLE_CSS) }))
 }
 
 #[cfg(test)]
@@ -59,62 +47,31 @@ mod tests {
     use tower::ServiceExt;
 
     async fn get(path: &str) -> Response {
-        router()
-            .oneshot(Request::get(path).body(Body::empty()).unwrap())
-            .await
-            .unwrap()
+        router().oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap()
     }
 
     #[tokio::test]
     async fn serves_the_bundle_with_types_and_no_cache() {
         for (path, content_type, needle) in [
             ("/", "text/html; charset=utf-8", "/app.js"),
-            (
-                "/app.js",
-                "text/javascript; charset=utf-8",
-                "/api/v1/products",
-            ),
+            ("/app.js", "text/javascript; charset=utf-8", "/api/v1/products"),
             ("/style.css", "text/css; charset=utf-8", ".grid"),
         ] {
             let response = get(path).await;
             assert_eq!(response.status(), StatusCode::OK, "{path}");
-            assert_eq!(
-                response.headers()[header::CONTENT_TYPE],
-                content_type,
-                "{path}"
-            );
-            assert_eq!(
-                response.headers()[header::CACHE_CONTROL],
-                "no-cache",
-                "{path}"
-            );
-            assert!(
-                response
-                    .headers()
-                    .contains_key(header::CONTENT_SECURITY_POLICY),
-                "{path}"
-            );
-            let body = axum::body::to_bytes(response.into_body(), usize::MAX)
-                .await
-                .unwrap();
-            assert!(
-                String::from_utf8_lossy(&body).contains(needle),
-                "{path} should contain {needle}"
-            );
+            assert_eq!(response.headers()[header::CONTENT_TYPE], content_type, "{path}");
+            assert_eq!(response.headers()[header::CACHE_CONTROL], "no-cache", "{path}");
+            assert!(response.headers().contains_key(header::CONTENT_SECURITY_POLICY), "{path}");
+            let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+            assert!(String::from_utf8_lossy(&body).contains(needle), "{path} should contain {needle}");
         }
     }
 
     #[test]
     fn the_page_references_only_its_own_files() {
         for text in [INDEX_HTML, STYLE_CSS] {
-            assert!(
-                !text.contains("http://") && !text.contains("https://"),
-                "no external resources"
-            );
+            assert!(!text.contains("http://") && !text.contains("https://"), "no external resources");
         }
-        assert!(
-            !APP_JS.contains("https://"),
-            "no external resources in the bundle"
-        );
+        assert!(!APP_JS.contains("https://"), "no external resources in the bundle");
     }
 }

@@ -7,9 +7,7 @@ use std::path::PathBuf;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use serde_json::Value;
-use storefront_bff::demo_store::{
-    spawn, DemoKey, DemoStoreConfig, DemoStoreHandle, KeyPermissions,
-};
+use storefront_bff::demo_store::{spawn, DemoKey, DemoStoreConfig, DemoStoreHandle, KeyPermissions};
 
 pub fn fixtures_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/woo-fixtures")
@@ -27,10 +25,7 @@ pub struct Capture {
 
 impl Capture {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
     pub fn json(&self) -> Value {
@@ -39,19 +34,14 @@ impl Capture {
 
     /// The curl command line of the capture.
     pub fn curl(&self) -> String {
-        self.comments
-            .iter()
-            .find(|c| c.starts_with("curl "))
-            .cloned()
-            .unwrap_or_default()
+        self.comments.iter().find(|c| c.starts_with("curl ")).cloned().unwrap_or_default()
     }
 }
 
 /// Reads `name` (e.g. "store-05-product-simple.http") from the fixtures.
 pub fn capture(name: &str) -> Capture {
     let path = fixtures_dir().join(name);
-    let text =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     let mut comments = Vec::new();
     let mut lines = text.split('\n').peekable();
     while let Some(l) = lines.peek() {
@@ -63,11 +53,7 @@ pub fn capture(name: &str) -> Capture {
         }
     }
     let status_line = lines.next().unwrap_or_default();
-    let status = status_line
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
+    let status = status_line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     let mut headers = Vec::new();
     for l in lines.by_ref() {
         let l = l.trim_end_matches('\r');
@@ -79,12 +65,7 @@ pub fn capture(name: &str) -> Capture {
         }
     }
     let body = lines.collect::<Vec<_>>().join("\n");
-    Capture {
-        comments,
-        status,
-        headers,
-        body,
-    }
+    Capture { comments, status, headers, body }
 }
 
 /// Fields whose value is legitimately `null` for some items and a value for others.
@@ -170,11 +151,7 @@ pub fn shape_diff(expected: &Value, actual: &Value, path: &str, out: &mut Vec<St
 pub fn assert_same_shape(what: &str, expected: &Value, actual: &Value) {
     let mut d = Vec::new();
     shape_diff(expected, actual, "$", &mut d);
-    assert!(
-        d.is_empty(),
-        "{what}: shape differs from the capture:\n  {}",
-        d.join("\n  ")
-    );
+    assert!(d.is_empty(), "{what}: shape differs from the capture:\n  {}", d.join("\n  "));
 }
 
 /// Keys of the fixture store's credentials, read at run time from the fixtures README (test vectors only).
@@ -235,20 +212,14 @@ pub fn ro_key() -> DemoKey {
 }
 
 pub async fn start(cfg: DemoStoreConfig) -> DemoStoreHandle {
-    spawn("127.0.0.1:0".parse().expect("addr"), cfg)
-        .await
-        .expect("demo store starts")
+    spawn("127.0.0.1:0".parse().expect("addr"), cfg).await.expect("demo store starts")
 }
 
 fn enc(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, &RFC3986).to_string()
 }
 
-const RFC3986: percent_encoding::AsciiSet = percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+const RFC3986: percent_encoding::AsciiSet = percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// One-legged OAuth 1.0a as a client library does it (RFC 5849 base string, key = secret + "&").
 pub struct Signer<'a> {
@@ -260,54 +231,27 @@ pub struct Signer<'a> {
 
 impl<'a> Signer<'a> {
     pub fn new(key: &'a DemoKey) -> Signer<'a> {
-        let ts = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        Signer {
-            key,
-            sha256: false,
-            timestamp: ts,
-            nonce: uuid::Uuid::new_v4().simple().to_string(),
-        }
+        let ts = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        Signer { key, sha256: false, timestamp: ts, nonce: uuid::Uuid::new_v4().simple().to_string() }
     }
 
     pub fn oauth_params(&self) -> BTreeMap<String, String> {
         let mut p = BTreeMap::new();
         p.insert("oauth_consumer_key".into(), self.key.consumer_key.clone());
         p.insert("oauth_nonce".into(), self.nonce.clone());
-        p.insert(
-            "oauth_signature_method".into(),
-            if self.sha256 {
-                "HMAC-SHA256"
-            } else {
-                "HMAC-SHA1"
-            }
-            .into(),
-        );
+        p.insert("oauth_signature_method".into(), if self.sha256 { "HMAC-SHA256" } else { "HMAC-SHA1" }.into());
         p.insert("oauth_timestamp".into(), self.timestamp.to_string());
         p.insert("oauth_version".into(), "1.0".into());
         p
     }
 
     /// Signature over `method base_url` with request parameters `params` plus the oauth ones.
-    pub fn sign(
-        &self,
-        method: &str,
-        base_url: &str,
-        params: &[(&str, &str)],
-        secret: &str,
-    ) -> String {
+    pub fn sign(&self, method: &str, base_url: &str, params: &[(&str, &str)], secret: &str) -> String {
         let mut all: Vec<(String, String)> = self.oauth_params().into_iter().collect();
         all.extend(params.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-        let mut encoded: Vec<(String, String)> =
-            all.iter().map(|(k, v)| (enc(k), enc(v))).collect();
+        let mut encoded: Vec<(String, String)> = all.iter().map(|(k, v)| (enc(k), enc(v))).collect();
         encoded.sort();
-        let normalized = encoded
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("&");
+        let normalized = encoded.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
         let base = format!("{}&{}&{}", method, enc(base_url), enc(&normalized));
         let key = format!("{secret}&");
         let bytes = if self.sha256 {
@@ -323,34 +267,14 @@ impl<'a> Signer<'a> {
     }
 
     /// A full query-string-signed URL for `path` (on `home`) with `params`.
-    pub fn signed_url(
-        &self,
-        method: &str,
-        home: &str,
-        path: &str,
-        params: &[(&str, &str)],
-    ) -> String {
+    pub fn signed_url(&self, method: &str, home: &str, path: &str, params: &[(&str, &str)]) -> String {
         self.signed_url_with_secret(method, home, path, params, &self.key.consumer_secret)
     }
 
-    pub fn signed_url_with_secret(
-        &self,
-        method: &str,
-        home: &str,
-        path: &str,
-        params: &[(&str, &str)],
-        secret: &str,
-    ) -> String {
+    pub fn signed_url_with_secret(&self, method: &str, home: &str, path: &str, params: &[(&str, &str)], secret: &str) -> String {
         let sig = self.sign(method, &format!("{home}{path}"), params, secret);
-        let mut q: Vec<String> = params
-            .iter()
-            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
-            .collect();
-        q.extend(
-            self.oauth_params()
-                .iter()
-                .map(|(k, v)| format!("{k}={}", enc(v))),
-        );
+        let mut q: Vec<String> = params.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect();
+        q.extend(self.oauth_params().iter().map(|(k, v)| format!("{k}={}", enc(v))));
         q.push(format!("oauth_signature={}", enc(&sig)));
         format!("{home}{path}?{}", q.join("&"))
     }
@@ -358,21 +282,14 @@ impl<'a> Signer<'a> {
     /// `Authorization: OAuth ...` header value for a request whose query is `params`.
     pub fn header(&self, method: &str, base_url: &str, params: &[(&str, &str)]) -> String {
         let sig = self.sign(method, base_url, params, &self.key.consumer_secret);
-        let mut parts: Vec<String> = self
-            .oauth_params()
-            .iter()
-            .map(|(k, v)| format!("{k}=\"{}\"", enc(v)))
-            .collect();
+        let mut parts: Vec<String> = self.oauth_params().iter().map(|(k, v)| format!("{k}=\"{}\"", enc(v))).collect();
         parts.push(format!("oauth_signature=\"{}\"", enc(&sig)));
         format!("OAuth {}", parts.join(", "))
     }
 }
 
 /// Fetches `url` and returns status, headers (lower-cased) and parsed JSON body.
-pub async fn get_json(
-    client: &reqwest::Client,
-    req: reqwest::RequestBuilder,
-) -> (u16, reqwest::header::HeaderMap, Value) {
+pub async fn get_json(client: &reqwest::Client, req: reqwest::RequestBuilder) -> (u16, reqwest::header::HeaderMap, Value) {
     let _ = client;
     let resp = req.send().await.expect("request succeeds");
     let status = resp.status().as_u16();

@@ -12,12 +12,7 @@ fn capture_dir() -> PathBuf {
 fn no_secret_appears_in_any_log_line_or_response_of_the_suite() {
     let dir = capture_dir();
     let entries: Vec<_> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|_| {
-            panic!(
-                "no captures in {}: run the `api` tests first (scripts/test.sh does)",
-                dir.display()
-            )
-        })
+        .unwrap_or_else(|_| panic!("no captures in {}: run the `api` tests first (scripts/test.sh does)", dir.display()))
         .filter_map(Result::ok)
         .map(|e| e.path())
         .collect();
@@ -34,29 +29,15 @@ fn no_secret_appears_in_any_log_line_or_response_of_the_suite() {
     secrets.sort();
     secrets.dedup();
     let bytes: usize = captured.iter().map(|(_, t)| t.len()).sum();
+    assert!(secrets.len() >= 4, "the suite registered its secrets ({} found)", secrets.len());
+    assert!(bytes > 100_000, "the suite captured logs and responses ({bytes} bytes)");
     assert!(
-        secrets.len() >= 4,
-        "the suite registered its secrets ({} found)",
-        secrets.len()
-    );
-    assert!(
-        bytes > 100_000,
-        "the suite captured logs and responses ({bytes} bytes)"
-    );
-    assert!(
-        captured
-            .iter()
-            .any(|(p, t)| p.to_string_lossy().contains("logs-") && t.contains("upstream call")),
+        captured.iter().any(|(p, t)| p.to_string_lossy().contains("logs-") && t.contains("upstream call")),
         "upstream calls were logged at debug level"
     );
     for (path, text) in &captured {
         for secret in &secrets {
-            assert!(
-                !text.contains(secret.as_str()),
-                "a secret ({}…) appears in {}",
-                &secret[..6],
-                path.display()
-            );
+            assert!(!text.contains(secret.as_str()), "a secret ({}…) appears in {}", &secret[..6], path.display());
         }
     }
 }

@@ -11,9 +11,7 @@ pub fn etag_for(body: &[u8]) -> String {
 /// RFC 9110 §13.1.2: `If-None-Match` uses weak comparison, so `W/"x"`
 /// matches `"x"`; `*` matches any current representation.
 pub fn if_none_match_matches(header: &str, etag: &str) -> bool {
-    header.split(',').map(str::trim).any(|candidate| {
-        candidate == "*" || candidate.strip_prefix("W/").unwrap_or(candidate) == etag
-    })
+    header.split(',').map(str::trim).any(|candidate| candidate == "*" || candidate.strip_prefix("W/").unwrap_or(candidate) == etag)
 }
 
 #[cfg(test)]

@@ -81,11 +81,7 @@ pub struct CacheKey {
 
 impl CacheKey {
     pub fn new(class: RouteClass, key: impl Into<String>) -> Self {
-        Self {
-            class,
-            key: key.into(),
-            product_id: None,
-        }
+        Self { class, key: key.into(), product_id: None }
     }
 
     pub fn for_product(mut self, id: u64) -> Self {
@@ -141,12 +137,7 @@ struct ClassExpiry {
 }
 
 impl Expiry<CacheKey, Arc<CachedBody>> for ClassExpiry {
-    fn expire_after_create(
-        &self,
-        _: &CacheKey,
-        value: &Arc<CachedBody>,
-        _: Instant,
-    ) -> Option<Duration> {
+    fn expire_after_create(&self, _: &CacheKey, value: &Arc<CachedBody>, _: Instant) -> Option<Duration> {
         Some(value.ttl + self.extra)
     }
 }
@@ -178,10 +169,7 @@ impl ResponseCache {
         Self {
             fresh: build(Duration::ZERO),
             stale: build(settings.stale_window),
-            failing: Cache::builder()
-                .max_capacity(10_000)
-                .time_to_live(settings.failure_backoff)
-                .build(),
+            failing: Cache::builder().max_capacity(10_000).time_to_live(settings.failure_backoff).build(),
             settings: Arc::new(settings),
         }
     }
@@ -193,11 +181,7 @@ impl ResponseCache {
     /// Answers from cache, or runs `fetch` once for all concurrent callers of
     /// the same key. When the store is down, an entry within the stale window
     /// is served as STALE; otherwise the error is returned.
-    pub async fn get_or_fetch<F, Fut>(
-        &self,
-        key: CacheKey,
-        fetch: F,
-    ) -> Result<(Arc<CachedBody>, CacheStatus), ApiError>
+    pub async fn get_or_fetch<F, Fut>(&self, key: CacheKey, fetch: F) -> Result<(Arc<CachedBody>, CacheStatus), ApiError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Fetched, ApiError>>,
@@ -209,11 +193,7 @@ impl ResponseCache {
         result
     }
 
-    async fn lookup<F, Fut>(
-        &self,
-        key: CacheKey,
-        fetch: F,
-    ) -> Result<(Arc<CachedBody>, CacheStatus), ApiError>
+    async fn lookup<F, Fut>(&self, key: CacheKey, fetch: F) -> Result<(Arc<CachedBody>, CacheStatus), ApiError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Fetched, ApiError>>,
@@ -251,11 +231,7 @@ impl ResponseCache {
             .await;
         match entry {
             Ok(entry) => {
-                let status = if entry.is_fresh() {
-                    CacheStatus::Miss
-                } else {
-                    CacheStatus::Hit
-                };
+                let status = if entry.is_fresh() { CacheStatus::Miss } else { CacheStatus::Hit };
                 Ok((entry.into_value(), status))
             }
             Err(err) => {
@@ -278,9 +254,7 @@ impl ResponseCache {
         for cache in [&self.fresh, &self.stale] {
             let slug_key = slug_key.clone();
             let _ = cache.invalidate_entries_if(move |k, v| {
-                k.product_id == Some(id)
-                    || v.product_ids.contains(&id)
-                    || slug_key.as_deref() == Some(k.key.as_str())
+                k.product_id == Some(id) || v.product_ids.contains(&id) || slug_key.as_deref() == Some(k.key.as_str())
             });
         }
     }

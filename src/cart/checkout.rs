@@ -42,15 +42,9 @@ impl CheckoutBody {
         let mut errors = Vec::new();
         if self.payment_method.is_empty()
             || self.payment_method.len() > 64
-            || !self
-                .payment_method
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            || !self.payment_method.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
         {
-            errors.push(FieldError::new(
-                "payment_method",
-                "a payment method id such as cod",
-            ));
+            errors.push(FieldError::new("payment_method", "a payment method id such as cod"));
         }
         if let Some(b) = &self.billing {
             b.validate("billing", &mut errors);
@@ -58,22 +52,11 @@ impl CheckoutBody {
         if let Some(s) = &self.shipping {
             s.validate("shipping", &mut errors);
         }
-        if self
-            .customer_note
-            .as_ref()
-            .is_some_and(|n| n.chars().count() > 2000)
-        {
+        if self.customer_note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
             errors.push(FieldError::new("customer_note", "at most 2000 characters"));
         }
-        if self
-            .payment_data
-            .as_ref()
-            .is_some_and(|d| d.len() > 32 || d.iter().any(|(k, v)| k.len() > 64 || v.len() > 2048))
-        {
-            errors.push(FieldError::new(
-                "payment_data",
-                "at most 32 entries of reasonable size",
-            ));
+        if self.payment_data.as_ref().is_some_and(|d| d.len() > 32 || d.iter().any(|(k, v)| k.len() > 64 || v.len() > 2048)) {
+            errors.push(FieldError::new("payment_data", "at most 32 entries of reasonable size"));
         }
         if errors.is_empty() {
             Ok(())
@@ -138,32 +121,22 @@ impl Cart {
         };
         match outcome {
             Ok(result) => {
-                let stored = StoredResponse {
-                    status: 201,
-                    body: Bytes::from(serde_json::to_vec(&result).map_err(|_| ApiError::Internal)?),
-                };
-                claim.complete(stored.clone());
+                let stored =
+                    StoredResponse { status: 201, body: Bytes::from(serde_json::to_vec(&result).map_err(|_| ApiError::Internal)?) };
+                claim.complete(stored.clone()).await;
                 Ok(stored)
             }
             Err(err) => {
                 // Nothing was ordered: free the key so the shopper can fix
                 // the problem and retry with it; waiters see this error.
                 let status = err.status().as_u16();
-                claim.release(StoredResponse {
-                    status,
-                    body: Bytes::from(err.to_replay().to_string()),
-                });
+                claim.release(StoredResponse { status, body: Bytes::from(err.to_replay().to_string()) }).await;
                 Err(err)
             }
         }
     }
 
-    async fn place(
-        &self,
-        shopper: &Shopper,
-        ip: ClientIp,
-        body: CheckoutBody,
-    ) -> Result<CheckoutResult, ApiError> {
+    async fn place(&self, shopper: &Shopper, ip: ClientIp, body: CheckoutBody) -> Result<CheckoutResult, ApiError> {
         let ip_text = ip.as_string();
         let ip = Some(ip_text.as_str());
         let mut state: CartState = shopper.get(SESSION_KEY).await?.unwrap_or_default();
@@ -177,41 +150,22 @@ impl Cart {
                 message: "The cart is empty.".into(),
             });
         }
-        if body
-            .expected_total
-            .is_some_and(|expected| expected != view.totals.total.amount)
-        {
-            return Err(ApiError::CartChanged(Box::new(
-                serde_json::to_value(&view).map_err(|_| ApiError::Internal)?,
-            )));
+        if body.expected_total.is_some_and(|expected| expected != view.totals.total.amount) {
+            return Err(ApiError::CartChanged(Box::new(serde_json::to_value(&view).map_err(|_| ApiError::Internal)?)));
         }
         let request = CheckoutRequest {
-            billing_address: body
-                .billing
-                .as_ref()
-                .map(Address::to_store)
-                .unwrap_or_else(|| cart.billing_address.clone()),
+            billing_address: body.billing.as_ref().map(Address::to_store).unwrap_or_else(|| cart.billing_address.clone()),
             shipping_address: body.shipping.as_ref().map(Address::to_store),
             payment_method: body.payment_method.clone(),
-            payment_data: body
-                .payment_data
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(key, value)| PaymentDatum { key, value })
-                .collect(),
+            payment_data: body.payment_data.unwrap_or_default().into_iter().map(|(key, value)| PaymentDatum { key, value }).collect(),
             customer_note: body.customer_note.unwrap_or_default(),
         };
         // The draft order WooCommerce will turn into the real one: if the
         // checkout answer is lost, its status tells whether it went through.
-        let draft = self
-            .client
-            .draft_order(&state.credentials, ip)
-            .await
-            .map_err(cart_error)?;
+        let draft = self.client.draft_order(&state.credentials, ip).await.map_err(cart_error)?;
         state.credentials = draft.credentials.clone();
         let mut attempt = self.client.checkout(&state.credentials, ip, &request).await;
-        if matches!(&attempt, Err(e) if e.woo_code() == Some("woocommerce_product_not_enough_stock"))
-        {
+        if matches!(&attempt, Err(e) if e.woo_code() == Some("woocommerce_product_not_enough_stock")) {
             tokio::time::sleep(SAME_SECOND_RETRY).await;
             attempt = self.client.checkout(&state.credentials, ip, &request).await;
         }
@@ -228,19 +182,11 @@ impl Cart {
         Ok(CheckoutResult {
             order_id: placed.order_id,
             order_key: placed.order_key.clone(),
-            order_number: if placed.order_number.is_empty() {
-                placed.order_id.to_string()
-            } else {
-                placed.order_number.clone()
-            },
+            order_number: if placed.order_number.is_empty() { placed.order_id.to_string() } else { placed.order_number.clone() },
             status: placed.status.clone(),
             totals: view.totals,
             payment_result: PaymentResult {
-                status: placed
-                    .payment_result
-                    .as_ref()
-                    .map(|p| p.payment_status.clone())
-                    .unwrap_or_else(|| "success".into()),
+                status: placed.payment_result.as_ref().map(|p| p.payment_status.clone()).unwrap_or_else(|| "success".into()),
                 redirect_url: placed
                     .payment_result
                     .as_ref()
@@ -252,25 +198,15 @@ impl Cart {
 
     /// The checkout answer was lost: the order exists if REST v3 shows the
     /// draft moved on from `checkout-draft`.
-    async fn reconcile(
-        &self,
-        draft: &StoreCheckout,
-        original: UpstreamError,
-    ) -> Result<StoreCheckout, ApiError> {
+    async fn reconcile(&self, draft: &StoreCheckout, original: UpstreamError) -> Result<StoreCheckout, ApiError> {
         tracing::warn!(order_id = draft.order_id, error = %original, "checkout answer lost; reconciling with the store");
         let order: RestOrderStatus = self
             .rest
             .get("order", &format!("/orders/{}", draft.order_id), &[])
             .await
             .map_err(|_| ApiError::from_upstream(original.clone(), "not_found"))?;
-        if order.id == draft.order_id
-            && order.order_key == draft.order_key
-            && order.status != "checkout-draft"
-        {
-            tracing::info!(
-                order_id = order.id,
-                "lost checkout answer: the order was placed"
-            );
+        if order.id == draft.order_id && order.order_key == draft.order_key && order.status != "checkout-draft" {
+            tracing::info!(order_id = order.id, "lost checkout answer: the order was placed");
             Ok(StoreCheckout {
                 order_id: order.id,
                 status: order.status,

@@ -8,30 +8,17 @@ use crate::error::ApiError;
 use crate::upstream::UpstreamError;
 
 pub fn cart_error(err: UpstreamError) -> ApiError {
-    let UpstreamError::Woo {
-        status,
-        code,
-        message,
-        ..
-    } = &err
-    else {
+    let UpstreamError::Woo { status, code, message, .. } = &err else {
         return ApiError::from_upstream(err, "not_found");
     };
     let (status_code, ours) = match code.as_str() {
-        "woocommerce_rest_cart_invalid_product" | "woocommerce_rest_product_invalid_id" => {
-            (StatusCode::NOT_FOUND, "product_not_found")
-        }
+        "woocommerce_rest_cart_invalid_product" | "woocommerce_rest_product_invalid_id" => (StatusCode::NOT_FOUND, "product_not_found"),
         "woocommerce_rest_product_out_of_stock" => (StatusCode::CONFLICT, "cart_item_out_of_stock"),
-        "woocommerce_rest_product_partially_out_of_stock"
-        | "woocommerce_product_not_enough_stock"
-        | "woocommerce_rest_cart_item_error" => {
+        "woocommerce_rest_product_partially_out_of_stock" | "woocommerce_product_not_enough_stock" | "woocommerce_rest_cart_item_error" => {
             (StatusCode::CONFLICT, "cart_item_insufficient_stock")
         }
-        "woocommerce_rest_product_not_purchasable" => {
-            (StatusCode::UNPROCESSABLE_ENTITY, "product_not_purchasable")
-        }
-        "woocommerce_rest_variation_id_from_variation_data"
-        | "woocommerce_rest_missing_variation_data" => {
+        "woocommerce_rest_product_not_purchasable" => (StatusCode::UNPROCESSABLE_ENTITY, "product_not_purchasable"),
+        "woocommerce_rest_variation_id_from_variation_data" | "woocommerce_rest_missing_variation_data" => {
             (StatusCode::UNPROCESSABLE_ENTITY, "variation_not_found")
         }
         "woocommerce_rest_cart_coupon_error" | "woocommerce_rest_cart_coupon_errors" => {
@@ -46,15 +33,9 @@ pub fn cart_error(err: UpstreamError) -> ApiError {
         "woocommerce_rest_missing_email_address"
         | "rest_invalid_param"
         | "rest_missing_callback_param"
-        | "woocommerce_rest_checkout_invalid_payment_method" => {
-            (StatusCode::UNPROCESSABLE_ENTITY, "checkout_invalid")
-        }
+        | "woocommerce_rest_checkout_invalid_payment_method" => (StatusCode::UNPROCESSABLE_ENTITY, "checkout_invalid"),
         _ => return ApiError::from_upstream(err, "not_found"),
     };
     tracing::info!(woo_code = %code, woo_status = *status, code = ours, "store refused a cart action");
-    ApiError::Rejected {
-        status: status_code,
-        code: ours,
-        message: text(message),
-    }
+    ApiError::Rejected { status: status_code, code: ours, message: text(message) }
 }

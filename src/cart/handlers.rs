@@ -1,5 +1,7 @@
 //! HTTP handlers of the cart, checkout and guest order confirmation.
 
+use std::sync::Arc;
+
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query, State};
@@ -30,18 +32,10 @@ fn line_key(raw: &str) -> Result<String, ApiError> {
 
 fn coupon_code(raw: &str) -> Result<String, ApiError> {
     let code = raw.trim();
-    if !code.is_empty()
-        && code.len() <= 50
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-    {
+    if !code.is_empty() && code.len() <= 50 && code.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
         Ok(code.to_lowercase())
     } else {
-        Err(ApiError::field(
-            "code",
-            "1 to 50 letters, digits, '-', '_' or '.'",
-        ))
+        Err(ApiError::field("code", "1 to 50 letters, digits, '-', '_' or '.'"))
     }
 }
 
@@ -60,11 +54,7 @@ fn quantity(q: u32) -> Result<u32, ApiError> {
         (status = 401, description = "Bad bearer token", body = ErrorBody),
         (status = 503, description = "Store unavailable", body = ErrorBody),
     ))]
-pub async fn get_cart(
-    State(cart): State<Cart>,
-    shopper: Shopper,
-    ip: ClientIp,
-) -> Result<Json<CartView>, ApiError> {
+pub async fn get_cart(State(cart): State<Arc<Cart>>, shopper: Shopper, ip: ClientIp) -> Result<Json<CartView>, ApiError> {
     Ok(Json(cart.run(&shopper, ip, CartOp::Get).await?))
 }
 
@@ -95,7 +85,7 @@ pub struct AddItemBody {
         (status = 503, description = "Store unavailable", body = ErrorBody),
     ))]
 pub async fn add_item(
-    State(cart): State<Cart>,
+    State(cart): State<Arc<Cart>>,
     shopper: Shopper,
     ip: ClientIp,
     Json(body): Json<AddItemBody>,
@@ -103,25 +93,14 @@ pub async fn add_item(
     let quantity = quantity(body.quantity)?;
     let target = match (body.product_id, body.sku, body.slug) {
         (Some(id), None, None) => Target::Id(id),
-        (None, Some(sku), None) if !sku.trim().is_empty() && sku.len() <= 100 => {
-            Target::Sku(sku.trim().to_string())
-        }
-        (None, None, Some(slug)) if crate::catalogue::query::is_slug(&slug.to_lowercase()) => {
-            Target::Slug(slug.to_lowercase())
-        }
-        _ => {
-            return Err(ApiError::field(
-                "product_id",
-                "give exactly one of product_id, sku or slug",
-            ))
-        }
+        (None, Some(sku), None) if !sku.trim().is_empty() && sku.len() <= 100 => Target::Sku(sku.trim().to_string()),
+        (None, None, Some(slug)) if crate::catalogue::query::is_slug(&slug.to_lowercase()) => Target::Slug(slug.to_lowercase()),
+        _ => return Err(ApiError::field("product_id", "give exactly one of product_id, sku or slug")),
     };
     if body.variation.len() > 10 {
         return Err(ApiError::field("variation", "at most 10 attributes"));
     }
-    let view = cart
-        .add(&shopper, ip, target, quantity, &body.variation)
-        .await?;
+    let view = cart.add(&shopper, ip, target, quantity, &body.variation).await?;
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
@@ -142,16 +121,13 @@ pub struct QuantityBody {
         (status = 503, description = "Store unavailable", body = ErrorBody),
     ))]
 pub async fn update_item(
-    State(cart): State<Cart>,
+    State(cart): State<Arc<Cart>>,
     shopper: Shopper,
     ip: ClientIp,
     Path(key): Path<String>,
     Json(body): Json<QuantityBody>,
 ) -> Result<Json<CartView>, ApiError> {
-    let op = CartOp::Update {
-        key: line_key(&key)?,
-        quantity: quantity(body.quantity)?,
-    };
+    let op = CartOp::Update { key: line_key(&key)?, quantity: quantity(body.quantity)? };
     Ok(Json(cart.run(&shopper, ip, op).await?))
 }
 
@@ -164,21 +140,12 @@ pub async fn update_item(
         (status = 503, description = "Store unavailable", body = ErrorBody),
     ))]
 pub async fn remove_item(
-    State(cart): State<Cart>,
+    State(cart): State<Arc<Cart>>,
     shopper: Shopper,
     ip: ClientIp,
     Path(key): Path<String>,
 ) -> Result<Json<CartView>, ApiError> {
-    Ok(Json(
-        cart.run(
-            &shopper,
-            ip,
-            CartOp::Remove {
-                key: line_key(&key)?,
-            },
-        )
-        .await?,
-    ))
+    Ok(Json(cart.run(&shopper, ip, CartOp::Remove { key: line_key(&key)? }).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -195,15 +162,12 @@ pub struct CouponBody {
         (status = 503, description = "Store unavailable", body = ErrorBody),
     ))]
 pub async fn apply_coupon(
-    State(cart): State<Cart>,
+    State(cart): State<Arc<Cart>>,
     shopper: Shopper,
     ip: ClientIp,
     Json(body): Json<CouponBody>,
 ) -> Result<Json<CartView>, ApiError> {
-    Ok(Json(
-        cart.run(&shopper, ip, CartOp::ApplyCoupon(coupon_code(&body.code)?))
-            .await?,
-    ))
+    Ok(Json(cart.run(&shopper, ip, CartOp::ApplyCoupon(coupon_code(&body.code)?)).await?))
 }
 
 /// Remove a coupon.
@@ -215,15 +179,12 @@ pub async fn apply_coupon(
         (status = 503, description = "Store unavailable", body = ErrorBody),
     ))]
 pub async fn remove_coupon(
-    State(cart): State<Cart>,
+    State(cart): State<Arc<Cart>>,
     shopper: Shopper,
     ip: ClientIp,
     Path(code): Path<String>,
 ) -> Result<Json<CartView>, ApiError> {
-    Ok(Json(
-        cart.run(&shopper, ip, CartOp::RemoveCoupon(coupon_code(&code)?))
-            .await?,
-    ))
+    Ok(Json(cart.run(&shopper, ip, CartOp::RemoveCoupon(coupon_code(&code)?)).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -242,31 +203,20 @@ pub struct AddressesBody {
         (status = 503, description = "Store unavailable", body = ErrorBody),
     ))]
 pub async fn set_addresses(
-    State(cart): State<Cart>,
+    State(cart): State<Arc<Cart>>,
     shopper: Shopper,
     ip: ClientIp,
     Json(body): Json<AddressesBody>,
 ) -> Result<Json<CartView>, ApiError> {
     let mut errors: Vec<FieldError> = Vec::new();
     body.billing.validate("billing", &mut errors);
-    let shipping = body.shipping.unwrap_or_else(|| Address {
-        email: None,
-        ..body.billing.clone()
-    });
+    let shipping = body.shipping.unwrap_or_else(|| Address { email: None, ..body.billing.clone() });
     shipping.validate("shipping", &mut errors);
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let op = CartOp::Customer {
-        billing: Box::new(body.billing.to_store()),
-        shipping: Box::new(
-            Address {
-                email: None,
-                ..shipping
-            }
-            .to_store(),
-        ),
-    };
+    let op =
+        CartOp::Customer { billing: Box::new(body.billing.to_store()), shipping: Box::new(Address { email: None, ..shipping }.to_store()) };
     Ok(Json(cart.run(&shopper, ip, op).await?))
 }
 
@@ -285,40 +235,20 @@ pub struct ShippingRateBody {
         (status = 503, description = "Store unavailable", body = ErrorBody),
     ))]
 pub async fn select_shipping_rate(
-    State(cart): State<Cart>,
+    State(cart): State<Arc<Cart>>,
     shopper: Shopper,
     ip: ClientIp,
     Json(body): Json<ShippingRateBody>,
 ) -> Result<Json<CartView>, ApiError> {
     let rate_id = body.rate_id.trim().to_string();
-    if rate_id.is_empty()
-        || rate_id.len() > 100
-        || !rate_id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"_:-".contains(&b))
-    {
-        return Err(ApiError::field(
-            "rate_id",
-            "a rate id from the cart's shipping_packages",
-        ));
+    if rate_id.is_empty() || rate_id.len() > 100 || !rate_id.bytes().all(|b| b.is_ascii_alphanumeric() || b"_:-".contains(&b)) {
+        return Err(ApiError::field("rate_id", "a rate id from the cart's shipping_packages"));
     }
     // WooCommerce silently keeps the old choice for an unknown rate (see the
     // captures); say so instead.
-    let view = cart
-        .run(
-            &shopper,
-            ip,
-            CartOp::SelectRate {
-                package_id: body.package_id,
-                rate_id: rate_id.clone(),
-            },
-        )
-        .await?;
-    let chosen = view
-        .shipping_packages
-        .iter()
-        .find(|p| p.package_id == body.package_id)
-        .and_then(|p| p.rates.iter().find(|r| r.rate_id == rate_id));
+    let view = cart.run(&shopper, ip, CartOp::SelectRate { package_id: body.package_id, rate_id: rate_id.clone() }).await?;
+    let chosen =
+        view.shipping_packages.iter().find(|p| p.package_id == body.package_id).and_then(|p| p.rates.iter().find(|r| r.rate_id == rate_id));
     match chosen {
         Some(rate) if rate.selected => Ok(Json(view)),
         _ => Err(ApiError::Rejected {
@@ -342,7 +272,7 @@ pub async fn select_shipping_rate(
         (status = 503, description = "Store unavailable; nothing was ordered", body = ErrorBody),
     ))]
 pub async fn checkout(
-    State(cart): State<Cart>,
+    State(cart): State<Arc<Cart>>,
     shopper: Shopper,
     ip: ClientIp,
     headers: HeaderMap,
@@ -356,12 +286,7 @@ pub async fn checkout(
         return Err(ApiError::from_replay(stored.status, &stored.body));
     }
     let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::CREATED);
-    Ok((
-        status,
-        [(axum::http::header::CONTENT_TYPE, "application/json")],
-        stored.body.clone(),
-    )
-        .into_response())
+    Ok((status, [(axum::http::header::CONTENT_TYPE, "application/json")], stored.body.clone()).into_response())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -384,38 +309,23 @@ pub struct OrderQuery {
         (status = 503, description = "Store unavailable", body = ErrorBody),
     ))]
 pub async fn get_order(
-    State(cart): State<Cart>,
+    State(cart): State<Arc<Cart>>,
     ip: ClientIp,
     Path(id): Path<String>,
     query: Result<Query<OrderQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<OrderView>, ApiError> {
-    let id: u64 = id
-        .parse()
-        .map_err(|_| ApiError::field("id", "a numeric order id"))?;
+    let id: u64 = id.parse().map_err(|_| ApiError::field("id", "a numeric order id"))?;
     let Query(q) = query.map_err(|e| ApiError::field("query", e.body_text()))?;
-    if q.key.len() > 64
-        || q.email.len() > 254
-        || !q
-            .key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-    {
+    if q.key.len() > 64 || q.email.len() > 254 || !q.key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         return Err(not_found_order());
     }
-    let order = cart
-        .client
-        .order(id, &q.key, &q.email, Some(&ip.as_string()))
-        .await
-        .map_err(|err| match err.status() {
-            Some(400..=404) => not_found_order(),
-            _ => cart_error(err),
-        })?;
+    let order = cart.client.order(id, &q.key, &q.email, Some(&ip.as_string())).await.map_err(|err| match err.status() {
+        Some(400..=404) => not_found_order(),
+        _ => cart_error(err),
+    })?;
     Ok(Json(order_view(&order)))
 }
 
 fn not_found_order() -> ApiError {
-    ApiError::NotFound {
-        code: "order_not_found",
-        message: "No order matches that id, key and email.".into(),
-    }
+    ApiError::NotFound { code: "order_not_found", message: "No order matches that id, key and email.".into() }
 }

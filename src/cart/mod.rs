@@ -43,23 +43,11 @@ impl Cart {
         idempotency: Idempotency,
         limits: RateLimits,
     ) -> Self {
-        Self {
-            client,
-            catalogue,
-            store,
-            rest,
-            idempotency,
-            limits,
-        }
+        Self { client, catalogue, store, rest, idempotency, limits }
     }
 
     /// Runs one operation for this shopper and saves the new state.
-    pub async fn run(
-        &self,
-        shopper: &Shopper,
-        ip: ClientIp,
-        op: CartOp,
-    ) -> Result<CartView, ApiError> {
+    pub async fn run(&self, shopper: &Shopper, ip: ClientIp, op: CartOp) -> Result<CartView, ApiError> {
         if !matches!(op, CartOp::Get) {
             let session = shopper.id().await?;
             self.limits.cart_write(&session, &ip.as_string())?;
@@ -83,9 +71,7 @@ impl Cart {
         quantity: u32,
         variation: &BTreeMap<String, String>,
     ) -> Result<CartView, ApiError> {
-        let (request, item_id) =
-            resolve::resolve(&self.catalogue, &self.store, target, quantity, variation).await?;
-        self.run(shopper, ip, CartOp::Add { request, item_id })
-            .await
+        let (request, item_id) = resolve::resolve(&self.catalogue, &self.store, target, quantity, variation).await?;
+        self.run(shopper, ip, CartOp::Add { request, item_id }).await
     }
 }

@@ -27,38 +27,19 @@ async fn detail(catalogue: &Catalogue, which: ProductRef) -> Result<ProductDetai
 /// Finds a product id by SKU (variations included, as WooCommerce's SKUs are).
 async fn id_by_sku(store: &StoreClient, sku: &str) -> Result<u64, ApiError> {
     for kind in [None, Some("variation".to_string())] {
-        let query = StoreProductQuery {
-            page: 1,
-            per_page: 1,
-            sku: Some(sku.to_string()),
-            kind,
-            ..Default::default()
-        };
-        let found = store
-            .products(&query)
-            .await
-            .map_err(|e| ApiError::from_upstream(e, "product_not_found"))?;
-        if let Some(p) = found
-            .items
-            .into_iter()
-            .find(|p| p.sku.eq_ignore_ascii_case(sku))
-        {
+        let query = StoreProductQuery { page: 1, per_page: 1, sku: Some(sku.to_string()), kind, ..Default::default() };
+        let found = store.products(&query).await.map_err(|e| ApiError::from_upstream(e, "product_not_found"))?;
+        if let Some(p) = found.items.into_iter().find(|p| p.sku.eq_ignore_ascii_case(sku)) {
             return Ok(p.id);
         }
     }
-    Err(ApiError::NotFound {
-        code: "product_not_found",
-        message: format!("No product with SKU {sku}."),
-    })
+    Err(ApiError::NotFound { code: "product_not_found", message: format!("No product with SKU {sku}.") })
 }
 
 /// `attribute_pa_size`, `pa_size`, `size` and `Size` all name the same attribute.
 fn normalise_attribute(name: &str) -> String {
     let lower = name.trim().to_lowercase();
-    lower
-        .strip_prefix("attribute_")
-        .unwrap_or(&lower)
-        .to_string()
+    lower.strip_prefix("attribute_").unwrap_or(&lower).to_string()
 }
 
 /// Resolves the request; returns the add-item body and the cart item id it
@@ -92,34 +73,16 @@ pub async fn resolve(
     }
     if product.summary.kind != ProductType::Variable {
         if let Some(name) = chosen.keys().next() {
-            return Err(ApiError::field(
-                format!("variation.{name}"),
-                "this product has no variations",
-            ));
+            return Err(ApiError::field(format!("variation.{name}"), "this product has no variations"));
         }
         let id = product.summary.id;
-        return Ok((
-            AddItemRequest {
-                id,
-                quantity,
-                variation: Vec::new(),
-            },
-            id,
-        ));
+        return Ok((AddItemRequest { id, quantity, variation: Vec::new() }, id));
     }
     choose_variation(&product, quantity, &chosen)
 }
 
-fn choose_variation(
-    product: &ProductDetail,
-    quantity: u32,
-    chosen: &BTreeMap<String, String>,
-) -> Result<(AddItemRequest, u64), ApiError> {
-    let attributes: Vec<_> = product
-        .attributes
-        .iter()
-        .filter(|a| a.has_variations)
-        .collect();
+fn choose_variation(product: &ProductDetail, quantity: u32, chosen: &BTreeMap<String, String>) -> Result<(AddItemRequest, u64), ApiError> {
+    let attributes: Vec<_> = product.attributes.iter().filter(|a| a.has_variations).collect();
     let mut errors = Vec::new();
     // label → (store attribute name, term slug)
     let mut picked: BTreeMap<String, (String, String)> = BTreeMap::new();
@@ -127,9 +90,7 @@ fn choose_variation(
         let name = normalise_attribute(raw_name);
         let Some(attr) = attributes.iter().find(|a| {
             let taxonomy = a.taxonomy.as_deref().unwrap_or("").to_lowercase();
-            taxonomy == name
-                || a.name.to_lowercase() == name
-                || (!taxonomy.is_empty() && taxonomy == format!("pa_{name}"))
+            taxonomy == name || a.name.to_lowercase() == name || (!taxonomy.is_empty() && taxonomy == format!("pa_{name}"))
         }) else {
             let known: Vec<&str> = attributes.iter().map(|a| a.name.as_str()).collect();
             errors.push(FieldError::new(
@@ -139,17 +100,9 @@ fn choose_variation(
             continue;
         };
         let value = raw_value.trim().to_lowercase();
-        match attr
-            .terms
-            .iter()
-            .find(|t| t.slug == value || t.name.to_lowercase() == value)
-        {
+        match attr.terms.iter().find(|t| t.slug == value || t.name.to_lowercase() == value) {
             Some(term) => {
-                let store_name = attr
-                    .taxonomy
-                    .clone()
-                    .filter(|t| !t.is_empty())
-                    .unwrap_or_else(|| attr.name.clone());
+                let store_name = attr.taxonomy.clone().filter(|t| !t.is_empty()).unwrap_or_else(|| attr.name.clone());
                 picked.insert(attr.name.clone(), (store_name, term.slug.clone()));
             }
             None => {
@@ -162,12 +115,8 @@ fn choose_variation(
         }
     }
     for attr in &attributes {
-        if !picked.contains_key(&attr.name) && !errors.iter().any(|e| e.field.ends_with(&attr.name))
-        {
-            errors.push(FieldError::new(
-                format!("variation.{}", attr.name),
-                "required to choose a variation",
-            ));
+        if !picked.contains_key(&attr.name) && !errors.iter().any(|e| e.field.ends_with(&attr.name)) {
+            errors.push(FieldError::new(format!("variation.{}", attr.name), "required to choose a variation"));
         }
     }
     if !errors.is_empty() {
@@ -182,26 +131,13 @@ fn choose_variation(
         })
     };
     let Some(variation) = product.variations.iter().find(matches) else {
-        let wanted: Vec<String> = picked
-            .iter()
-            .map(|(label, (_, slug))| format!("{label}={slug}"))
-            .collect();
+        let wanted: Vec<String> = picked.iter().map(|(label, (_, slug))| format!("{label}={slug}")).collect();
         return Err(ApiError::Rejected {
             status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,
             code: "variation_not_found",
             message: format!("No variation of this product has {}.", wanted.join(", ")),
         });
     };
-    let variation_choices = picked
-        .into_values()
-        .map(|(attribute, value)| VariationChoice { attribute, value })
-        .collect();
-    Ok((
-        AddItemRequest {
-            id: product.summary.id,
-            quantity,
-            variation: variation_choices,
-        },
-        variation.id,
-    ))
+    let variation_choices = picked.into_values().map(|(attribute, value)| VariationChoice { attribute, value }).collect();
+    Ok((AddItemRequest { id: product.summary.id, quantity, variation: variation_choices }, variation.id))
 }

@@ -38,20 +38,12 @@ pub struct SnapshotLine {
 
 impl Snapshot {
     pub fn is_empty(&self) -> bool {
-        self.lines.is_empty()
-            && self.coupons.is_empty()
-            && self.billing.is_none()
-            && self.rates.is_empty()
+        self.lines.is_empty() && self.coupons.is_empty() && self.billing.is_none() && self.rates.is_empty()
     }
 
     /// Updates lines and coupons from what the store now says, keeping how
     /// each line was added. `added` is the request just sent, if any.
-    pub fn observe(
-        &mut self,
-        cart: &StoreCart,
-        added: Option<&AddItemRequest>,
-        added_item_id: Option<u64>,
-    ) {
+    pub fn observe(&mut self, cart: &StoreCart, added: Option<&AddItemRequest>, added_item_id: Option<u64>) {
         let previous = std::mem::take(&mut self.lines);
         self.lines = cart
             .items
@@ -62,23 +54,13 @@ impl Snapshot {
                     .find(|l| l.key == item.key)
                     .map(|l| l.add.clone())
                     .or_else(|| added.filter(|_| added_item_id == Some(item.id)).cloned())
-                    .unwrap_or_else(|| AddItemRequest {
-                        id: item.id,
-                        quantity: item.quantity,
-                        variation: Vec::new(),
-                    });
-                SnapshotLine {
-                    key: item.key.clone(),
-                    item_id: item.id,
-                    add,
-                    quantity: item.quantity,
-                }
+                    .unwrap_or_else(|| AddItemRequest { id: item.id, quantity: item.quantity, variation: Vec::new() });
+                SnapshotLine { key: item.key.clone(), item_id: item.id, add, quantity: item.quantity }
             })
             .collect();
         self.coupons = cart.coupons.iter().map(|c| c.code.clone()).collect();
         // Keep only rate choices for packages that still exist.
-        self.rates
-            .retain(|(package, _)| cart.shipping_rates.iter().any(|p| p.package_id == *package));
+        self.rates.retain(|(package, _)| cart.shipping_rates.iter().any(|p| p.package_id == *package));
     }
 
     pub fn clear_after_order(&mut self) {

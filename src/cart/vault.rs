@@ -18,27 +18,13 @@ use crate::upstream::{CartClient, CartCredentials, UpstreamError};
 #[derive(Debug, Clone)]
 pub enum CartOp {
     Get,
-    Add {
-        request: AddItemRequest,
-        item_id: u64,
-    },
-    Update {
-        key: String,
-        quantity: u32,
-    },
-    Remove {
-        key: String,
-    },
+    Add { request: AddItemRequest, item_id: u64 },
+    Update { key: String, quantity: u32 },
+    Remove { key: String },
     ApplyCoupon(String),
     RemoveCoupon(String),
-    Customer {
-        billing: Box<StoreAddress>,
-        shipping: Box<StoreAddress>,
-    },
-    SelectRate {
-        package_id: u64,
-        rate_id: String,
-    },
+    Customer { billing: Box<StoreAddress>, shipping: Box<StoreAddress> },
+    SelectRate { package_id: u64, rate_id: String },
 }
 
 impl CartOp {
@@ -56,17 +42,11 @@ impl CartOp {
 }
 
 fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 fn nonce_problem(err: &UpstreamError) -> bool {
-    matches!(
-        err.woo_code(),
-        Some("woocommerce_rest_missing_nonce" | "woocommerce_rest_invalid_nonce")
-    )
+    matches!(err.woo_code(), Some("woocommerce_rest_missing_nonce" | "woocommerce_rest_invalid_nonce"))
 }
 
 async fn exec(
@@ -82,17 +62,8 @@ async fn exec(
         CartOp::Remove { key } => client.remove_item(creds, ip, key).await,
         CartOp::ApplyCoupon(code) => client.apply_coupon(creds, ip, code).await,
         CartOp::RemoveCoupon(code) => client.remove_coupon(creds, ip, code).await,
-        CartOp::Customer { billing, shipping } => {
-            client.update_customer(creds, ip, billing, shipping).await
-        }
-        CartOp::SelectRate {
-            package_id,
-            rate_id,
-        } => {
-            client
-                .select_shipping_rate(creds, ip, *package_id, rate_id)
-                .await
-        }
+        CartOp::Customer { billing, shipping } => client.update_customer(creds, ip, billing, shipping).await,
+        CartOp::SelectRate { package_id, rate_id } => client.select_shipping_rate(creds, ip, *package_id, rate_id).await,
     }
 }
 
@@ -101,10 +72,7 @@ fn cart_was_lost(before: &CartState, after: &WithCredentials<StoreCart>, op: &Ca
     if before.snapshot.is_empty() {
         return false;
     }
-    if let (Some(old), Some(new)) = (
-        before.credentials.session_id(),
-        after.credentials.session_id(),
-    ) {
+    if let (Some(old), Some(new)) = (before.credentials.session_id(), after.credentials.session_id()) {
         if old != new {
             return true;
         }
@@ -126,10 +94,7 @@ pub async fn run(
     op: &CartOp,
 ) -> Result<(StoreCart, Vec<CartNotice>), ApiError> {
     let mut notices = Vec::new();
-    let expired = state
-        .credentials
-        .expires_at()
-        .is_some_and(|exp| exp <= now() + 60);
+    let expired = state.credentials.expires_at().is_some_and(|exp| exp <= now() + 60);
     if (expired || state.credentials.cart_token.is_none()) && !state.snapshot.is_empty() {
         let (creds, found) = rebuild(client, &state.snapshot, ip).await?;
         state.credentials = creds;
@@ -138,11 +103,7 @@ pub async fn run(
         state.credentials = CartCredentials::default();
     }
     if op.writes() && state.credentials.nonce.is_none() {
-        state.credentials = client
-            .get_cart(&state.credentials, ip)
-            .await
-            .map_err(cart_error)?
-            .credentials;
+        state.credentials = client.get_cart(&state.credentials, ip).await.map_err(cart_error)?.credentials;
     }
 
     let mut rebuilt = false;
@@ -160,18 +121,12 @@ pub async fn run(
             Err(err) if nonce_problem(&err) && !nonce_refreshed => {
                 nonce_refreshed = true;
                 state.credentials.nonce = None;
-                state.credentials = client
-                    .get_cart(&state.credentials, ip)
-                    .await
-                    .map_err(cart_error)?
-                    .credentials;
+                state.credentials = client.get_cart(&state.credentials, ip).await.map_err(cart_error)?.credentials;
             }
             Err(err)
                 if !rebuilt
                     && err.woo_code() == Some("woocommerce_rest_cart_invalid_key")
-                    && op
-                        .targets()
-                        .is_some_and(|k| state.snapshot.lines.iter().any(|l| l.key == k)) =>
+                    && op.targets().is_some_and(|k| state.snapshot.lines.iter().any(|l| l.key == k)) =>
             {
                 let (creds, found) = rebuild(client, &state.snapshot, ip).await?;
                 state.credentials = creds;
@@ -193,10 +148,7 @@ pub async fn run(
             state.snapshot.billing = Some((**billing).clone());
             state.snapshot.shipping = Some((**shipping).clone());
         }
-        CartOp::SelectRate {
-            package_id,
-            rate_id,
-        } => {
+        CartOp::SelectRate { package_id, rate_id } => {
             state.snapshot.rates.retain(|(p, _)| p != package_id);
             state.snapshot.rates.push((*package_id, rate_id.clone()));
         }
@@ -207,11 +159,7 @@ pub async fn run(
 
 /// Recreates the cart in a fresh Store API session. Lines and coupons the
 /// store now refuses are reported, not fatal; an outage is.
-async fn rebuild(
-    client: &CartClient,
-    snapshot: &Snapshot,
-    ip: Option<&str>,
-) -> Result<(CartCredentials, Vec<CartNotice>), ApiError> {
+async fn rebuild(client: &CartClient, snapshot: &Snapshot, ip: Option<&str>) -> Result<(CartCredentials, Vec<CartNotice>), ApiError> {
     let mut notices = Vec::new();
     let outage = |err: UpstreamError| -> Result<(), ApiError> {
         if err.is_outage() {
@@ -220,16 +168,9 @@ async fn rebuild(
             Ok(())
         }
     };
-    let mut creds = client
-        .get_cart(&CartCredentials::default(), ip)
-        .await
-        .map_err(cart_error)?
-        .credentials;
+    let mut creds = client.get_cart(&CartCredentials::default(), ip).await.map_err(cart_error)?.credentials;
     for line in &snapshot.lines {
-        let request = AddItemRequest {
-            quantity: line.quantity,
-            ..line.add.clone()
-        };
+        let request = AddItemRequest { quantity: line.quantity, ..line.add.clone() };
         match client.add_item(&creds, ip, &request).await {
             Ok(answer) => creds = answer.credentials,
             Err(err) => {
@@ -240,10 +181,7 @@ async fn rebuild(
                 outage(err)?;
                 notices.push(CartNotice {
                     code: "line_dropped".into(),
-                    message: format!(
-                        "A cart line (product {}) could not be restored: {message}",
-                        line.item_id
-                    ),
+                    message: format!("A cart line (product {}) could not be restored: {message}", line.item_id),
                 });
             }
         }
@@ -253,10 +191,7 @@ async fn rebuild(
             Ok(answer) => creds = answer.credentials,
             Err(err) => {
                 outage(err)?;
-                notices.push(CartNotice {
-                    code: "coupon_dropped".into(),
-                    message: format!("Coupon {code} no longer applies."),
-                });
+                notices.push(CartNotice { code: "coupon_dropped".into(), message: format!("Coupon {code} no longer applies.") });
             }
         }
     }
@@ -267,10 +202,7 @@ async fn rebuild(
         }
     }
     for (package_id, rate_id) in &snapshot.rates {
-        match client
-            .select_shipping_rate(&creds, ip, *package_id, rate_id)
-            .await
-        {
+        match client.select_shipping_rate(&creds, ip, *package_id, rate_id).await {
             Ok(answer) => creds = answer.credentials,
             Err(err) => outage(err)?,
         }

@@ -12,11 +12,7 @@ use crate::upstream::cart_models::*;
 use crate::upstream::store_models::StoreCurrency;
 
 fn money(minor: &str, currency: &StoreCurrency) -> Money {
-    Money {
-        amount: minor.trim().parse().unwrap_or(0),
-        currency: currency.currency_code.clone(),
-        minor_unit: currency.currency_minor_unit,
-    }
+    Money { amount: minor.trim().parse().unwrap_or(0), currency: currency.currency_code.clone(), minor_unit: currency.currency_minor_unit }
 }
 
 /// A postal address. Every field is optional on input; WooCommerce decides
@@ -67,34 +63,21 @@ impl Address {
         ];
         for (name, value) in fields {
             if value.chars().count() > 200 || value.chars().any(|c| c.is_control()) {
-                errors.push(FieldError::new(
-                    format!("{prefix}.{name}"),
-                    "at most 200 characters, no control characters",
-                ));
+                errors.push(FieldError::new(format!("{prefix}.{name}"), "at most 200 characters, no control characters"));
             }
         }
-        let country_ok = self.country.is_empty()
-            || (self.country.len() == 2 && self.country.bytes().all(|b| b.is_ascii_uppercase()));
+        let country_ok = self.country.is_empty() || (self.country.len() == 2 && self.country.bytes().all(|b| b.is_ascii_uppercase()));
         if !country_ok {
-            errors.push(FieldError::new(
-                format!("{prefix}.country"),
-                "a two-letter ISO country code, e.g. US",
-            ));
+            errors.push(FieldError::new(format!("{prefix}.country"), "a two-letter ISO country code, e.g. US"));
         }
         if let Some(email) = &self.email {
             let valid = email.len() <= 254
                 && email.split_once('@').is_some_and(|(local, domain)| {
-                    !local.is_empty()
-                        && domain.contains('.')
-                        && !domain.starts_with('.')
-                        && !domain.ends_with('.')
+                    !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
                 })
                 && !email.chars().any(|c| c.is_whitespace() || c.is_control());
             if !valid {
-                errors.push(FieldError::new(
-                    format!("{prefix}.email"),
-                    "a valid email address",
-                ));
+                errors.push(FieldError::new(format!("{prefix}.email"), "a valid email address"));
             }
         }
     }
@@ -222,20 +205,14 @@ pub struct CartView {
 pub fn cart_view(cart: &StoreCart, notices: Vec<CartNotice>) -> CartView {
     let c = &cart.totals.currency;
     let mut notices = notices;
-    notices.extend(cart.errors.iter().map(|e| CartNotice {
-        code: "store_notice".into(),
-        message: text(&e.message),
-    }));
+    notices.extend(cart.errors.iter().map(|e| CartNotice { code: "store_notice".into(), message: text(&e.message) }));
     CartView {
         items: cart.items.iter().map(line).collect(),
         items_count: cart.items_count,
         coupons: cart
             .coupons
             .iter()
-            .map(|cp| AppliedCoupon {
-                code: cp.code.clone(),
-                discount: money(&cp.totals.total_discount, &cp.totals.currency),
-            })
+            .map(|cp| AppliedCoupon { code: cp.code.clone(), discount: money(&cp.totals.total_discount, &cp.totals.currency) })
             .collect(),
         totals: CartTotals {
             items: money(&cart.totals.total_items, c),
@@ -264,10 +241,7 @@ pub fn cart_view(cart: &StoreCart, notices: Vec<CartNotice>) -> CartView {
             })
             .collect(),
         billing: Address::from_store(&cart.billing_address),
-        shipping: Address {
-            email: None,
-            ..Address::from_store(&cart.shipping_address)
-        },
+        shipping: Address { email: None, ..Address::from_store(&cart.shipping_address) },
         needs_shipping: cart.needs_shipping,
         needs_payment: cart.needs_payment,
         payment_methods: cart.payment_methods.clone(),
@@ -289,16 +263,8 @@ fn line(item: &StoreCartItem) -> CartLine {
             multiple_of: item.quantity_limits.multiple_of,
             editable: item.quantity_limits.editable,
         },
-        variation: item
-            .variation
-            .iter()
-            .map(|v| (text(&v.attribute), text(&v.value)))
-            .collect(),
-        image: item.images.first().map(|i| Image {
-            src: i.src.clone(),
-            thumbnail: i.thumbnail.clone(),
-            alt: text(&i.alt),
-        }),
+        variation: item.variation.iter().map(|v| (text(&v.attribute), text(&v.value))).collect(),
+        image: item.images.first().map(|i| Image { src: i.src.clone(), thumbnail: i.thumbnail.clone(), alt: text(&i.alt) }),
         unit_price: money(&item.prices.price, &item.prices.currency),
         subtotal: money(&item.totals.line_subtotal, c),
         total: money(&item.totals.line_total, c),
@@ -349,11 +315,7 @@ pub fn order_view(o: &StoreOrder) -> OrderView {
                 name: text(&i.name),
                 sku: (!i.sku.is_empty()).then(|| i.sku.clone()),
                 quantity: i.quantity,
-                variation: i
-                    .variation
-                    .iter()
-                    .map(|v| (text(&v.attribute), text(&v.value)))
-                    .collect(),
+                variation: i.variation.iter().map(|v| (text(&v.attribute), text(&v.value))).collect(),
                 total: money(&i.totals.line_total, &i.totals.currency),
             })
             .collect(),
@@ -365,9 +327,6 @@ pub fn order_view(o: &StoreOrder) -> OrderView {
             total: money(&o.totals.total_price, c),
         },
         billing: Address::from_store(&o.billing_address),
-        shipping: Address {
-            email: None,
-            ..Address::from_store(&o.shipping_address)
-        },
+        shipping: Address { email: None, ..Address::from_store(&o.shipping_address) },
     }
 }

@@ -2,6 +2,8 @@
 //! answer through the cache-aware responder. `#[utoipa::path]` on each is
 //! the documentation.
 
+use std::sync::Arc;
+
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -12,8 +14,7 @@ use super::{Catalogue, ProductRef};
 use crate::error::{ApiError, ErrorBody};
 
 fn numeric_id(raw: &str) -> Result<u64, ApiError> {
-    raw.parse()
-        .map_err(|_| ApiError::field("id", "a numeric id"))
+    raw.parse().map_err(|_| ApiError::field("id", "a numeric id"))
 }
 
 /// List products, filtered, sorted and paged.
@@ -28,7 +29,7 @@ fn numeric_id(raw: &str) -> Result<u64, ApiError> {
             headers(("Retry-After" = u64))),
     ))]
 pub async fn list_products(
-    State(catalogue): State<Catalogue>,
+    State(catalogue): State<Arc<Catalogue>>,
     headers: HeaderMap,
     ListQuery(q): ListQuery,
 ) -> Result<Response, ApiError> {
@@ -47,7 +48,7 @@ pub async fn list_products(
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
     ))]
 pub async fn get_product(
-    State(catalogue): State<Catalogue>,
+    State(catalogue): State<Arc<Catalogue>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     _: NoQuery,
@@ -68,7 +69,7 @@ pub async fn get_product(
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
     ))]
 pub async fn list_variations(
-    State(catalogue): State<Catalogue>,
+    State(catalogue): State<Arc<Catalogue>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     _: NoQuery,
@@ -88,16 +89,13 @@ pub async fn list_variations(
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
     ))]
 pub async fn list_reviews(
-    State(catalogue): State<Catalogue>,
+    State(catalogue): State<Arc<Catalogue>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     paging: Paging,
 ) -> Result<Response, ApiError> {
     let id = numeric_id(&id)?;
-    Ok(catalogue
-        .reviews(id, paging.page, paging.per_page)
-        .await?
-        .respond(&headers))
+    Ok(catalogue.reviews(id, paging.page, paging.per_page).await?.respond(&headers))
 }
 
 /// All product categories (with parent ids for building a tree).
@@ -108,11 +106,7 @@ pub async fn list_reviews(
         (status = 422, description = "Unexpected query parameter", body = ErrorBody),
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
     ))]
-pub async fn list_categories(
-    State(catalogue): State<Catalogue>,
-    headers: HeaderMap,
-    _: NoQuery,
-) -> Result<Response, ApiError> {
+pub async fn list_categories(State(catalogue): State<Arc<Catalogue>>, headers: HeaderMap, _: NoQuery) -> Result<Response, ApiError> {
     Ok(catalogue.categories().await?.respond(&headers))
 }
 
@@ -124,11 +118,7 @@ pub async fn list_categories(
         (status = 422, description = "Unexpected query parameter", body = ErrorBody),
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
     ))]
-pub async fn list_tags(
-    State(catalogue): State<Catalogue>,
-    headers: HeaderMap,
-    _: NoQuery,
-) -> Result<Response, ApiError> {
+pub async fn list_tags(State(catalogue): State<Arc<Catalogue>>, headers: HeaderMap, _: NoQuery) -> Result<Response, ApiError> {
     Ok(catalogue.tags().await?.respond(&headers))
 }
 
@@ -140,11 +130,7 @@ pub async fn list_tags(
         (status = 422, description = "Unexpected query parameter", body = ErrorBody),
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
     ))]
-pub async fn list_attributes(
-    State(catalogue): State<Catalogue>,
-    headers: HeaderMap,
-    _: NoQuery,
-) -> Result<Response, ApiError> {
+pub async fn list_attributes(State(catalogue): State<Arc<Catalogue>>, headers: HeaderMap, _: NoQuery) -> Result<Response, ApiError> {
     Ok(catalogue.attributes().await?.respond(&headers))
 }
 
@@ -159,7 +145,7 @@ pub async fn list_attributes(
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
     ))]
 pub async fn list_attribute_terms(
-    State(catalogue): State<Catalogue>,
+    State(catalogue): State<Arc<Catalogue>>,
     headers: HeaderMap,
     Path(id): Path<String>,
     _: NoQuery,
@@ -187,7 +173,7 @@ pub async fn list_attribute_terms(
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
     ))]
 pub async fn get_facets(
-    State(catalogue): State<Catalogue>,
+    State(catalogue): State<Arc<Catalogue>>,
     headers: HeaderMap,
     FacetQuery(q): FacetQuery,
 ) -> Result<Response, ApiError> {

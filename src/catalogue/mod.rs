@@ -47,10 +47,7 @@ impl ProductRef {
         if query::is_slug(&slug) {
             Ok(ProductRef::Slug(slug))
         } else {
-            Err(ApiError::field(
-                "id_or_slug",
-                "a numeric id or a slug (a-z, 0-9, -, _)",
-            ))
+            Err(ApiError::field("id_or_slug", "a numeric id or a slug (a-z, 0-9, -, _)"))
         }
     }
 
@@ -64,10 +61,7 @@ impl ProductRef {
 
 fn render<T: Serialize>(view: &T, product_ids: Vec<u64>) -> Result<Fetched, ApiError> {
     let body = serde_json::to_vec(view).map_err(|_| ApiError::Internal)?;
-    Ok(Fetched {
-        body: Bytes::from(body),
-        product_ids,
-    })
+    Ok(Fetched { body: Bytes::from(body), product_ids })
 }
 
 fn upstream(not_found: &'static str) -> impl Fn(UpstreamError) -> ApiError {
@@ -90,24 +84,14 @@ impl Catalogue {
     {
         let ttl = self.cache.settings().ttl(key.class);
         let stale_window = self.cache.settings().stale_window;
-        let (entry, status): (Arc<CachedBody>, CacheStatus) =
-            self.cache.get_or_fetch(key, fetch).await?;
-        Ok(Cached {
-            entry,
-            status,
-            ttl,
-            stale_window,
-        })
+        let (entry, status): (Arc<CachedBody>, CacheStatus) = self.cache.get_or_fetch(key, fetch).await?;
+        Ok(Cached { entry, status, ttl, stale_window })
     }
 
     pub async fn products(&self, q: &NormalisedQuery) -> Result<Cached, ApiError> {
         let key = CacheKey::new(RouteClass::List, format!("products?{}", q.canonical()));
         self.cached(key, || async {
-            let page = self
-                .store
-                .products(&q.to_store())
-                .await
-                .map_err(upstream("product_not_found"))?;
+            let page = self.store.products(&q.to_store()).await.map_err(upstream("product_not_found"))?;
             render(
                 &Page {
                     items: page.items.iter().map(summary).collect(),
@@ -128,11 +112,7 @@ impl Catalogue {
             key = key.for_product(*id);
         }
         self.cached(key, || async {
-            let product = self
-                .store
-                .product(&which.as_path())
-                .await
-                .map_err(upstream("product_not_found"))?;
+            let product = self.store.product(&which.as_path()).await.map_err(upstream("product_not_found"))?;
             render(&detail(&product), vec![product.id])
         })
         .await
@@ -141,44 +121,26 @@ impl Catalogue {
     pub async fn variations(&self, id: u64) -> Result<Cached, ApiError> {
         let key = CacheKey::new(RouteClass::Product, format!("variations:{id}")).for_product(id);
         self.cached(key, || async {
-            let parent = self
-                .store
-                .product(&id.to_string())
-                .await
-                .map_err(upstream("product_not_found"))?;
+            let parent = self.store.product(&id.to_string()).await.map_err(upstream("product_not_found"))?;
             let items = if parent.variations.is_empty() {
                 Vec::new()
             } else {
-                let found = self
-                    .store
-                    .variations(id)
-                    .await
-                    .map_err(upstream("product_not_found"))?;
+                let found = self.store.variations(id).await.map_err(upstream("product_not_found"))?;
                 found.iter().map(|v| variation(&parent, v)).collect()
             };
-            let ids = std::iter::once(id)
-                .chain(items.iter().map(|v: &Variation| v.id))
-                .collect();
+            let ids = std::iter::once(id).chain(items.iter().map(|v: &Variation| v.id)).collect();
             render(&List { items }, ids)
         })
         .await
     }
 
     pub async fn reviews(&self, id: u64, page: u32, per_page: u32) -> Result<Cached, ApiError> {
-        let key = CacheKey::new(
-            RouteClass::Product,
-            format!("reviews:{id}?page={page}&per_page={per_page}"),
-        )
-        .for_product(id);
+        let key = CacheKey::new(RouteClass::Product, format!("reviews:{id}?page={page}&per_page={per_page}")).for_product(id);
         self.cached(key, || async {
             // The reviews route answers an empty list for unknown products;
             // a 404 is more useful, and the product is usually cached anyway.
             self.product(&ProductRef::Id(id)).await?;
-            let found = self
-                .store
-                .reviews(id, page, per_page)
-                .await
-                .map_err(upstream("product_not_found"))?;
+            let found = self.store.reviews(id, page, per_page).await.map_err(upstream("product_not_found"))?;
             render(
                 &Page {
                     items: found.items.iter().map(review).collect(),
@@ -194,75 +156,34 @@ impl Catalogue {
     }
 
     pub async fn categories(&self) -> Result<Cached, ApiError> {
-        self.cached(
-            CacheKey::new(RouteClass::Taxonomy, "categories"),
-            || async {
-                let found = self
-                    .store
-                    .categories()
-                    .await
-                    .map_err(upstream("not_found"))?;
-                render(
-                    &List {
-                        items: found.iter().map(category).collect(),
-                    },
-                    vec![],
-                )
-            },
-        )
+        self.cached(CacheKey::new(RouteClass::Taxonomy, "categories"), || async {
+            let found = self.store.categories().await.map_err(upstream("not_found"))?;
+            render(&List { items: found.iter().map(category).collect() }, vec![])
+        })
         .await
     }
 
     pub async fn tags(&self) -> Result<Cached, ApiError> {
         self.cached(CacheKey::new(RouteClass::Taxonomy, "tags"), || async {
             let found = self.store.tags().await.map_err(upstream("not_found"))?;
-            render(
-                &List {
-                    items: found.iter().map(term).collect(),
-                },
-                vec![],
-            )
+            render(&List { items: found.iter().map(term).collect() }, vec![])
         })
         .await
     }
 
     pub async fn attributes(&self) -> Result<Cached, ApiError> {
-        self.cached(
-            CacheKey::new(RouteClass::Taxonomy, "attributes"),
-            || async {
-                let found = self
-                    .store
-                    .attributes()
-                    .await
-                    .map_err(upstream("not_found"))?;
-                render(
-                    &List {
-                        items: found.iter().map(attribute).collect(),
-                    },
-                    vec![],
-                )
-            },
-        )
+        self.cached(CacheKey::new(RouteClass::Taxonomy, "attributes"), || async {
+            let found = self.store.attributes().await.map_err(upstream("not_found"))?;
+            render(&List { items: found.iter().map(attribute).collect() }, vec![])
+        })
         .await
     }
 
     pub async fn attribute_terms(&self, id: u64) -> Result<Cached, ApiError> {
-        self.cached(
-            CacheKey::new(RouteClass::Taxonomy, format!("attribute_terms:{id}")),
-            || async {
-                let found = self
-                    .store
-                    .attribute_terms(id)
-                    .await
-                    .map_err(upstream("attribute_not_found"))?;
-                render(
-                    &List {
-                        items: found.iter().map(term).collect(),
-                    },
-                    vec![],
-                )
-            },
-        )
+        self.cached(CacheKey::new(RouteClass::Taxonomy, format!("attribute_terms:{id}")), || async {
+            let found = self.store.attribute_terms(id).await.map_err(upstream("attribute_not_found"))?;
+            render(&List { items: found.iter().map(term).collect() }, vec![])
+        })
         .await
     }
 
@@ -282,11 +203,7 @@ impl Catalogue {
                 rating_counts: true,
                 attribute_counts: attributes.iter().map(|a| a.taxonomy.clone()).collect(),
             };
-            let data = self
-                .store
-                .collection_data(&filter, &want)
-                .await
-                .map_err(&err)?;
+            let data = self.store.collection_data(&filter, &want).await.map_err(&err)?;
             let counts = data.attribute_counts.unwrap_or_default();
             let mut attribute_facets = Vec::new();
             for attr in &attributes {
@@ -295,19 +212,10 @@ impl Catalogue {
                     .iter()
                     .filter_map(|t| {
                         let count = counts.iter().find(|c| c.term == t.id)?.count;
-                        Some(FacetCount {
-                            id: t.id,
-                            slug: t.slug.clone(),
-                            name: text(&t.name),
-                            count,
-                        })
+                        Some(FacetCount { id: t.id, slug: t.slug.clone(), name: text(&t.name), count })
                     })
                     .collect();
-                attribute_facets.push(AttributeFacet {
-                    taxonomy: attr.taxonomy.clone(),
-                    name: text(&attr.name),
-                    terms,
-                });
+                attribute_facets.push(AttributeFacet { taxonomy: attr.taxonomy.clone(), name: text(&attr.name), terms });
             }
             let categories = self.category_counts(&filter).await.map_err(&err)?;
             let facets = Facets {
@@ -318,21 +226,13 @@ impl Catalogue {
                     .stock_status_counts
                     .unwrap_or_default()
                     .iter()
-                    .filter_map(|s| {
-                        Some(StockFacet {
-                            status: stock_status(&s.status)?,
-                            count: s.count,
-                        })
-                    })
+                    .filter_map(|s| Some(StockFacet { status: stock_status(&s.status)?, count: s.count }))
                     .collect(),
                 ratings: data
                     .rating_counts
                     .unwrap_or_default()
                     .iter()
-                    .map(|r| RatingFacet {
-                        rating: r.rating.min(5) as u8,
-                        count: r.count,
-                    })
+                    .map(|r| RatingFacet { rating: r.rating.min(5) as u8, count: r.count })
                     .collect(),
             };
             render(&facets, vec![])
@@ -340,10 +240,7 @@ impl Catalogue {
         .await
     }
 
-    async fn category_counts(
-        &self,
-        filter: &StoreProductQuery,
-    ) -> Result<Vec<FacetCount>, UpstreamError> {
+    async fn category_counts(&self, filter: &StoreProductQuery) -> Result<Vec<FacetCount>, UpstreamError> {
         let mut categories = self.store.categories().await?;
         categories.sort_by_key(|c| std::cmp::Reverse(c.count));
         categories.truncate(FACET_MAX_CATEGORIES);
@@ -355,12 +252,7 @@ impl Catalogue {
                 probe.per_page = 1;
                 async move {
                     let page = self.store.products(&probe).await?;
-                    Ok::<_, UpstreamError>(FacetCount {
-                        id: c.id,
-                        slug: c.slug.clone(),
-                        name: text(&c.name),
-                        count: page.total,
-                    })
+                    Ok::<_, UpstreamError>(FacetCount { id: c.id, slug: c.slug.clone(), name: text(&c.name), count: page.total })
                 }
             })
             .buffered(FACET_FANOUT)

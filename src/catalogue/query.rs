@@ -28,10 +28,7 @@ impl Params {
         let mut errors = Vec::new();
         for (key, value) in pairs {
             if !allowed.contains(&key.as_str()) {
-                errors.push(FieldError::new(
-                    truncate(&key),
-                    format!("unknown parameter; allowed: {}", allowed.join(", ")),
-                ));
+                errors.push(FieldError::new(truncate(&key), format!("unknown parameter; allowed: {}", allowed.join(", "))));
             } else if values.insert(key.clone(), value).is_some() {
                 errors.push(FieldError::new(key, "given more than once"));
             }
@@ -44,8 +41,7 @@ impl Params {
         match raw.parse() {
             Ok(v) => Some(v),
             Err(_) => {
-                self.errors
-                    .push(FieldError::new(name, format!("expected {expected}")));
+                self.errors.push(FieldError::new(name, format!("expected {expected}")));
                 None
             }
         }
@@ -57,10 +53,7 @@ impl Params {
             return None;
         }
         if raw.chars().count() > max_len {
-            self.errors.push(FieldError::new(
-                name,
-                format!("at most {max_len} characters"),
-            ));
+            self.errors.push(FieldError::new(name, format!("at most {max_len} characters")));
             return None;
         }
         Some(raw)
@@ -69,10 +62,7 @@ impl Params {
     pub fn range(&mut self, name: &str, value: Option<u32>, min: u32, max: u32) -> Option<u32> {
         match value {
             Some(v) if v < min || v > max => {
-                self.errors.push(FieldError::new(
-                    name,
-                    format!("must be between {min} and {max}"),
-                ));
+                self.errors.push(FieldError::new(name, format!("must be between {min} and {max}")));
                 None
             }
             other => other,
@@ -175,30 +165,14 @@ const LIST_FIELDS: &[&str] = &[
     "orderby",
     "order",
 ];
-const FACET_FIELDS: &[&str] = &[
-    "search",
-    "category",
-    "tag",
-    "attributes",
-    "min_price",
-    "max_price",
-    "on_sale",
-    "stock_status",
-];
+const FACET_FIELDS: &[&str] = &["search", "category", "tag", "attributes", "min_price", "max_price", "on_sale", "stock_status"];
 
 /// Category/tag lists: ids or slugs, lower-case, at most 20.
 fn id_or_slug_list(p: &mut Params, name: &str) -> Option<String> {
     let raw = p.string(name, 400)?;
-    let mut items: Vec<String> = raw
-        .split(',')
-        .map(|s| s.trim().to_ascii_lowercase())
-        .filter(|s| !s.is_empty())
-        .collect();
+    let mut items: Vec<String> = raw.split(',').map(|s| s.trim().to_ascii_lowercase()).filter(|s| !s.is_empty()).collect();
     if items.len() > 20 || items.iter().any(|s| !is_slug(s)) {
-        p.error(
-            name,
-            "comma-separated ids or slugs (a-z, 0-9, -, _), at most 20",
-        );
+        p.error(name, "comma-separated ids or slugs (a-z, 0-9, -, _), at most 20");
         return None;
     }
     items.sort();
@@ -207,10 +181,7 @@ fn id_or_slug_list(p: &mut Params, name: &str) -> Option<String> {
 }
 
 pub fn is_slug(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 200
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    !s.is_empty() && s.len() <= 200 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
 /// `pa_color:red,blue;pa_size:m` → sorted [("pa_color", ["blue","red"]), ("pa_size", ["m"])].
@@ -219,23 +190,13 @@ fn attribute_filters(p: &mut Params) -> Option<Vec<(String, Vec<String>)>> {
     let mut out = Vec::new();
     for part in raw.split(';').filter(|s| !s.trim().is_empty()) {
         let Some((taxonomy, terms)) = part.split_once(':') else {
-            p.error(
-                "attributes",
-                "expected taxonomy:term[,term][;taxonomy:term...]",
-            );
+            p.error("attributes", "expected taxonomy:term[,term][;taxonomy:term...]");
             return None;
         };
         let taxonomy = taxonomy.trim().to_ascii_lowercase();
-        let mut terms: Vec<String> = terms
-            .split(',')
-            .map(|t| t.trim().to_ascii_lowercase())
-            .filter(|t| !t.is_empty())
-            .collect();
+        let mut terms: Vec<String> = terms.split(',').map(|t| t.trim().to_ascii_lowercase()).filter(|t| !t.is_empty()).collect();
         if !is_slug(&taxonomy) || terms.is_empty() || terms.iter().any(|t| !is_slug(t)) {
-            p.error(
-                "attributes",
-                "taxonomies and terms are slugs, e.g. pa_color:red,blue",
-            );
+            p.error("attributes", "taxonomies and terms are slugs, e.g. pa_color:red,blue");
             return None;
         }
         terms.sort();
@@ -273,9 +234,7 @@ impl NormalisedQuery {
         let page = p.get("page", "a whole number");
         let page = p.range("page", page, 1, 10_000).unwrap_or(1);
         let per_page = p.get("per_page", "a whole number");
-        let per_page = p
-            .range("per_page", per_page, 1, 100)
-            .unwrap_or(DEFAULT_PER_PAGE);
+        let per_page = p.range("per_page", per_page, 1, 100).unwrap_or(DEFAULT_PER_PAGE);
         let search = p.string("search", 100);
         let category = id_or_slug_list(&mut p, "category");
         let tag = id_or_slug_list(&mut p, "tag");
@@ -289,35 +248,12 @@ impl NormalisedQuery {
         }
         let on_sale = p.get("on_sale", "true or false");
         let stock_status = p.get("stock_status", StockFilter::expected());
-        let orderby = p
-            .get("orderby", OrderBy::expected())
-            .unwrap_or(OrderBy::Date);
-        let default_order = if matches!(
-            orderby,
-            OrderBy::Title | OrderBy::Price | OrderBy::MenuOrder
-        ) {
-            SortOrder::Asc
-        } else {
-            SortOrder::Desc
-        };
-        let order = p
-            .get("order", SortOrder::expected())
-            .unwrap_or(default_order);
+        let orderby = p.get("orderby", OrderBy::expected()).unwrap_or(OrderBy::Date);
+        let default_order =
+            if matches!(orderby, OrderBy::Title | OrderBy::Price | OrderBy::MenuOrder) { SortOrder::Asc } else { SortOrder::Desc };
+        let order = p.get("order", SortOrder::expected()).unwrap_or(default_order);
         p.finish()?;
-        Ok(Self {
-            page,
-            per_page,
-            search,
-            category,
-            tag,
-            attributes,
-            min_price,
-            max_price,
-            on_sale,
-            stock_status,
-            orderby,
-            order,
-        })
+        Ok(Self { page, per_page, search, category, tag, attributes, min_price, max_price, on_sale, stock_status, orderby, order })
     }
 
     pub fn for_list(raw: Option<&str>) -> Result<Self, ApiError> {
@@ -330,11 +266,7 @@ impl NormalisedQuery {
 
     /// The canonical text of the filter (fixed order, defaults filled): the cache key.
     pub fn canonical(&self) -> String {
-        let attrs: Vec<String> = self
-            .attributes
-            .iter()
-            .map(|(t, terms)| format!("{t}:{}", terms.join(",")))
-            .collect();
+        let attrs: Vec<String> = self.attributes.iter().map(|(t, terms)| format!("{t}:{}", terms.join(","))).collect();
         let pairs: Vec<(&str, String)> = vec![
             ("page", self.page.to_string()),
             ("per_page", self.per_page.to_string()),
@@ -342,24 +274,10 @@ impl NormalisedQuery {
             ("category", self.category.clone().unwrap_or_default()),
             ("tag", self.tag.clone().unwrap_or_default()),
             ("attributes", attrs.join(";")),
-            (
-                "min_price",
-                self.min_price.map(|v| v.to_string()).unwrap_or_default(),
-            ),
-            (
-                "max_price",
-                self.max_price.map(|v| v.to_string()).unwrap_or_default(),
-            ),
-            (
-                "on_sale",
-                self.on_sale.map(|v| v.to_string()).unwrap_or_default(),
-            ),
-            (
-                "stock_status",
-                self.stock_status
-                    .map(|v| v.as_str().to_string())
-                    .unwrap_or_default(),
-            ),
+            ("min_price", self.min_price.map(|v| v.to_string()).unwrap_or_default()),
+            ("max_price", self.max_price.map(|v| v.to_string()).unwrap_or_default()),
+            ("on_sale", self.on_sale.map(|v| v.to_string()).unwrap_or_default()),
+            ("stock_status", self.stock_status.map(|v| v.as_str().to_string()).unwrap_or_default()),
             ("orderby", self.orderby.as_str().to_string()),
             ("order", self.order.as_str().to_string()),
         ];
@@ -442,9 +360,7 @@ pub struct NoQuery;
 impl<S: Send + Sync> FromRequestParts<S> for NoQuery {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        Params::parse(parts.uri.query(), &[])?
-            .finish()
-            .map(|_| NoQuery)
+        Params::parse(parts.uri.query(), &[])?.finish().map(|_| NoQuery)
     }
 }
 
@@ -463,10 +379,7 @@ mod tests {
     fn defaults_fill_and_order_does_not_matter() {
         let a = NormalisedQuery::for_list(Some("category=shirts,hoodies&per_page=24")).unwrap();
         let b = NormalisedQuery::for_list(Some("per_page=24&category=hoodies,shirts")).unwrap();
-        let c = NormalisedQuery::for_list(Some(
-            "category=hoodies,shirts&page=1&orderby=date&order=desc",
-        ))
-        .unwrap();
+        let c = NormalisedQuery::for_list(Some("category=hoodies,shirts&page=1&orderby=date&order=desc")).unwrap();
         assert_eq!(a.canonical(), b.canonical());
         assert_eq!(a.canonical(), c.canonical());
         assert_eq!(a.page, 1);
@@ -475,51 +388,25 @@ mod tests {
 
     #[test]
     fn names_every_bad_field() {
-        let err =
-            NormalisedQuery::for_list(Some("per_page=0&orderby=cheapest&colour=red&on_sale=maybe"))
-                .unwrap_err();
+        let err = NormalisedQuery::for_list(Some("per_page=0&orderby=cheapest&colour=red&on_sale=maybe")).unwrap_err();
         let mut f = fields(err);
         f.sort();
         assert_eq!(f, ["colour", "on_sale", "orderby", "per_page"]);
-        assert_eq!(
-            fields(NormalisedQuery::for_list(Some("per_page=101")).unwrap_err()),
-            ["per_page"]
-        );
-        assert_eq!(
-            fields(NormalisedQuery::for_list(Some("min_price=500&max_price=100")).unwrap_err()),
-            ["min_price"]
-        );
-        assert_eq!(
-            fields(NormalisedQuery::for_list(Some("page=1&page=2")).unwrap_err()),
-            ["page"]
-        );
-        assert_eq!(
-            fields(NormalisedQuery::for_list(Some("category=../etc")).unwrap_err()),
-            ["category"]
-        );
+        assert_eq!(fields(NormalisedQuery::for_list(Some("per_page=101")).unwrap_err()), ["per_page"]);
+        assert_eq!(fields(NormalisedQuery::for_list(Some("min_price=500&max_price=100")).unwrap_err()), ["min_price"]);
+        assert_eq!(fields(NormalisedQuery::for_list(Some("page=1&page=2")).unwrap_err()), ["page"]);
+        assert_eq!(fields(NormalisedQuery::for_list(Some("category=../etc")).unwrap_err()), ["category"]);
     }
 
     #[test]
     fn attribute_filters_are_normalised() {
         let q = NormalisedQuery::for_list(Some("attributes=pa_size:m;pa_color:red,Blue")).unwrap();
-        assert_eq!(
-            q.attributes,
-            vec![
-                ("pa_color".into(), vec!["blue".into(), "red".into()]),
-                ("pa_size".into(), vec!["m".into()])
-            ]
-        );
-        assert_eq!(
-            fields(NormalisedQuery::for_list(Some("attributes=nocolon")).unwrap_err()),
-            ["attributes"]
-        );
+        assert_eq!(q.attributes, vec![("pa_color".into(), vec!["blue".into(), "red".into()]), ("pa_size".into(), vec!["m".into()])]);
+        assert_eq!(fields(NormalisedQuery::for_list(Some("attributes=nocolon")).unwrap_err()), ["attributes"]);
     }
 
     #[test]
     fn facets_refuse_paging() {
-        assert_eq!(
-            fields(NormalisedQuery::for_facets(Some("page=2")).unwrap_err()),
-            ["page"]
-        );
+        assert_eq!(fields(NormalisedQuery::for_facets(Some("page=2")).unwrap_err()), ["page"]);
     }
 }

@@ -38,10 +38,7 @@ impl Cached {
             StatusCode::NOT_MODIFIED.into_response()
         } else {
             let mut r = self.entry.body.clone().into_response();
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
+            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
             r
         };
         let headers = response.headers_mut();

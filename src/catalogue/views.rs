@@ -23,11 +23,7 @@ pub struct Money {
 impl Money {
     fn parse(minor: &str, currency: &StoreCurrency) -> Option<Money> {
         let amount = minor.trim().parse().ok()?;
-        Some(Money {
-            amount,
-            currency: currency.currency_code.clone(),
-            minor_unit: currency.currency_minor_unit,
-        })
+        Some(Money { amount, currency: currency.currency_code.clone(), minor_unit: currency.currency_minor_unit })
     }
 }
 
@@ -280,26 +276,15 @@ pub fn text(html_escaped: &str) -> String {
 }
 
 pub fn prices(p: &StorePrices) -> Prices {
-    let zero = || Money {
-        amount: 0,
-        currency: p.currency.currency_code.clone(),
-        minor_unit: p.currency.currency_minor_unit,
-    };
+    let zero = || Money { amount: 0, currency: p.currency.currency_code.clone(), minor_unit: p.currency.currency_minor_unit };
     let price = Money::parse(&p.price, &p.currency).unwrap_or_else(zero);
     let regular = Money::parse(&p.regular_price, &p.currency).unwrap_or_else(|| price.clone());
     let sale = Money::parse(&p.sale_price, &p.currency).filter(|s| s.amount < regular.amount);
-    let range = p.price_range.as_ref().and_then(|r| {
-        Some(PriceRange {
-            min: Money::parse(&r.min_amount, &p.currency)?,
-            max: Money::parse(&r.max_amount, &p.currency)?,
-        })
-    });
-    Prices {
-        price,
-        regular_price: regular,
-        sale_price: sale,
-        range,
-    }
+    let range = p
+        .price_range
+        .as_ref()
+        .and_then(|r| Some(PriceRange { min: Money::parse(&r.min_amount, &p.currency)?, max: Money::parse(&r.max_amount, &p.currency)? }));
+    Prices { price, regular_price: regular, sale_price: sale, range }
 }
 
 pub fn stock(p: &StoreProduct) -> Stock {
@@ -310,10 +295,7 @@ pub fn stock(p: &StoreProduct) -> Stock {
     } else {
         StockStatus::OutOfStock
     };
-    Stock {
-        status,
-        low_stock_remaining: p.low_stock_remaining,
-    }
+    Stock { status, low_stock_remaining: p.low_stock_remaining }
 }
 
 fn kind(raw: &str) -> ProductType {
@@ -328,23 +310,11 @@ fn kind(raw: &str) -> ProductType {
 }
 
 fn image(i: &StoreImage) -> Image {
-    Image {
-        src: i.src.clone(),
-        thumbnail: if i.thumbnail.is_empty() {
-            i.src.clone()
-        } else {
-            i.thumbnail.clone()
-        },
-        alt: text(&i.alt),
-    }
+    Image { src: i.src.clone(), thumbnail: if i.thumbnail.is_empty() { i.src.clone() } else { i.thumbnail.clone() }, alt: text(&i.alt) }
 }
 
 fn term_ref(t: &StoreTermRef) -> TermRef {
-    TermRef {
-        id: t.id,
-        name: text(&t.name),
-        slug: t.slug.clone(),
-    }
+    TermRef { id: t.id, name: text(&t.name), slug: t.slug.clone() }
 }
 
 fn non_empty(s: &str) -> Option<String> {
@@ -362,10 +332,7 @@ pub fn summary(p: &StoreProduct) -> ProductSummary {
         on_sale: p.on_sale,
         stock: stock(p),
         purchasable: p.is_purchasable && p.kind != "variable",
-        rating: Rating {
-            average: p.average_rating.parse().unwrap_or(0.0),
-            count: p.review_count,
-        },
+        rating: Rating { average: p.average_rating.parse().unwrap_or(0.0), count: p.review_count },
         images: p.images.iter().map(image).collect(),
         categories: p.categories.iter().map(term_ref).collect(),
         tags: p.tags.iter().map(term_ref).collect(),
@@ -389,47 +356,23 @@ pub fn detail(p: &StoreProduct) -> ProductDetail {
                 terms: a
                     .terms
                     .iter()
-                    .map(|t| AttributeTermRef {
-                        id: t.id,
-                        name: text(&t.name),
-                        slug: t.slug.clone(),
-                        default: t.default,
-                    })
+                    .map(|t| AttributeTermRef { id: t.id, name: text(&t.name), slug: t.slug.clone(), default: t.default })
                     .collect(),
             })
             .collect(),
-        variations: p
-            .variations
-            .iter()
-            .map(|v| VariationRef {
-                id: v.id,
-                attributes: variation_attributes(&v.attributes),
-            })
-            .collect(),
-        quantity: QuantityLimits {
-            min: p.add_to_cart.minimum,
-            max: p.add_to_cart.maximum,
-            multiple_of: p.add_to_cart.multiple_of,
-        },
+        variations: p.variations.iter().map(|v| VariationRef { id: v.id, attributes: variation_attributes(&v.attributes) }).collect(),
+        quantity: QuantityLimits { min: p.add_to_cart.minimum, max: p.add_to_cart.maximum, multiple_of: p.add_to_cart.multiple_of },
     }
 }
 
 fn variation_attributes(attrs: &[StoreVariationAttribute]) -> BTreeMap<String, String> {
-    attrs
-        .iter()
-        .map(|a| (text(&a.name), a.value.clone()))
-        .collect()
+    attrs.iter().map(|a| (text(&a.name), a.value.clone())).collect()
 }
 
 /// A variation's prices and stock come from its own record; which attribute
 /// values select it comes from the parent's `variations` list.
 pub fn variation(parent: &StoreProduct, v: &StoreProduct) -> Variation {
-    let attributes = parent
-        .variations
-        .iter()
-        .find(|r| r.id == v.id)
-        .map(|r| variation_attributes(&r.attributes))
-        .unwrap_or_default();
+    let attributes = parent.variations.iter().find(|r| r.id == v.id).map(|r| variation_attributes(&r.attributes)).unwrap_or_default();
     Variation {
         id: v.id,
         sku: non_empty(&v.sku),
@@ -467,21 +410,11 @@ pub fn category(c: &StoreCategory) -> Category {
 }
 
 pub fn term(t: &StoreTerm) -> Term {
-    Term {
-        id: t.id,
-        name: text(&t.name),
-        slug: t.slug.clone(),
-        product_count: t.count,
-    }
+    Term { id: t.id, name: text(&t.name), slug: t.slug.clone(), product_count: t.count }
 }
 
 pub fn attribute(a: &StoreAttribute) -> Attribute {
-    Attribute {
-        id: a.id,
-        name: text(&a.name),
-        taxonomy: a.taxonomy.clone(),
-        term_count: a.count,
-    }
+    Attribute { id: a.id, name: text(&a.name), taxonomy: a.taxonomy.clone(), term_count: a.count }
 }
 
 pub fn stock_status(raw: &str) -> Option<StockStatus> {
@@ -494,8 +427,5 @@ pub fn stock_status(raw: &str) -> Option<StockStatus> {
 }
 
 pub fn collection_price_range(r: &StoreCollectionPriceRange) -> Option<PriceRange> {
-    Some(PriceRange {
-        min: Money::parse(r.min_price.as_deref()?, &r.currency)?,
-        max: Money::parse(r.max_price.as_deref()?, &r.currency)?,
-    })
+    Some(PriceRange { min: Money::parse(r.min_price.as_deref()?, &r.currency)?, max: Money::parse(r.max_price.as_deref()?, &r.currency)? })
 }

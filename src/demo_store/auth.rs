@@ -18,12 +18,7 @@ pub const OAUTH_WINDOW_SECS: i64 = 15 * 60;
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
 pub fn system_clock() -> Clock {
-    Arc::new(|| {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0)
-    })
+    Arc::new(|| SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0))
 }
 
 /// What the request carries, as PHP would see it.
@@ -66,10 +61,7 @@ pub struct Authenticator {
 
 impl std::fmt::Debug for Authenticator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Authenticator")
-            .field("home_url", &self.home_url)
-            .field("keys", &self.keys)
-            .finish_non_exhaustive()
+        f.debug_struct("Authenticator").field("home_url", &self.home_url).field("keys", &self.keys).finish_non_exhaustive()
     }
 }
 
@@ -129,17 +121,11 @@ impl Authenticator {
         let mut creds: Option<(String, String)> = None;
         if let (Some(k), Some(s)) = (get.get("consumer_key"), get.get("consumer_secret")) {
             if !k.is_empty_php() && !s.is_empty_php() {
-                creds = Some((
-                    k.as_str().unwrap_or("").to_string(),
-                    s.as_str().unwrap_or("").to_string(),
-                ));
+                creds = Some((k.as_str().unwrap_or("").to_string(), s.as_str().unwrap_or("").to_string()));
             }
         }
         if creds.is_none() {
-            creds = req
-                .authorization
-                .and_then(parse_basic)
-                .filter(|(u, p)| !u.is_empty() && !p.is_empty());
+            creds = req.authorization.and_then(parse_basic).filter(|(u, p)| !u.is_empty() && !p.is_empty());
         }
         let Some((ck, cs)) = creds else {
             return Ok(None);
@@ -154,45 +140,24 @@ impl Authenticator {
         if !constant_time_eq(key.consumer_secret.as_bytes(), cs.as_bytes()) {
             return Err(auth_error("Consumer secret is invalid."));
         }
-        Ok(Some(KeyUser {
-            consumer_key: key.consumer_key.clone(),
-            permissions: key.permissions,
-        }))
+        Ok(Some(KeyUser { consumer_key: key.consumer_key.clone(), permissions: key.permissions }))
     }
 
     /// `get_oauth_parameters`: `$_GET` + `$_POST`, then `Authorization: OAuth` parameters on top.
-    fn oauth_params(
-        &self,
-        req: &AuthRequest<'_>,
-        mut params: PhpArray,
-    ) -> Result<Option<PhpArray>, WpError> {
+    fn oauth_params(&self, req: &AuthRequest<'_>, mut params: PhpArray) -> Result<Option<PhpArray>, WpError> {
         if let Some(body) = req.form_body {
             params.merge(parse_str(body));
         }
         if let Some(h) = req.authorization {
             params.merge(parse_oauth_header(h.trim()));
         }
-        const REQUIRED: [&str; 5] = [
-            "oauth_consumer_key",
-            "oauth_timestamp",
-            "oauth_nonce",
-            "oauth_signature",
-            "oauth_signature_method",
-        ];
-        let missing: Vec<&str> = REQUIRED
-            .iter()
-            .copied()
-            .filter(|n| params.get(n).is_none_or(PhpValue::is_empty_php))
-            .collect();
+        const REQUIRED: [&str; 5] = ["oauth_consumer_key", "oauth_timestamp", "oauth_nonce", "oauth_signature", "oauth_signature_method"];
+        let missing: Vec<&str> = REQUIRED.iter().copied().filter(|n| params.get(n).is_none_or(PhpValue::is_empty_php)).collect();
         if missing.len() == REQUIRED.len() {
             return Ok(None);
         }
         if !missing.is_empty() {
-            let word = if missing.len() == 1 {
-                "parameter"
-            } else {
-                "parameters"
-            };
+            let word = if missing.len() == 1 { "parameter" } else { "parameters" };
             return Err(WpError::new(
                 401,
                 "woocommerce_rest_authentication_missing_parameter",
@@ -214,42 +179,25 @@ impl Authenticator {
         let timestamp = params.get_str("oauth_timestamp").unwrap_or("");
         let nonce = params.get_str("oauth_nonce").unwrap_or("");
         self.check_timestamp_and_nonce(key, timestamp, nonce)?;
-        Ok(Some(KeyUser {
-            consumer_key: key.consumer_key.clone(),
-            permissions: key.permissions,
-        }))
+        Ok(Some(KeyUser { consumer_key: key.consumer_key.clone(), permissions: key.permissions }))
     }
 
     /// The base string WooCommerce signs: `METHOD&enc(home_url + path)&` + its own normalisation of the sorted parameters.
-    pub fn signature_base(&self, req: &AuthRequest<'_>, params: &PhpArray) -> String {
+    pub(crate) fn signature_base(&self, req: &AuthRequest<'_>, params: &PhpArray) -> String {
         let path = req.path.strip_prefix('/').unwrap_or(req.path);
         let home = set_scheme(&self.home_url, req.is_ssl);
         let base_uri = rawurlencode(&format!("{home}/{path}"));
-        let mut sorted: Vec<&(String, PhpValue)> = params
-            .0
-            .iter()
-            .filter(|(k, _)| k != "oauth_signature")
-            .collect();
+        let mut sorted: Vec<&(String, PhpValue)> = params.0.iter().filter(|(k, _)| k != "oauth_signature").collect();
         // uksort(..., 'strcmp'): byte order of the raw (decoded) keys.
         sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
         let mut pairs = Vec::new();
         for (k, v) in sorted {
             join_with_equals(&rawurlencode(k), v, &mut pairs);
         }
-        format!(
-            "{}&{}&{}",
-            req.method.to_ascii_uppercase(),
-            base_uri,
-            pairs.join("%26")
-        )
+        format!("{}&{}&{}", req.method.to_ascii_uppercase(), base_uri, pairs.join("%26"))
     }
 
-    fn check_signature(
-        &self,
-        req: &AuthRequest<'_>,
-        key: &DemoKey,
-        params: &PhpArray,
-    ) -> Result<(), WpError> {
+    fn check_signature(&self, req: &AuthRequest<'_>, key: &DemoKey, params: &PhpArray) -> Result<(), WpError> {
         let provided = params.get_str("oauth_signature").unwrap_or("");
         let provided = rawurldecode(&provided.replace(' ', "+"));
         let base = self.signature_base(req, params);
@@ -258,31 +206,18 @@ impl Authenticator {
         let digest = match method {
             "HMAC-SHA1" => hmac_b64(false, secret.as_bytes(), base.as_bytes()),
             "HMAC-SHA256" => hmac_b64(true, secret.as_bytes(), base.as_bytes()),
-            _ => {
-                return Err(auth_error(
-                    "Invalid signature - signature method is invalid.",
-                ))
-            }
+            _ => return Err(auth_error("Invalid signature - signature method is invalid.")),
         };
         if !digest.is_some_and(|d| constant_time_eq(d.as_bytes(), provided.as_bytes())) {
-            return Err(auth_error(
-                "Invalid signature - provided signature does not match.",
-            ));
+            return Err(auth_error("Invalid signature - provided signature does not match."));
         }
         Ok(())
     }
 
-    fn check_timestamp_and_nonce(
-        &self,
-        key: &DemoKey,
-        timestamp: &str,
-        nonce: &str,
-    ) -> Result<(), WpError> {
+    fn check_timestamp_and_nonce(&self, key: &DemoKey, timestamp: &str, nonce: &str) -> Result<(), WpError> {
         let now = (self.clock)();
         let ts = super::wp::parse_numeric(timestamp);
-        let in_window = ts.is_some_and(|t| {
-            t >= (now - OAUTH_WINDOW_SECS) as f64 && t <= (now + OAUTH_WINDOW_SECS) as f64
-        });
+        let in_window = ts.is_some_and(|t| t >= (now - OAUTH_WINDOW_SECS) as f64 && t <= (now + OAUTH_WINDOW_SECS) as f64);
         if !in_window {
             return Err(auth_error("Invalid timestamp."));
         }
@@ -297,9 +232,7 @@ impl Authenticator {
             Some(slot) => slot.1 = nonce.to_string(),
             None => used.push((ts_key, nonce.to_string())),
         }
-        used.retain(|(t, _)| {
-            super::wp::parse_numeric(t).is_none_or(|t| t >= (now - OAUTH_WINDOW_SECS) as f64)
-        });
+        used.retain(|(t, _)| super::wp::parse_numeric(t).is_none_or(|t| t >= (now - OAUTH_WINDOW_SECS) as f64));
         Ok(())
     }
 }
@@ -312,13 +245,9 @@ pub fn check_permissions(permissions: KeyPermissions, method: &str) -> Result<()
         KeyPermissions::ReadWrite => (true, true),
     };
     match method {
-        "HEAD" | "GET" if !read => Err(auth_error(
-            "The API key provided does not have read permissions.",
-        )),
+        "HEAD" | "GET" if !read => Err(auth_error("The API key provided does not have read permissions.")),
         "HEAD" | "GET" | "OPTIONS" => Ok(()),
-        "POST" | "PUT" | "PATCH" | "DELETE" if !write => Err(auth_error(
-            "The API key provided does not have write permissions.",
-        )),
+        "POST" | "PUT" | "PATCH" | "DELETE" if !write => Err(auth_error("The API key provided does not have write permissions.")),
         "POST" | "PUT" | "PATCH" | "DELETE" => Ok(()),
         _ => Err(auth_error("Unknown request method.")),
     }
@@ -370,16 +299,14 @@ fn parse_basic(header: &str) -> Option<(String, String)> {
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let raw = base64::engine::general_purpose::STANDARD
-        .decode(rest.trim())
-        .ok()?;
+    let raw = base64::engine::general_purpose::STANDARD.decode(rest.trim()).ok()?;
     let text = String::from_utf8(raw).ok()?;
     let (u, p) = text.split_once(':')?;
     Some((u.to_string(), p.to_string()))
 }
 
 /// `parse_header`: `/(oauth_[a-z_-]*)=(:?"([^"]*)"|([^,]*))/`, values `urldecode`d.
-pub fn parse_oauth_header(header: &str) -> PhpArray {
+pub(crate) fn parse_oauth_header(header: &str) -> PhpArray {
     let mut out = PhpArray::default();
     if !header.starts_with("OAuth ") {
         return out;
@@ -389,9 +316,7 @@ pub fn parse_oauth_header(header: &str) -> PhpArray {
     while let Some(pos) = header[i..].find("oauth_") {
         let start = i + pos;
         let mut j = start + 6;
-        while j < bytes.len()
-            && (bytes[j].is_ascii_lowercase() || bytes[j] == b'_' || bytes[j] == b'-')
-        {
+        while j < bytes.len() && (bytes[j].is_ascii_lowercase() || bytes[j] == b'_' || bytes[j] == b'-') {
             j += 1;
         }
         if j >= bytes.len() || bytes[j] != b'=' {
@@ -400,11 +325,7 @@ pub fn parse_oauth_header(header: &str) -> PhpArray {
         }
         let name = &header[start..j];
         let mut k = j + 1;
-        let quoted_start = if bytes.get(k) == Some(&b':') && bytes.get(k + 1) == Some(&b'"') {
-            Some(k + 2)
-        } else {
-            None
-        };
+        let quoted_start = if bytes.get(k) == Some(&b':') && bytes.get(k + 1) == Some(&b'"') { Some(k + 2) } else { None };
         let quoted_start = quoted_start.or_else(|| (bytes.get(k) == Some(&b'"')).then_some(k + 1));
         let quoted = quoted_start.and_then(|qs| header[qs..].find('"').map(|e| (qs, qs + e)));
         let value = match quoted {

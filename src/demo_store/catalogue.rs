@@ -25,15 +25,7 @@ impl ProductType {
     }
 
     pub fn parse(s: &str) -> Option<ProductType> {
-        [
-            Self::Simple,
-            Self::Variable,
-            Self::Grouped,
-            Self::External,
-            Self::Variation,
-        ]
-        .into_iter()
-        .find(|t| t.as_str() == s)
+        [Self::Simple, Self::Variable, Self::Grouped, Self::External, Self::Variation].into_iter().find(|t| t.as_str() == s)
     }
 }
 
@@ -47,11 +39,7 @@ pub enum StockStatus {
 
 impl StockStatus {
     /// In the order `wc_get_product_stock_status_options()` lists them.
-    pub const ALL: [StockStatus; 3] = [
-        StockStatus::InStock,
-        StockStatus::OutOfStock,
-        StockStatus::OnBackorder,
-    ];
+    pub const ALL: [StockStatus; 3] = [StockStatus::InStock, StockStatus::OutOfStock, StockStatus::OnBackorder];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -86,9 +74,7 @@ impl ProductStatus {
     }
 
     pub fn parse(s: &str) -> Option<ProductStatus> {
-        [Self::Publish, Self::Private, Self::Draft, Self::Pending]
-            .into_iter()
-            .find(|t| t.as_str() == s)
+        [Self::Publish, Self::Private, Self::Draft, Self::Pending].into_iter().find(|t| t.as_str() == s)
     }
 }
 
@@ -112,9 +98,7 @@ impl Visibility {
     }
 
     pub fn parse(s: &str) -> Option<Visibility> {
-        [Self::Visible, Self::Catalog, Self::Search, Self::Hidden]
-            .into_iter()
-            .find(|t| t.as_str() == s)
+        [Self::Visible, Self::Catalog, Self::Search, Self::Hidden].into_iter().find(|t| t.as_str() == s)
     }
 
     /// The `product_visibility` terms WooCommerce assigns for this visibility.
@@ -158,23 +142,11 @@ pub struct Stock {
 
 impl Stock {
     pub fn unmanaged(status: StockStatus) -> Stock {
-        Stock {
-            manage: false,
-            quantity: None,
-            status,
-            backorders: Backorders::No,
-            low_amount: None,
-        }
+        Stock { manage: false, quantity: None, status, backorders: Backorders::No, low_amount: None }
     }
 
     pub fn managed(quantity: i32, backorders: Backorders) -> Stock {
-        let mut s = Stock {
-            manage: true,
-            quantity: Some(quantity),
-            status: StockStatus::InStock,
-            backorders,
-            low_amount: None,
-        };
+        let mut s = Stock { manage: true, quantity: Some(quantity), status: StockStatus::InStock, backorders, low_amount: None };
         s.resync_status();
         s
     }
@@ -199,10 +171,7 @@ pub enum AttrSpec {
     /// A global `pa_*` attribute with the product's chosen term ids.
     Global { attr_id: u32, terms: Box<[u32]> },
     /// A custom (local) attribute with free-text options.
-    Local {
-        name: Box<str>,
-        options: Box<[Box<str>]>,
-    },
+    Local { name: Box<str>, options: Box<[Box<str>]> },
 }
 
 #[derive(Debug, Clone)]
@@ -366,11 +335,7 @@ pub const DEFAULT_LOW_STOCK: i64 = 2;
 
 impl Catalogue {
     pub fn node(&self, id: u64) -> Node {
-        usize::try_from(id)
-            .ok()
-            .and_then(|i| self.nodes.get(i))
-            .copied()
-            .unwrap_or(Node::None)
+        usize::try_from(id).ok().and_then(|i| self.nodes.get(i)).copied().unwrap_or(Node::None)
     }
 
     pub fn item(&self, id: u64) -> Option<ItemRef> {
@@ -389,10 +354,7 @@ impl Catalogue {
     }
 
     pub fn term(&self, id: u32) -> Option<&Term> {
-        self.terms
-            .binary_search_by_key(&id, |t| t.id)
-            .ok()
-            .map(|i| &self.terms[i])
+        self.terms.binary_search_by_key(&id, |t| t.id).ok().map(|i| &self.terms[i])
     }
 
     pub fn attribute(&self, id: u32) -> Option<&Attribute> {
@@ -405,16 +367,12 @@ impl Catalogue {
 
     pub fn variations_of(&self, p: &Product) -> &[Variation] {
         let start = p.var_start as usize;
-        self.variations
-            .get(start..start + p.var_len as usize)
-            .unwrap_or(&[])
+        self.variations.get(start..start + p.var_len as usize).unwrap_or(&[])
     }
 
     pub fn reviews_of(&self, p: &Product) -> &[Review] {
         let start = p.review_start as usize;
-        self.reviews
-            .get(start..start + p.review_len as usize)
-            .unwrap_or(&[])
+        self.reviews.get(start..start + p.review_len as usize).unwrap_or(&[])
     }
 
     pub fn parent_of(&self, v: &Variation) -> &Product {
@@ -427,12 +385,7 @@ impl Catalogue {
         let mut i = 0;
         while i < out.len() {
             let cur = out[i];
-            out.extend(
-                self.terms
-                    .iter()
-                    .filter(|t| t.parent == cur && t.parent != 0)
-                    .map(|t| t.id),
-            );
+            out.extend(self.terms.iter().filter(|t| t.parent == cur && t.parent != 0).map(|t| t.id));
             i += 1;
         }
         out

@@ -25,13 +25,8 @@ const COLLECTION_ARGS: &[Arg] = &[
 ];
 
 /// `GET /products/collection-data`: price range and counts over the filtered collection.
-pub(crate) async fn collection_data(
-    State(state): State<Arc<StoreState>>,
-    Extension(ctx): Extension<ApiCtx>,
-) -> Response {
-    if let Err(e) =
-        validate(&ctx.query, PRODUCT_ARGS).and_then(|()| validate(&ctx.query, COLLECTION_ARGS))
-    {
+pub(crate) async fn collection_data(State(state): State<Arc<StoreState>>, Extension(ctx): Extension<ApiCtx>) -> Response {
+    if let Err(e) = validate(&ctx.query, PRODUCT_ARGS).and_then(|()| validate(&ctx.query, COLLECTION_ARGS)) {
         return fail(&ctx, &e);
     }
     let cat = state.read();
@@ -90,25 +85,15 @@ pub(crate) async fn collection_data(
                 };
                 let Some(attr) = attr else { continue };
                 // "or" counts drop this attribute's own filter; "and" keeps every filter.
-                let skip = (e.get_str("query_type").unwrap_or("or") == "or")
-                    .then_some(attr.slug.to_string());
+                let skip = (e.get_str("query_type").unwrap_or("or") == "or").then_some(attr.slug.to_string());
                 let items = match run(&[], skip.as_deref()) {
                     Ok(i) => i,
                     Err(e) => return fail(&ctx, &e),
                 };
                 for &term in &attr.terms {
-                    let n = items
-                        .iter()
-                        .filter(
-                            |&&i| matches!(i, ItemRef::Product(p) if product_has(&cat, p, term)),
-                        )
-                        .count();
+                    let n = items.iter().filter(|&&i| matches!(i, ItemRef::Product(p) if product_has(&cat, p, term))).count();
                     if n > 0 {
-                        counts.push(
-                            J::obj()
-                                .with("term", i64::from(term))
-                                .with("count", n as i64),
-                        );
+                        counts.push(J::obj().with("term", i64::from(term)).with("count", n as i64));
                     }
                 }
             }
@@ -133,16 +118,7 @@ pub(crate) async fn collection_data(
                 }
             }
         }
-        J::Arr(
-            (1..=5)
-                .filter(|&r| by_rating[r] > 0)
-                .map(|r| {
-                    J::obj()
-                        .with("rating", r as i64)
-                        .with("count", by_rating[r])
-                })
-                .collect(),
-        )
+        J::Arr((1..=5).filter(|&r| by_rating[r] > 0).map(|r| J::obj().with("rating", r as i64).with("count", by_rating[r])).collect())
     } else {
         J::Null
     };
@@ -157,13 +133,8 @@ pub(crate) async fn collection_data(
             StockStatus::ALL
                 .iter()
                 .map(|s| {
-                    let n = items
-                        .iter()
-                        .filter(|&&i| cat.item_lookup(i).stock_status == *s)
-                        .count();
-                    J::obj()
-                        .with("status", s.as_str())
-                        .with("count", n.to_string())
+                    let n = items.iter().filter(|&&i| cat.item_lookup(i).stock_status == *s).count();
+                    J::obj().with("status", s.as_str()).with("count", n.to_string())
                 })
                 .collect(),
         )
@@ -175,5 +146,8 @@ pub(crate) async fn collection_data(
 }
 
 fn product_has(cat: &Catalogue, p: u32, term: u32) -> bool {
-    cat.products[p as usize].attrs.iter().any(|a| matches!(&a.spec, super::catalogue::AttrSpec::Global { terms, .. } if terms.contains(&term)))
+    cat.products[p as usize]
+        .attrs
+        .iter()
+        .any(|a| matches!(&a.spec, super::catalogue::AttrSpec::Global { terms, .. } if terms.contains(&term)))
 }

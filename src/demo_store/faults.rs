@@ -27,17 +27,13 @@ pub struct Faults {
 impl Faults {
     /// Delay before every (matching) request is handled.
     pub fn set_latency(&self, latency: Duration) {
-        self.latency_ms.store(
-            u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
-            Ordering::SeqCst,
-        );
+        self.latency_ms.store(u64::try_from(latency.as_millis()).unwrap_or(u64::MAX), Ordering::SeqCst);
     }
 
     /// Answer with this status and a WordPress-style JSON error body (`None` turns it off).
     pub fn set_fail_status(&self, status: Option<u16>) {
         self.fail_remaining.store(u64::MAX, Ordering::SeqCst);
-        self.fail_status
-            .store(status.unwrap_or(0), Ordering::SeqCst);
+        self.fail_status.store(status.unwrap_or(0), Ordering::SeqCst);
     }
 
     /// Like `set_fail_status`, but only for the next `times` matching requests (then the store recovers).
@@ -117,22 +113,15 @@ impl Faults {
         if status == 0 {
             return None;
         }
-        let claimed = self
-            .fail_remaining
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| match n {
-                0 => None,
-                u64::MAX => Some(u64::MAX),
-                n => Some(n - 1),
-            });
+        let claimed = self.fail_remaining.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| match n {
+            0 => None,
+            u64::MAX => Some(u64::MAX),
+            n => Some(n - 1),
+        });
         match claimed {
             Ok(1) => {
                 // That was the last one: switch the fault off.
-                let _ = self.fail_status.compare_exchange(
-                    status,
-                    0,
-                    Ordering::SeqCst,
-                    Ordering::SeqCst,
-                );
+                let _ = self.fail_status.compare_exchange(status, 0, Ordering::SeqCst, Ordering::SeqCst);
                 Some(status)
             }
             Ok(_) => Some(status),
@@ -147,28 +136,18 @@ pub(crate) fn fail_response(status: u16) -> Response {
         400 => ("rest_invalid_request", "Invalid request."),
         401 => ("rest_not_logged_in", "You are not currently logged in."),
         403 => ("rest_forbidden", "Sorry, you are not allowed to do that."),
-        404 => (
-            "rest_no_route",
-            "No route was found matching the URL and request method.",
-        ),
-        429 => (
-            "rate_limit_exceeded",
-            "Too many requests. Please wait and try again.",
-        ),
+        404 => ("rest_no_route", "No route was found matching the URL and request method."),
+        429 => ("rate_limit_exceeded", "Too many requests. Please wait and try again."),
         s if s >= 500 => ("internal_server_error", CRITICAL),
         _ => ("rest_error", "Something went wrong."),
     };
     let mut err = WpError::new(status, code, message);
     if status >= 500 {
-        err.trailing
-            .push(("additional_errors".into(), J::Arr(Vec::new())));
+        err.trailing.push(("additional_errors".into(), J::Arr(Vec::new())));
     }
     let mut r = Response::new(Body::from(err.body()));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=UTF-8"),
-    );
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=UTF-8"));
     r
 }
 

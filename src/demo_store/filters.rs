@@ -5,9 +5,7 @@ use super::http::WpError;
 use super::params::{int_param, php_bool, php_int};
 use super::query::{Filter, OrderBy, PostTypes, Search, TaxClause, TaxOp, VisibilityFilter};
 use super::render::parse_rest_date;
-use super::wp::{
-    parse_numeric, sanitize_title, wp_parse_id_list, wp_parse_list, PhpArray, PhpValue,
-};
+use super::wp::{parse_numeric, sanitize_title, wp_parse_id_list, wp_parse_list, PhpArray, PhpValue};
 
 /// A parsed list request.
 #[derive(Debug, Clone)]
@@ -32,9 +30,7 @@ impl ListQuery {
             None => self.page.saturating_sub(1).saturating_mul(self.per_page),
         };
         let start = usize::try_from(start).unwrap_or(usize::MAX).min(total);
-        let end = start
-            .saturating_add(usize::try_from(self.per_page).unwrap_or(usize::MAX))
-            .min(total);
+        let end = start.saturating_add(usize::try_from(self.per_page).unwrap_or(usize::MAX)).min(total);
         start..end
     }
 }
@@ -48,11 +44,7 @@ fn php_union(mut base: Vec<u32>, other: &[u32]) -> Vec<u32> {
 }
 
 fn ids(v: Option<&PhpValue>) -> Vec<u32> {
-    v.map(wp_parse_id_list)
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|n| u32::try_from(n).ok())
-        .collect()
+    v.map(wp_parse_id_list).unwrap_or_default().into_iter().filter_map(|n| u32::try_from(n).ok()).collect()
 }
 
 fn op_of(q: &PhpArray, key: &str) -> TaxOp {
@@ -64,46 +56,26 @@ fn op_of(q: &PhpArray, key: &str) -> TaxOp {
 }
 
 /// A tax clause over `values` (ids if the first value is numeric, else slugs), children included for categories.
-pub fn tax_clause(
-    cat: &Catalogue,
-    taxonomy: Taxonomy,
-    values: &[String],
-    op: TaxOp,
-    by_id: bool,
-) -> TaxClause {
+pub fn tax_clause(cat: &Catalogue, taxonomy: Taxonomy, values: &[String], op: TaxOp, by_id: bool) -> TaxClause {
     let mut terms = Vec::new();
     let mut missing = false;
     for v in values {
         let found = if by_id {
-            let id = v
-                .trim()
-                .bytes()
-                .take_while(u8::is_ascii_digit)
-                .fold(0u32, |a, d| {
-                    a.saturating_mul(10).saturating_add(u32::from(d - b'0'))
-                });
+            let id =
+                v.trim().bytes().take_while(u8::is_ascii_digit).fold(0u32, |a, d| a.saturating_mul(10).saturating_add(u32::from(d - b'0')));
             cat.term(id).filter(|t| t.taxonomy == taxonomy)
         } else {
-            cat.terms
-                .iter()
-                .find(|t| t.taxonomy == taxonomy && *t.slug == *v)
+            cat.terms.iter().find(|t| t.taxonomy == taxonomy && *t.slug == *v)
         };
         match found {
-            Some(t) if taxonomy == Taxonomy::Category => {
-                terms.extend(cat.term_with_descendants(t.id))
-            }
+            Some(t) if taxonomy == Taxonomy::Category => terms.extend(cat.term_with_descendants(t.id)),
             Some(t) => terms.push(t.id),
             None => missing = true,
         }
     }
     terms.sort_unstable();
     terms.dedup();
-    TaxClause {
-        taxonomy,
-        terms,
-        missing,
-        op,
-    }
+    TaxClause { taxonomy, terms, missing, op }
 }
 
 /// `ProductQuery` price filter: minor units divided by 10^decimals, then compared to the lookup.
@@ -115,11 +87,7 @@ fn store_price(q: &PhpArray, key: &str) -> Result<Option<f64>, WpError> {
     if raw.is_empty() || raw == "0" {
         return Ok(None);
     }
-    let lead: String = raw
-        .trim_start()
-        .chars()
-        .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == '-' || *c == '+')
-        .collect();
+    let lead: String = raw.trim_start().chars().take_while(|c| c.is_ascii_digit() || *c == '.' || *c == '-' || *c == '+').collect();
     match parse_numeric(raw).or_else(|| parse_numeric(&lead)) {
         Some(v) => Ok(Some(v)),
         None => Err(WpError::critical()),
@@ -144,21 +112,9 @@ fn attribute_clauses(cat: &Catalogue, v: &PhpValue, skip_taxonomy: Option<&str>)
         let Some(attr) = cat.attribute_by_slug(&name) else {
             continue;
         };
-        let term_ids: Vec<String> = e
-            .get("term_id")
-            .map(wp_parse_id_list)
-            .unwrap_or_default()
-            .iter()
-            .filter(|&&n| n > 0)
-            .map(u64::to_string)
-            .collect();
-        let slugs: Vec<String> = e
-            .get("slug")
-            .map(wp_parse_list)
-            .unwrap_or_default()
-            .iter()
-            .map(|s| sanitize_title(s))
-            .collect();
+        let term_ids: Vec<String> =
+            e.get("term_id").map(wp_parse_id_list).unwrap_or_default().iter().filter(|&&n| n > 0).map(u64::to_string).collect();
+        let slugs: Vec<String> = e.get("slug").map(wp_parse_list).unwrap_or_default().iter().map(|s| sanitize_title(s)).collect();
         if term_ids.is_empty() && slugs.is_empty() {
             continue;
         }
@@ -168,11 +124,7 @@ fn attribute_clauses(cat: &Catalogue, v: &PhpValue, skip_taxonomy: Option<&str>)
             _ => TaxOp::In,
         };
         let tax = Taxonomy::Attribute(attr.id);
-        out.push(if term_ids.is_empty() {
-            tax_clause(cat, tax, &slugs, op, false)
-        } else {
-            tax_clause(cat, tax, &term_ids, op, true)
-        });
+        out.push(if term_ids.is_empty() { tax_clause(cat, tax, &slugs, op, false) } else { tax_clause(cat, tax, &term_ids, op, true) });
     }
     out
 }
@@ -182,20 +134,9 @@ fn date_param(q: &PhpArray, key: &str) -> Option<i64> {
 }
 
 /// Store API `/products` (and collection data) parameters. `skip_attr` drops one attribute's filter (for "or" counts).
-pub fn store_products(
-    cat: &Catalogue,
-    q: &PhpArray,
-    skip_attr: Option<&str>,
-) -> Result<ListQuery, WpError> {
-    let mut f = Filter {
-        statuses: Some(vec![ProductStatus::Publish]),
-        ..Filter::default()
-    };
-    if let Some(s) = q
-        .get_str("search")
-        .map(str::trim)
-        .filter(|s| !s.is_empty() && *s != "0")
-    {
+pub fn store_products(cat: &Catalogue, q: &PhpArray, skip_attr: Option<&str>) -> Result<ListQuery, WpError> {
+    let mut f = Filter { statuses: Some(vec![ProductStatus::Publish]), ..Filter::default() };
+    if let Some(s) = q.get_str("search").map(str::trim).filter(|s| !s.is_empty() && *s != "0") {
         f.search = Some(Search::TitleOrSku(s.to_string()));
     }
     let list_with_whole = |raw: &str| {
@@ -236,13 +177,7 @@ pub fn store_products(
         let values = q.get(key).map(wp_parse_list).unwrap_or_default();
         if let Some(first) = values.first() {
             let by_id = super::wp::is_numeric(first);
-            f.tax.push(tax_clause(
-                cat,
-                tax,
-                &values,
-                op_of(q, &format!("{key}_operator")),
-                by_id,
-            ));
+            f.tax.push(tax_clause(cat, tax, &values, op_of(q, &format!("{key}_operator")), by_id));
         }
     }
     if let Some(a) = q.get("attributes") {
@@ -264,38 +199,19 @@ pub fn store_products(
     }
     f.include = (!include.is_empty()).then_some(include);
     f.exclude = exclude;
-    f.visibility = q
-        .get_str("catalog_visibility")
-        .and_then(Visibility::parse)
-        .map(VisibilityFilter);
-    f.ratings = ids(q.get("rating"))
-        .into_iter()
-        .filter_map(|r| u8::try_from(r).ok())
-        .collect();
-    f.stock_status = q
-        .get("stock_status")
-        .map(wp_parse_list)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|s| StockStatus::parse(s))
-        .collect();
+    f.visibility = q.get_str("catalog_visibility").and_then(Visibility::parse).map(VisibilityFilter);
+    f.ratings = ids(q.get("rating")).into_iter().filter_map(|r| u8::try_from(r).ok()).collect();
+    f.stock_status = q.get("stock_status").map(wp_parse_list).unwrap_or_default().iter().filter_map(|s| StockStatus::parse(s)).collect();
     f.min_price = store_price(q, "min_price")?;
     f.max_price = store_price(q, "max_price")?;
-    let order = q
-        .get_str("orderby")
-        .and_then(OrderBy::parse)
-        .unwrap_or(OrderBy::Date);
+    let order = q.get_str("orderby").and_then(OrderBy::parse).unwrap_or(OrderBy::Date);
     Ok(ListQuery {
         filter: f,
         order,
         desc: q.get_str("order").unwrap_or("desc") == "desc",
         page: u64::try_from(int_param(q, "page", 1)).unwrap_or(1).max(1),
         per_page: u64::try_from(int_param(q, "per_page", 10)).unwrap_or(10),
-        offset: q
-            .get_str("offset")
-            .and_then(php_int)
-            .map(i64::unsigned_abs)
-            .filter(|&o| o > 0),
+        offset: q.get_str("offset").and_then(php_int).map(i64::unsigned_abs).filter(|&o| o > 0),
     })
 }
 
@@ -305,14 +221,9 @@ pub fn rest_products(cat: &Catalogue, q: &PhpArray, currency_decimals: u32) -> L
         "any" => None,
         s => Some(ProductStatus::parse(s).into_iter().collect()),
     };
-    let mut f = Filter {
-        statuses,
-        ..Filter::default()
-    };
+    let mut f = Filter { statuses, ..Filter::default() };
     if let Some(s) = q.get_str("search").map(str::trim).filter(|s| !s.is_empty()) {
-        f.search = Some(Search::Words(
-            s.split_whitespace().map(str::to_string).collect(),
-        ));
+        f.search = Some(Search::Words(s.split_whitespace().map(str::to_string).collect()));
     }
     if let Some(sku) = q.get_str("sku").filter(|s| !s.is_empty()) {
         let mut skus: Vec<String> = sku.split(',').map(str::to_string).collect();
@@ -326,10 +237,7 @@ pub fn rest_products(cat: &Catalogue, q: &PhpArray, currency_decimals: u32) -> L
     if let Some(slug) = q.get_str("slug").filter(|s| !s.is_empty()) {
         f.slugs = Some(vec![slug.to_string()]);
     }
-    f.product_type = q
-        .get_str("type")
-        .and_then(ProductType::parse)
-        .filter(|t| *t != ProductType::Variation);
+    f.product_type = q.get_str("type").and_then(ProductType::parse).filter(|t| *t != ProductType::Variation);
     let gmt = php_bool(q.get("dates_are_gmt")).unwrap_or(false);
     let _ = gmt; // The store runs on UTC: local and GMT dates are the same.
     f.created_after = date_param(q, "after");
@@ -342,26 +250,13 @@ pub fn rest_products(cat: &Catalogue, q: &PhpArray, currency_decimals: u32) -> L
     f.parent_not_in = ids(q.get("parent_exclude"));
     // The REST API passes the raw string as term ids, so WordPress `intval`s it: only the first id counts.
     for (key, tax) in [("category", Taxonomy::Category), ("tag", Taxonomy::Tag)] {
-        if let Some(v) = q
-            .get_str(key)
-            .filter(|s| !PhpValue::Str((*s).to_string()).is_empty_php())
-        {
-            f.tax
-                .push(tax_clause(cat, tax, &[v.to_string()], TaxOp::In, true));
+        if let Some(v) = q.get_str(key).filter(|s| !PhpValue::Str((*s).to_string()).is_empty_php()) {
+            f.tax.push(tax_clause(cat, tax, &[v.to_string()], TaxOp::In, true));
         }
     }
-    if let (Some(attr), Some(term)) = (
-        q.get_str("attribute"),
-        q.get_str("attribute_term").filter(|t| !t.is_empty()),
-    ) {
+    if let (Some(attr), Some(term)) = (q.get_str("attribute"), q.get_str("attribute_term").filter(|t| !t.is_empty())) {
         if let Some(a) = cat.attribute_by_slug(attr) {
-            f.tax.push(tax_clause(
-                cat,
-                Taxonomy::Attribute(a.id),
-                &[term.to_string()],
-                TaxOp::In,
-                true,
-            ));
+            f.tax.push(tax_clause(cat, Taxonomy::Attribute(a.id), &[term.to_string()], TaxOp::In, true));
         }
     }
     if q.get("featured").is_some() {
@@ -380,18 +275,9 @@ pub fn rest_products(cat: &Catalogue, q: &PhpArray, currency_decimals: u32) -> L
     }
     f.include = (!include.is_empty()).then_some(include);
     f.exclude = exclude;
-    f.stock_status = q
-        .get_str("stock_status")
-        .and_then(StockStatus::parse)
-        .into_iter()
-        .collect();
+    f.stock_status = q.get_str("stock_status").and_then(StockStatus::parse).into_iter().collect();
     let scale = 10f64.powi(i32::try_from(currency_decimals).unwrap_or(2));
-    let price = |k: &str| {
-        q.get_str(k)
-            .and_then(parse_numeric)
-            .filter(|v| *v != 0.0)
-            .map(|v| v * scale)
-    };
+    let price = |k: &str| q.get_str(k).and_then(parse_numeric).filter(|v| *v != 0.0).map(|v| v * scale);
     f.min_price = price("min_price");
     f.max_price = price("max_price");
     if q.get("virtual").is_some() {
@@ -399,19 +285,10 @@ pub fn rest_products(cat: &Catalogue, q: &PhpArray, currency_decimals: u32) -> L
     }
     ListQuery {
         filter: f,
-        order: q
-            .get_str("orderby")
-            .and_then(OrderBy::parse)
-            .unwrap_or(OrderBy::Date),
+        order: q.get_str("orderby").and_then(OrderBy::parse).unwrap_or(OrderBy::Date),
         desc: q.get_str("order").unwrap_or("desc") == "desc",
         page: u64::try_from(int_param(q, "page", 1)).unwrap_or(1).max(1),
-        per_page: u64::try_from(int_param(q, "per_page", 10))
-            .unwrap_or(10)
-            .max(1),
-        offset: q
-            .get_str("offset")
-            .and_then(php_int)
-            .map(i64::unsigned_abs)
-            .filter(|&o| o > 0),
+        per_page: u64::try_from(int_param(q, "per_page", 10)).unwrap_or(10).max(1),
+        offset: q.get_str("offset").and_then(php_int).map(i64::unsigned_abs).filter(|&o| o > 0),
     }
 }

@@ -5,9 +5,7 @@ use std::sync::Mutex;
 
 use super::catalogue::{AttrSpec, Attribute, Backorders, Catalogue, Node, Product, ProductAttr};
 use super::catalogue::{ProductType, Review, Stock, Variation};
-use super::recipes::{
-    build_terms, fixed_specs, random_spec, Spec, ATTR_COLOR, ATTR_SIZE, COLORS, SIZES,
-};
+use super::recipes::{build_terms, fixed_specs, random_spec, Spec, ATTR_COLOR, ATTR_SIZE, COLORS, SIZES};
 use super::wp::sanitize_title;
 
 /// First post id (WordPress installs already own a few).
@@ -115,16 +113,11 @@ impl Builder {
         let var_len = (self.variations.len() as u32 - var_start) as u16;
         let created = post_time(id);
         // A variable parent is re-saved ("synced") after its last variation is created.
-        let modified = if var_len > 0 {
-            post_time(self.next_id - 1) + 1
-        } else {
-            created
-        };
+        let modified = if var_len > 0 { post_time(self.next_id - 1) + 1 } else { created };
         let mut stock = spec.stock;
         stock.low_amount = spec.low_amount;
         if spec.kind == ProductType::Grouped {
-            self.pending_groups
-                .push((self.products.len(), spec.group_children));
+            self.pending_groups.push((self.products.len(), spec.group_children));
         }
         self.products.push(Product {
             id,
@@ -179,11 +172,7 @@ impl Builder {
                     AttrSpec::Global { terms, .. } => term_label(terms[v as usize]).to_string(),
                     AttrSpec::Local { options, .. } => options[v as usize].to_string(),
                 };
-                let code: String = label
-                    .chars()
-                    .filter(char::is_ascii_alphanumeric)
-                    .take(3)
-                    .collect();
+                let code: String = label.chars().filter(char::is_ascii_alphanumeric).take(3).collect();
                 sku.push('-');
                 sku.push_str(&code.to_ascii_uppercase());
                 slug.push('-');
@@ -280,28 +269,12 @@ fn finish(b: Builder) -> Catalogue {
         skus.insert(v.sku.clone(), v.id);
     }
     let attributes = vec![
-        Attribute {
-            id: ATTR_SIZE,
-            name: "Size".into(),
-            slug: "pa_size".into(),
-            terms: SIZES.to_vec(),
-        },
-        Attribute {
-            id: ATTR_COLOR,
-            name: "Color".into(),
-            slug: "pa_color".into(),
-            terms: COLORS.to_vec(),
-        },
+        Attribute { id: ATTR_SIZE, name: "Size".into(), slug: "pa_size".into(), terms: SIZES.to_vec() },
+        Attribute { id: ATTR_COLOR, name: "Color".into(), slug: "pa_color".into(), terms: COLORS.to_vec() },
     ];
     let mut terms = build_terms();
     terms.sort_by_key(|t| t.id);
-    let last_modified = b
-        .products
-        .iter()
-        .map(|p| p.modified)
-        .chain(b.variations.iter().map(|v| v.modified))
-        .max()
-        .unwrap_or(BASE_TIME);
+    let last_modified = b.products.iter().map(|p| p.modified).chain(b.variations.iter().map(|v| v.modified)).max().unwrap_or(BASE_TIME);
     Catalogue {
         products: b.products,
         variations: b.variations,

@@ -123,11 +123,8 @@ impl J {
                 members
                     .into_iter()
                     .filter_map(|(k, v)| {
-                        let wanted: Vec<Vec<&str>> = fields
-                            .iter()
-                            .filter(|f| f.first() == Some(&k.as_str()))
-                            .map(|f| f[1..].to_vec())
-                            .collect();
+                        let wanted: Vec<Vec<&str>> =
+                            fields.iter().filter(|f| f.first() == Some(&k.as_str())).map(|f| f[1..].to_vec()).collect();
                         if wanted.is_empty() {
                             None
                         } else if wanted.iter().any(Vec::is_empty) {
@@ -180,29 +177,18 @@ pub struct WpError {
 
 impl WpError {
     pub fn new(status: u16, code: &str, message: &str) -> WpError {
-        WpError {
-            status,
-            code: code.into(),
-            message: message.into(),
-            extra: Vec::new(),
-            trailing: Vec::new(),
-        }
+        WpError { status, code: code.into(), message: message.into(), extra: Vec::new(), trailing: Vec::new() }
     }
 
     /// What a PHP fatal error looks like through the REST API.
     pub fn critical() -> WpError {
         let mut e = WpError::new(500, "internal_server_error", CRITICAL);
-        e.trailing
-            .push(("additional_errors".into(), J::Arr(Vec::new())));
+        e.trailing.push(("additional_errors".into(), J::Arr(Vec::new())));
         e
     }
 
     pub fn no_route() -> WpError {
-        WpError::new(
-            404,
-            "rest_no_route",
-            "No route was found matching the URL and request method.",
-        )
+        WpError::new(404, "rest_no_route", "No route was found matching the URL and request method.")
     }
 
     pub fn body(&self) -> Vec<u8> {
@@ -248,24 +234,14 @@ impl ApiCtx {
 
     pub fn respond(&self, mut reply: Reply) -> Response {
         // `_fields=id,name,prices.price` trims successful JSON responses, as WordPress does for every route.
-        if let Some(fields) = self
-            .query
-            .get_str("_fields")
-            .filter(|f| !f.is_empty() && (200..300).contains(&reply.status))
-        {
-            let wanted: Vec<Vec<&str>> = fields
-                .split(',')
-                .map(str::trim)
-                .filter(|f| !f.is_empty())
-                .map(|f| f.split('.').collect())
-                .collect();
+        if let Some(fields) = self.query.get_str("_fields").filter(|f| !f.is_empty() && (200..300).contains(&reply.status)) {
+            let wanted: Vec<Vec<&str>> =
+                fields.split(',').map(str::trim).filter(|f| !f.is_empty()).map(|f| f.split('.').collect()).collect();
             if let Ok(j) = serde_json::from_slice::<J>(&reply.body) {
                 reply.body = serde_json::to_vec(&j.filter_fields(&wanted)).unwrap_or_default();
             }
         }
-        let mut b = Response::builder().status(
-            StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        );
+        let mut b = Response::builder().status(StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
         let mut push = |name: &str, value: &str| {
             if let Ok(v) = HeaderValue::from_str(value) {
                 b = std::mem::take(&mut b).header(name, v);
@@ -275,16 +251,10 @@ impl ApiCtx {
         push("x-robots-tag", "noindex");
         let paging_link = reply.paging.as_ref().and_then(|p| p.link.clone());
         if paging_link.is_none() {
-            push(
-                "link",
-                &format!("<{}/>; rel=\"https://api.w.org/\"", self.rest_url("")),
-            );
+            push("link", &format!("<{}/>; rel=\"https://api.w.org/\"", self.rest_url("")));
         }
         push("x-content-type-options", "nosniff");
-        push(
-            "access-control-expose-headers",
-            "X-WP-Total, X-WP-TotalPages, Link",
-        );
+        push("access-control-expose-headers", "X-WP-Total, X-WP-TotalPages, Link");
         let allow_headers = match self.ns {
             Namespace::Store => {
                 "Authorization, X-WP-Nonce, Content-Disposition, Content-MD5, Content-Type, Cart-Token, Nonce, X-WC-Store-API-Nonce"
@@ -310,27 +280,20 @@ impl ApiCtx {
         }
         if self.logged_in {
             push("expires", "Wed, 11 Jan 1984 05:00:00 GMT");
-            push(
-                "cache-control",
-                "no-cache, must-revalidate, max-age=0, no-store, private",
-            );
+            push("cache-control", "no-cache, must-revalidate, max-age=0, no-store, private");
         }
         if let Some(origin) = &self.origin {
             push("access-control-allow-origin", origin);
         }
         if self.ns == Namespace::Store || self.origin.is_some() {
-            push(
-                "access-control-allow-methods",
-                "OPTIONS, GET, POST, PUT, PATCH, DELETE",
-            );
+            push("access-control-allow-methods", "OPTIONS, GET, POST, PUT, PATCH, DELETE");
             push("access-control-allow-credentials", "true");
         }
         // rest_send_cors_headers: `Vary: Origin` for anonymous GETs and for CORS requests.
         if self.origin.is_some() || (self.is_get && !self.logged_in) {
             push("vary", "Origin");
         }
-        b.body(Body::from(reply.body))
-            .unwrap_or_else(|_| Response::new(Body::empty()))
+        b.body(Body::from(reply.body)).unwrap_or_else(|_| Response::new(Body::empty()))
     }
 
     pub fn error(&self, e: &WpError) -> Response {
@@ -370,14 +333,7 @@ impl Reply {
     }
 
     pub fn error(e: &WpError) -> Reply {
-        Reply {
-            status: e.status,
-            body: e.body(),
-            allow: None,
-            paging: None,
-            last_modified: None,
-            location: None,
-        }
+        Reply { status: e.status, body: e.body(), allow: None, paging: None, last_modified: None, location: None }
     }
 
     pub fn allow(mut self, allow: Option<&'static str>) -> Reply {
@@ -407,35 +363,20 @@ fn page_links(page: u64, pages: u64, make: impl Fn(u64) -> String) -> Option<Str
 /// Store API `Pagination::add_headers`: the base is `esc_url`'d, hence the `#038;` quirk from page 2 on.
 pub fn store_paging(ctx: &ApiCtx, route: &str, page: u64, total: u64, pages: u64) -> Paging {
     let base = esc_url(&add_query_args(&ctx.rest_url(route), &ctx.query));
-    Paging {
-        total,
-        pages,
-        link: page_links(page, pages, |n| {
-            add_query_arg(&base, "page", &n.to_string())
-        }),
-    }
+    Paging { total, pages, link: page_links(page, pages, |n| add_query_arg(&base, "page", &n.to_string())) }
 }
 
 /// REST API v3 collection paging (no escaping; trailing `=` of values dropped by `add_query_arg`).
 pub fn rest_paging(ctx: &ApiCtx, route: &str, page: u64, total: u64, pages: u64) -> Paging {
     let base = add_query_args(&ctx.rest_url(route), &ctx.query);
-    Paging {
-        total,
-        pages,
-        link: page_links(page, pages, |n| {
-            add_query_arg(&base, "page", &n.to_string())
-        }),
-    }
+    Paging { total, pages, link: page_links(page, pages, |n| add_query_arg(&base, "page", &n.to_string())) }
 }
 
 /// A plain response for the non-REST paths (HTML), mimicking a WordPress 404 page.
 pub fn html(status: u16, body: &str) -> Response {
     let mut r = Response::new(Body::from(body.to_string()));
     *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::NOT_FOUND);
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=UTF-8"),
-    );
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=UTF-8"));
     r
 }
 

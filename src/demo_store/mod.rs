@@ -21,18 +21,35 @@
 //! | `/wp-json/wc/v3/products/{id}/variations` and `.../variations/{variation_id}` | |
 //! | `/wp-json/wc/v3/products/categories` and `.../categories/{id}` | |
 //! | `/wp-content/uploads/{*path}` | product images (a 1×1 PNG) |
+//! | `/wp-json/wc/store/v1/cart` | `GET` |
+//! | `/wp-json/wc/store/v1/cart/add-item`, `.../update-item`, `.../remove-item` | `POST` |
+//! | `/wp-json/wc/store/v1/cart/apply-coupon`, `.../remove-coupon` | `POST` |
+//! | `/wp-json/wc/store/v1/cart/update-customer`, `.../select-shipping-rate` | `POST` |
+//! | `/wp-json/wc/store/v1/checkout` | `GET` (draft order) and `POST` (place it) |
+//! | `/wp-json/wc/store/v1/order/{id}` | `GET`, guest order view |
+//! | `/wp-json/wc/store/v1/batch` | `POST` |
+//! | `/wp-json/wc/v3/orders` and `/wp-json/wc/v3/orders/{id}` | `PUT`/`PATCH`/`POST` on `{id}` update |
+//! | `/wp-json/wc/v3/coupons` | |
 //! | `(no route)` | anything else, e.g. `"GET (no route)"` |
 //!
 //! A request on a known path with an unsupported method counts under that path's pattern.
 
 pub mod auth;
+mod cart;
+mod cart_render;
+mod cart_routes;
+mod cart_totals;
 mod catalogue;
+mod checkout;
 mod collection;
+mod coupons;
 mod faults;
 mod filters;
 mod generate;
 mod http;
 mod mutate;
+mod orders;
+mod orders_rest;
 mod params;
 mod pricing;
 mod query;
@@ -44,11 +61,14 @@ mod rest_shapes;
 mod rest_update;
 mod reviews;
 mod server;
+mod shop;
 mod sort;
 mod store_api;
 mod store_render;
 mod terms;
+mod tokens;
 mod view;
+mod webhooks;
 mod wp;
 
 use std::fmt;
@@ -124,26 +144,14 @@ impl DemoKey {
             let digits: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
             format!("{prefix}{digits}")
         };
-        DemoKey {
-            consumer_key: hex("ck_"),
-            consumer_secret: hex("cs_"),
-            permissions,
-        }
+        DemoKey { consumer_key: hex("ck_"), consumer_secret: hex("cs_"), permissions }
     }
 }
 
 impl fmt::Debug for DemoKey {
     /// Shows only the key's last 7 characters (as WooCommerce's admin does) and never the secret.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let tail: String = self
-            .consumer_key
-            .chars()
-            .rev()
-            .take(7)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
+        let tail: String = self.consumer_key.chars().rev().take(7).collect::<Vec<_>>().into_iter().rev().collect();
         f.debug_struct("DemoKey")
             .field("consumer_key", &format_args!("…{tail}"))
             .field("consumer_secret", &format_args!("[redacted]"))
@@ -170,6 +178,8 @@ pub(crate) struct StoreState {
     pub(crate) faults: Faults,
     pub(crate) calls: server::Calls,
     pub(crate) stopping: AtomicBool,
+    /// Cart sessions, orders, coupons and webhooks (see `shop.rs`).
+    pub(crate) shop: shop::Shop,
 }
 
 impl StoreState {
@@ -199,9 +209,7 @@ pub struct DemoStore {
 
 impl fmt::Debug for DemoStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DemoStore")
-            .field("home", &self.inner.home)
-            .finish_non_exhaustive()
+        f.debug_struct("DemoStore").field("home", &self.inner.home).finish_non_exhaustive()
     }
 }
 
@@ -220,6 +228,7 @@ impl DemoStore {
                 },
                 auth: auth::Authenticator::new(&home, cfg.keys),
                 home,
+                shop: shop::Shop::new(catalogue.nodes.len() as u64, (auth::system_clock())()),
                 catalogue: RwLock::new(catalogue),
                 faults: Faults::default(),
                 calls: server::Calls::default(),
@@ -233,9 +242,7 @@ impl DemoStore {
     }
 
     pub fn catalogue(&self) -> CatalogueRef {
-        CatalogueRef {
-            state: Arc::clone(&self.inner),
-        }
+        CatalogueRef { state: Arc::clone(&self.inner) }
     }
 }
 
@@ -255,21 +262,15 @@ pub struct DemoStoreHandle {
 
 impl fmt::Debug for DemoStoreHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("DemoStoreHandle")
-            .field("addr", &self.addr)
-            .finish_non_exhaustive()
+        f.debug_struct("DemoStoreHandle").field("addr", &self.addr).finish_non_exhaustive()
     }
 }
 
 /// A reachable address for the home URL (`0.0.0.0` is not one).
 fn public_addr(addr: SocketAddr) -> SocketAddr {
     match addr.ip() {
-        IpAddr::V4(ip) if ip.is_unspecified() => {
-            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
-        }
-        IpAddr::V6(ip) if ip.is_unspecified() => {
-            SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), addr.port())
-        }
+        IpAddr::V4(ip) if ip.is_unspecified() => SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port()),
+        IpAddr::V6(ip) if ip.is_unspecified() => SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), addr.port()),
         _ => addr,
     }
 }
@@ -279,25 +280,18 @@ pub async fn spawn(addr: SocketAddr, cfg: DemoStoreConfig) -> std::io::Result<De
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = public_addr(listener.local_addr()?);
     let home = format!("http://{local}");
-    let store = tokio::task::spawn_blocking(move || DemoStore::new(cfg, &home))
-        .await
-        .map_err(std::io::Error::other)?;
+    let store = tokio::task::spawn_blocking(move || DemoStore::new(cfg, &home)).await.map_err(std::io::Error::other)?;
     let stop = Arc::new(Notify::new());
     let app = router(store.clone()).into_make_service_with_connect_info::<server::ConnInfo>();
     let signal = Arc::clone(&stop);
     let task = tokio::spawn(async move {
-        let serve = axum::serve(server::KillableListener { inner: listener }, app)
-            .with_graceful_shutdown(async move { signal.notified().await });
+        let serve =
+            axum::serve(server::KillableListener { inner: listener }, app).with_graceful_shutdown(async move { signal.notified().await });
         if let Err(e) = serve.await {
             tracing::warn!(error = %e, "demo store stopped with an error");
         }
     });
-    Ok(DemoStoreHandle {
-        addr: local,
-        store,
-        stop,
-        task: Arc::new(Mutex::new(Some(task))),
-    })
+    Ok(DemoStoreHandle { addr: local, store, stop, task: Arc::new(Mutex::new(Some(task))) })
 }
 
 impl DemoStoreHandle {
@@ -356,19 +350,11 @@ impl DemoStoreHandle {
     /// Sets a product's or variation's regular and sale price (minor units); bumps `date_modified`.
     /// Returns false for an unknown id (or a variable/grouped parent, whose prices come from children).
     pub fn update_product_price(&self, id: u64, regular: u64, sale: Option<u64>) -> bool {
-        let (Ok(regular), Ok(sale)) = (u32::try_from(regular), sale.map(u32::try_from).transpose())
-        else {
+        let (Ok(regular), Ok(sale)) = (u32::try_from(regular), sale.map(u32::try_from).transpose()) else {
             return false;
         };
-        let patch = mutate::Patch {
-            regular: Some(Some(regular)),
-            sale: Some(sale),
-            ..mutate::Patch::default()
-        };
-        self.mutate(id, &patch, |c, id| {
-            c.product_by_id(id)
-                .is_none_or(|p| !matches!(p.kind, ProductType::Variable | ProductType::Grouped))
-        })
+        let patch = mutate::Patch { regular: Some(Some(regular)), sale: Some(sale), ..mutate::Patch::default() };
+        self.mutate(id, &patch, |c, id| c.product_by_id(id).is_none_or(|p| !matches!(p.kind, ProductType::Variable | ProductType::Grouped)))
     }
 
     /// Manages stock for the item with this quantity (status follows, as WooCommerce does); bumps `date_modified`.
@@ -376,54 +362,79 @@ impl DemoStoreHandle {
         let Ok(q) = i32::try_from(quantity) else {
             return false;
         };
-        let patch = mutate::Patch {
-            manage_stock: Some(true),
-            stock_quantity: Some(Some(q)),
-            ..mutate::Patch::default()
-        };
+        let patch = mutate::Patch { manage_stock: Some(true), stock_quantity: Some(Some(q)), ..mutate::Patch::default() };
         self.mutate(id, &patch, |_, _| true)
     }
 
     /// Stops managing stock and sets the status directly; bumps `date_modified`.
     pub fn update_stock_status(&self, id: u64, status: StockStatus) -> bool {
-        let patch = mutate::Patch {
-            manage_stock: Some(false),
-            stock_status: Some(status),
-            ..mutate::Patch::default()
-        };
+        let patch = mutate::Patch { manage_stock: Some(false), stock_status: Some(status), ..mutate::Patch::default() };
         self.mutate(id, &patch, |_, _| true)
     }
 
     /// Renames a product (the slug stays, as in WordPress); bumps `date_modified`.
     pub fn update_product_name(&self, id: u64, name: &str) -> bool {
-        let patch = mutate::Patch {
-            name: Some(name.to_string()),
-            ..mutate::Patch::default()
-        };
+        let patch = mutate::Patch { name: Some(name.to_string()), ..mutate::Patch::default() };
         self.mutate(id, &patch, |c, id| c.product_by_id(id).is_some())
     }
 
-    fn mutate(
-        &self,
-        id: u64,
-        patch: &mutate::Patch,
-        allowed: impl Fn(&Catalogue, u64) -> bool,
-    ) -> bool {
-        let mut cat = self.store.inner.write();
-        if cat.item(id).is_none() || !allowed(&cat, id) {
-            return false;
+    fn mutate(&self, id: u64, patch: &mutate::Patch, allowed: impl Fn(&Catalogue, u64) -> bool) -> bool {
+        let ok = {
+            let mut cat = self.store.inner.write();
+            if cat.item(id).is_none() || !allowed(&cat, id) {
+                return false;
+            }
+            cat.patch(id, patch, (auth::system_clock())()).is_ok()
+        };
+        if ok {
+            let state = &self.store.inner;
+            state.shop.webhooks.product_updated(state, id);
         }
-        cat.patch(id, patch, (auth::system_clock())()).is_ok()
+        ok
+    }
+
+    /// Every Cart-Token issued so far stops working: the next request with one gets a new, empty cart (new `user_id`).
+    pub fn expire_cart_tokens(&self) {
+        self.store.inner.shop.expire_tokens();
+    }
+
+    /// Drops all cart session data; tokens still verify, so the next request gets an empty cart under the same `user_id`.
+    pub fn purge_cart_sessions(&self) {
+        self.store.inner.shop.purge_sessions();
+    }
+
+    /// When on, `POST /checkout` places the order and then drops the connection without answering.
+    pub fn set_lose_checkout_response(&self, on: bool) {
+        self.store.inner.shop.lose_checkout.store(on, Ordering::SeqCst);
+    }
+
+    /// Orders that left `checkout-draft` (placed through checkout, or moved on through REST).
+    pub fn orders_placed(&self) -> u64 {
+        self.store.inner.shop.placed()
+    }
+
+    /// An order's status (`checkout-draft`, `processing`, `on-hold`, ...).
+    pub fn order_status(&self, id: u64) -> Option<String> {
+        self.store.inner.shop.lock().orders.get(&id).map(|o| o.status.clone())
+    }
+
+    /// Configures the store's webhook (`None` removes it). A new one is pinged once (`webhook_id=N`, unsigned);
+    /// then every product change (the update helpers above, REST `PUT /products/{id}`) is delivered as a signed
+    /// `product.updated` POST from a background task.
+    pub fn set_webhook(&self, delivery_url: Option<String>, secret: String) {
+        self.store.inner.shop.webhooks.set(delivery_url, secret);
+    }
+
+    /// Webhook deliveries (not pings) that reached the receiver.
+    pub fn webhook_deliveries(&self) -> u64 {
+        self.store.inner.shop.webhooks.deliveries()
     }
 }
 
 /// Serves a demo store until Ctrl-C. With no keys configured it generates a read/write key and
 /// prints it once to stdout: the operator's own throwaway key, the only place a key is ever printed.
 pub async fn run_standalone(addr: SocketAddr, mut cfg: DemoStoreConfig) -> std::io::Result<()> {
-    let generated = cfg
-        .keys
-        .is_empty()
-        .then(|| DemoKey::generate(KeyPermissions::ReadWrite));
+    let generated = cfg.keys.is_empty().then(|| DemoKey::generate(KeyPermissions::ReadWrite));
     if let Some(k) = &generated {
         cfg.keys.push(k.clone());
     }
@@ -431,10 +442,7 @@ pub async fn run_standalone(addr: SocketAddr, mut cfg: DemoStoreConfig) -> std::
     let handle = spawn(addr, cfg).await?;
     println!("demo store: {} ({products} products)", handle.url());
     println!("  Store API: {}/wp-json/wc/store/v1/products", handle.url());
-    println!(
-        "  REST API:  {}/wp-json/wc/v3/products (OAuth 1.0a over http)",
-        handle.url()
-    );
+    println!("  REST API:  {}/wp-json/wc/v3/products (OAuth 1.0a over http)", handle.url());
     if let Some(k) = generated {
         println!("  consumer key:    {}", k.consumer_key);
         println!("  consumer secret: {}", k.consumer_secret);

@@ -1,8 +1,6 @@
 //! Catalogue mutations (REST `PUT` and the handle's test helpers): field patches with WooCommerce's save rules, and `date_modified` bumps.
 
-use super::catalogue::{
-    Backorders, Catalogue, ItemRef, ProductStatus, ProductType, StockStatus, Visibility,
-};
+use super::catalogue::{Backorders, Catalogue, ItemRef, ProductStatus, ProductType, StockStatus, Visibility};
 use super::http::{WpError, J};
 
 /// Fields a `PUT /products/{id}` (or variation) may change. `Some(None)` clears a price.
@@ -30,18 +28,14 @@ fn bump(old: i64, now: i64) -> i64 {
 impl Catalogue {
     /// Applies `patch` to the product or variation `id` and bumps its `date_modified` (and a variation's parent's).
     pub fn patch(&mut self, id: u64, patch: &Patch, now: i64) -> Result<ItemRef, WpError> {
-        let item = self.item(id).ok_or_else(|| {
-            WpError::new(400, "woocommerce_rest_product_invalid_id", "Invalid ID.")
-        })?;
+        let item = self.item(id).ok_or_else(|| WpError::new(400, "woocommerce_rest_product_invalid_id", "Invalid ID."))?;
         if let Some(sku) = &patch.sku {
             let sku = sku.trim();
             if let Some(&owner) = self.skus.get(sku) {
                 if u64::from(owner) != id && !sku.is_empty() {
-                    let mut e =
-                        WpError::new(400, "product_invalid_sku", "Invalid or duplicated SKU.");
+                    let mut e = WpError::new(400, "product_invalid_sku", "Invalid or duplicated SKU.");
                     e.extra.push(("resource_id".into(), J::Int(owner.into())));
-                    e.extra
-                        .push(("unique_sku".into(), J::Str(format!("{sku}-1"))));
+                    e.extra.push(("unique_sku".into(), J::Str(format!("{sku}-1"))));
                     return Err(e);
                 }
             }

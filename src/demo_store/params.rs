@@ -50,22 +50,12 @@ pub fn validate(params: &PhpArray, args: &[Arg]) -> Result<(), WpError> {
         return Ok(());
     }
     let names: Vec<&str> = invalid.iter().map(|(n, _)| *n).collect();
-    let mut err = WpError::new(
-        400,
-        "rest_invalid_param",
-        &format!("Invalid parameter(s): {}", names.join(", ")),
-    );
+    let mut err = WpError::new(400, "rest_invalid_param", &format!("Invalid parameter(s): {}", names.join(", ")));
     let mut params_obj = Vec::new();
     let mut details = Vec::new();
     for (name, p) in invalid {
         params_obj.push((name.to_string(), J::from(p.message.as_str())));
-        details.push((
-            name.to_string(),
-            J::obj()
-                .with("code", p.code)
-                .with("message", p.message)
-                .with("data", p.data),
-        ));
+        details.push((name.to_string(), J::obj().with("code", p.code).with("message", p.message).with("data", p.data)));
     }
     err.extra.push(("params".into(), J::Obj(params_obj)));
     err.extra.push(("details".into(), J::Obj(details)));
@@ -73,11 +63,7 @@ pub fn validate(params: &PhpArray, args: &[Arg]) -> Result<(), WpError> {
 }
 
 fn invalid_type(name: &str, ty: &str) -> Problem {
-    Problem {
-        code: "rest_invalid_type",
-        message: format!("{name} is not of type {ty}."),
-        data: J::obj().with("param", name),
-    }
+    Problem { code: "rest_invalid_type", message: format!("{name} is not of type {ty}."), data: J::obj().with("param", name) }
 }
 
 /// `wp_sprintf_l`: "a, b, and c" / "a and b".
@@ -91,11 +77,7 @@ fn list_words(items: &[&str]) -> String {
 }
 
 fn not_in_enum(name: &str, allowed: &[&str]) -> Problem {
-    Problem {
-        code: "rest_not_in_enum",
-        message: format!("{name} is not one of {}.", list_words(allowed)),
-        data: J::Null,
-    }
+    Problem { code: "rest_not_in_enum", message: format!("{name} is not one of {}.", list_words(allowed)), data: J::Null }
 }
 
 fn check(name: &str, kind: Kind, v: &PhpValue) -> Option<Problem> {
@@ -105,22 +87,12 @@ fn check(name: &str, kind: Kind, v: &PhpValue) -> Option<Problem> {
                 return Some(invalid_type(name, "integer"));
             };
             let out = match (min, max) {
-                (Some(lo), Some(hi)) if n < lo || n > hi => Some(format!(
-                    "{name} must be between {lo} (inclusive) and {hi} (inclusive)"
-                )),
-                (Some(lo), None) if n < lo => {
-                    Some(format!("{name} must be greater than or equal to {lo}"))
-                }
-                (None, Some(hi)) if n > hi => {
-                    Some(format!("{name} must be less than or equal to {hi}"))
-                }
+                (Some(lo), Some(hi)) if n < lo || n > hi => Some(format!("{name} must be between {lo} (inclusive) and {hi} (inclusive)")),
+                (Some(lo), None) if n < lo => Some(format!("{name} must be greater than or equal to {lo}")),
+                (None, Some(hi)) if n > hi => Some(format!("{name} must be less than or equal to {hi}")),
                 _ => None,
             };
-            out.map(|message| Problem {
-                code: "rest_out_of_bounds",
-                message,
-                data: J::Null,
-            })
+            out.map(|message| Problem { code: "rest_out_of_bounds", message, data: J::Null })
         }
         Kind::Str => v.as_str().is_none().then(|| invalid_type(name, "string")),
         Kind::Enum(allowed) => match v.as_str() {
@@ -129,14 +101,7 @@ fn check(name: &str, kind: Kind, v: &PhpValue) -> Option<Problem> {
             Some(_) => None,
         },
         Kind::Bool => match v.as_str() {
-            Some(s)
-                if matches!(
-                    s.to_ascii_lowercase().as_str(),
-                    "true" | "false" | "1" | "0"
-                ) =>
-            {
-                None
-            }
+            Some(s) if matches!(s.to_ascii_lowercase().as_str(), "true" | "false" | "1" | "0") => None,
             _ => Some(invalid_type(name, "boolean")),
         },
         Kind::EnumList(allowed) => wp_parse_list(v)
@@ -147,11 +112,7 @@ fn check(name: &str, kind: Kind, v: &PhpValue) -> Option<Problem> {
         Kind::AnyList => None,
         Kind::Date => match v.as_str().and_then(super::render::parse_rest_date) {
             Some(_) => None,
-            None => Some(Problem {
-                code: "rest_invalid_date",
-                message: "Invalid date.".into(),
-                data: J::Null,
-            }),
+            None => Some(Problem { code: "rest_invalid_date", message: "Invalid date.".into(), data: J::Null }),
         },
     }
 }
@@ -180,16 +141,8 @@ mod tests {
 
     #[test]
     fn per_page_out_of_bounds_matches_capture() {
-        let args = [arg(
-            "per_page",
-            Kind::Int {
-                min: Some(0),
-                max: Some(100),
-            },
-        )];
-        let err = validate(&parse_str("per_page=500"), &args)
-            .err()
-            .map(|e| String::from_utf8_lossy(&e.body()).into_owned());
+        let args = [arg("per_page", Kind::Int { min: Some(0), max: Some(100) })];
+        let err = validate(&parse_str("per_page=500"), &args).err().map(|e| String::from_utf8_lossy(&e.body()).into_owned());
         assert_eq!(
             err.as_deref(),
             Some(
@@ -200,10 +153,7 @@ mod tests {
 
     #[test]
     fn enum_message() {
-        let args = [arg(
-            "type",
-            Kind::Enum(&["simple", "grouped", "external", "variable"]),
-        )];
+        let args = [arg("type", Kind::Enum(&["simple", "grouped", "external", "variable"]))];
         let e = validate(&parse_str("type=bogus"), &args).err();
         assert!(e.is_some_and(|e| e.body().windows(8).any(|w| w == b"and vari")));
     }

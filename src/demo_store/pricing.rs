@@ -47,15 +47,8 @@ impl Catalogue {
                 }
             }
             ProductType::Grouped => {
-                let kids: Vec<&Product> = p
-                    .children
-                    .iter()
-                    .filter_map(|&id| self.product_by_id(id.into()))
-                    .collect();
-                let prices: Vec<u32> = kids
-                    .iter()
-                    .filter_map(|k| self.lookup(k).min_price)
-                    .collect();
+                let kids: Vec<&Product> = p.children.iter().filter_map(|&id| self.product_by_id(id.into())).collect();
+                let prices: Vec<u32> = kids.iter().filter_map(|k| self.lookup(k).min_price).collect();
                 Lookup {
                     min_price: prices.iter().copied().min(),
                     max_price: prices.iter().copied().max(),
@@ -80,12 +73,7 @@ impl Catalogue {
             ItemRef::Product(i) => self.lookup(&self.products[i as usize]),
             ItemRef::Variation(i) => {
                 let v = &self.variations[i as usize];
-                Lookup {
-                    min_price: Some(v.price()),
-                    max_price: Some(v.price()),
-                    on_sale: v.on_sale(),
-                    stock_status: v.stock.status,
-                }
+                Lookup { min_price: Some(v.price()), max_price: Some(v.price()), on_sale: v.on_sale(), stock_status: v.stock.status }
             }
         }
     }
@@ -107,12 +95,7 @@ impl Catalogue {
             if self.lookup(p).on_sale {
                 ids.push(p.id);
             }
-            ids.extend(
-                self.variations_of(p)
-                    .iter()
-                    .filter(|v| v.on_sale())
-                    .map(|v| v.id),
-            );
+            ids.extend(self.variations_of(p).iter().filter(|v| v.on_sale()).map(|v| v.id));
         }
         ids.sort_unstable();
         ids

@@ -1,9 +1,7 @@
 //! Product filtering and ordering shared by the Store API and the REST API, following `WP_Query`, tax queries and `wc_product_meta_lookup`.
 
 use super::catalogue::{AttrSpec, Visibility};
-use super::catalogue::{
-    Catalogue, ItemRef, Product, ProductStatus, ProductType, StockStatus, Taxonomy, Variation,
-};
+use super::catalogue::{Catalogue, ItemRef, Product, ProductStatus, ProductType, StockStatus, Taxonomy, Variation};
 
 /// `orderby` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -162,12 +160,7 @@ impl Catalogue {
         let candidates: Option<Vec<ItemRef>> = if let Some(ids) = &f.include {
             Some(ids.iter().filter_map(|&id| self.item(id.into())).collect())
         } else if let Some(skus) = &f.skus {
-            Some(
-                skus.iter()
-                    .filter_map(|s| self.skus.get(s.as_str()))
-                    .filter_map(|&id| self.item(id.into()))
-                    .collect(),
-            )
+            Some(skus.iter().filter_map(|s| self.skus.get(s.as_str())).filter_map(|&id| self.item(id.into())).collect())
         } else {
             f.slugs.as_ref().map(|slugs| self.slug_candidates(slugs))
         };
@@ -179,25 +172,13 @@ impl Catalogue {
                 self.sort_items(&mut items, order, desc, f.include.as_deref());
                 items
             }
-            None if f.post_types == PostTypes::Products
-                && order != OrderBy::Include
-                && f.is_status_only() =>
-            {
-                let mask = f.statuses.as_ref().map_or(u8::MAX, |st| {
-                    st.iter().fold(0, |m, s| m | super::sort::status_bit(*s))
-                });
-                self.sorted_by_status(order, desc, mask)
-                    .iter()
-                    .map(|&i| ItemRef::Product(i))
-                    .collect()
+            None if f.post_types == PostTypes::Products && order != OrderBy::Include && f.is_status_only() => {
+                let mask = f.statuses.as_ref().map_or(u8::MAX, |st| st.iter().fold(0, |m, s| m | super::sort::status_bit(*s)));
+                self.sorted_by_status(order, desc, mask).iter().map(|&i| ItemRef::Product(i)).collect()
             }
             None if f.post_types == PostTypes::Products && order != OrderBy::Include => {
                 let ordered = self.sorted_products(order, desc);
-                ordered
-                    .iter()
-                    .map(|&i| ItemRef::Product(i))
-                    .filter(|&i| self.matches(f, i))
-                    .collect()
+                ordered.iter().map(|&i| ItemRef::Product(i)).filter(|&i| self.matches(f, i)).collect()
             }
             None => {
                 let mut items: Vec<ItemRef> = Vec::new();
@@ -215,11 +196,8 @@ impl Catalogue {
     }
 
     fn slug_candidates(&self, slugs: &[String]) -> Vec<ItemRef> {
-        let mut out: Vec<ItemRef> = slugs
-            .iter()
-            .filter_map(|s| self.slugs.get(s.as_str()))
-            .filter_map(|&id| self.item(id.into()))
-            .collect();
+        let mut out: Vec<ItemRef> =
+            slugs.iter().filter_map(|s| self.slugs.get(s.as_str())).filter_map(|&id| self.item(id.into())).collect();
         // A variation may share its slug with nothing else; products win the index, so scan variations too.
         for (i, v) in self.variations.iter().enumerate() {
             if slugs.iter().any(|s| s.as_str() == &*v.slug) {
@@ -238,14 +216,8 @@ impl Catalogue {
 
     fn matches(&self, f: &Filter, item: ItemRef) -> bool {
         match item {
-            ItemRef::Product(i) => {
-                f.post_types != PostTypes::Variations
-                    && self.product_matches(f, &self.products[i as usize])
-            }
-            ItemRef::Variation(i) => {
-                f.post_types != PostTypes::Products
-                    && self.variation_matches(f, &self.variations[i as usize])
-            }
+            ItemRef::Product(i) => f.post_types != PostTypes::Variations && self.product_matches(f, &self.products[i as usize]),
+            ItemRef::Variation(i) => f.post_types != PostTypes::Products && self.variation_matches(f, &self.variations[i as usize]),
         }
     }
 
@@ -255,10 +227,7 @@ impl Catalogue {
                 return false;
             }
         }
-        if f.exclude.contains(&id)
-            || (!f.parent_in.is_empty() && !f.parent_in.contains(&parent))
-            || f.parent_not_in.contains(&parent)
-        {
+        if f.exclude.contains(&id) || (!f.parent_in.is_empty() && !f.parent_in.contains(&parent)) || f.parent_not_in.contains(&parent) {
             return false;
         }
         // Derived values cost a walk over children: only compute them when a filter needs them.
@@ -331,9 +300,7 @@ impl Catalogue {
                 return false;
             }
         }
-        f.tax
-            .iter()
-            .all(|c| clause_matches(c, |t| self.product_has_term(p, t)))
+        f.tax.iter().all(|c| clause_matches(c, |t| self.product_has_term(p, t)))
     }
 
     fn variation_matches(&self, f: &Filter, v: &Variation) -> bool {
@@ -401,33 +368,21 @@ impl Catalogue {
     fn product_has_term(&self, p: &Product, term: u32) -> bool {
         p.cats.contains(&term)
             || p.tags.contains(&term)
-            || p.attrs
-                .iter()
-                .any(|a| matches!(&a.spec, AttrSpec::Global { terms, .. } if terms.contains(&term)))
+            || p.attrs.iter().any(|a| matches!(&a.spec, AttrSpec::Global { terms, .. } if terms.contains(&term)))
     }
 
     /// The global term a variation picked for attribute `attr`, if the parent uses it.
     pub fn variation_value_term(&self, v: &Variation, attr: u32) -> Option<u32> {
         let parent = self.parent_of(v);
-        parent
-            .attrs
-            .iter()
-            .zip(v.values.iter())
-            .find_map(|(a, &val)| match &a.spec {
-                AttrSpec::Global { attr_id, terms } if *attr_id == attr => {
-                    terms.get(usize::from(val)).copied()
-                }
-                _ => None,
-            })
+        parent.attrs.iter().zip(v.values.iter()).find_map(|(a, &val)| match &a.spec {
+            AttrSpec::Global { attr_id, terms } if *attr_id == attr => terms.get(usize::from(val)).copied(),
+            _ => None,
+        })
     }
 
     /// `post_title` of a variation: "Parent - S, Red".
     pub fn variation_title(&self, v: &Variation) -> String {
-        format!(
-            "{} - {}",
-            self.parent_of(v).name,
-            self.variation_labels(v).join(", ")
-        )
+        format!("{} - {}", self.parent_of(v).name, self.variation_labels(v).join(", "))
     }
 
     /// Display labels of a variation's choices ("S", "Red", "250g").
@@ -438,26 +393,15 @@ impl Catalogue {
             .iter()
             .zip(v.values.iter())
             .map(|(a, &val)| match &a.spec {
-                AttrSpec::Global { terms, .. } => terms
-                    .get(usize::from(val))
-                    .and_then(|&t| self.term(t))
-                    .map(|t| t.name.to_string())
-                    .unwrap_or_default(),
-                AttrSpec::Local { options, .. } => options
-                    .get(usize::from(val))
-                    .map(|o| o.to_string())
-                    .unwrap_or_default(),
+                AttrSpec::Global { terms, .. } => {
+                    terms.get(usize::from(val)).and_then(|&t| self.term(t)).map(|t| t.name.to_string()).unwrap_or_default()
+                }
+                AttrSpec::Local { options, .. } => options.get(usize::from(val)).map(|o| o.to_string()).unwrap_or_default(),
             })
             .collect()
     }
 
-    fn search_matches(
-        &self,
-        search: &Search,
-        title: &str,
-        sku: &str,
-        texts: impl Fn() -> Vec<String>,
-    ) -> bool {
+    fn search_matches(&self, search: &Search, title: &str, sku: &str, texts: impl Fn() -> Vec<String>) -> bool {
         match search {
             Search::TitleOrSku(s) => contains_ci(title, s) || contains_ci(sku, s),
             Search::Words(words) => {
@@ -476,10 +420,7 @@ impl Catalogue {
 
     /// Excerpt and content, as the REST API would search them.
     fn texts(&self, p: &Product) -> Vec<String> {
-        vec![
-            super::render::short_description(p),
-            super::render::description(p),
-        ]
+        vec![super::render::short_description(p), super::render::description(p)]
     }
 }
 

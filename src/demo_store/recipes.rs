@@ -1,9 +1,6 @@
 //! The recipes of the demo catalogue: its terms, the hand-written products every catalogue starts with (one of each shape the captures show), name tables and the seeded random product recipe.
 
-use super::catalogue::{
-    AttrSpec, Backorders, ProductAttr, ProductStatus, ProductType, Stock, StockStatus, Taxonomy,
-    Term, Visibility,
-};
+use super::catalogue::{AttrSpec, Backorders, ProductAttr, ProductStatus, ProductType, Stock, StockStatus, Taxonomy, Term, Visibility};
 use super::generate::Rng;
 use super::wp::sanitize_title;
 
@@ -33,19 +30,12 @@ pub(crate) fn build_terms() -> Vec<Term> {
         id,
         name: name.into(),
         slug: slug.into(),
-        description: if id == CAT_UNCATEGORIZED {
-            "".into()
-        } else {
-            format!("{name} (demo data)").into()
-        },
+        description: if id == CAT_UNCATEGORIZED { "".into() } else { format!("{name} (demo data)").into() },
         parent,
         taxonomy,
     };
     let (c, g) = (Taxonomy::Category, Taxonomy::Tag);
-    let (sz, co) = (
-        Taxonomy::Attribute(ATTR_SIZE),
-        Taxonomy::Attribute(ATTR_COLOR),
-    );
+    let (sz, co) = (Taxonomy::Attribute(ATTR_SIZE), Taxonomy::Attribute(ATTR_COLOR));
     vec![
         t(CAT_UNCATEGORIZED, "Uncategorized", "uncategorized", 0, c),
         t(CAT_CLOTHING, "Clothing", "clothing", 0, c),
@@ -68,13 +58,7 @@ pub(crate) fn build_terms() -> Vec<Term> {
         t(33, "Black", "black", 0, co),
         t(34, "Green", "green", 0, co),
         t(CAT_ELECTRONICS, "Electronics", "electronics", 0, c),
-        t(
-            CAT_HEADPHONES,
-            "Headphones",
-            "headphones",
-            CAT_ELECTRONICS,
-            c,
-        ),
+        t(CAT_HEADPHONES, "Headphones", "headphones", CAT_ELECTRONICS, c),
         t(CAT_CHARGERS, "Chargers", "chargers", CAT_ELECTRONICS, c),
     ]
 }
@@ -140,8 +124,7 @@ const FAMILIES: [Family; 8] = [
     Family {
         cats: &[CAT_BOOKS],
         code: "BK",
-        adjectives:
-            "Rust for BFFs|HTTP Caching|The WooCommerce|Web Performance|Cooking on a Budget|Coffee",
+        adjectives: "Rust for BFFs|HTTP Caching|The WooCommerce|Web Performance|Cooking on a Budget|Coffee",
         middles: "Pocket|Complete|Practical|Illustrated|Second Edition|Annotated",
         nouns: "Handbook|Field Guide|Paperback|E-Book|Workbook",
         price: (900, 4900),
@@ -223,22 +206,12 @@ impl Spec {
 }
 
 fn global(attr_id: u32, terms: &[u32], default: Option<u16>) -> ProductAttr {
-    ProductAttr {
-        spec: AttrSpec::Global {
-            attr_id,
-            terms: terms.into(),
-        },
-        variation: true,
-        default,
-    }
+    ProductAttr { spec: AttrSpec::Global { attr_id, terms: terms.into() }, variation: true, default }
 }
 
 fn local(name: &str, options: &[&str], default: Option<u16>) -> ProductAttr {
     ProductAttr {
-        spec: AttrSpec::Local {
-            name: name.into(),
-            options: options.iter().map(|o| Box::<str>::from(*o)).collect(),
-        },
+        spec: AttrSpec::Local { name: name.into(), options: options.iter().map(|o| Box::<str>::from(*o)).collect() },
         variation: true,
         default,
     }
@@ -251,26 +224,15 @@ pub(crate) fn fixed_specs() -> Vec<Spec> {
     tee.kind = ProductType::Variable;
     tee.regular = None;
     tee.tags = vec![TAG_BESTSELLER];
-    tee.attrs = vec![
-        global(ATTR_SIZE, &SIZES, Some(1)),
-        global(ATTR_COLOR, &COLORS[..3], Some(1)),
-    ];
+    tee.attrs = vec![global(ATTR_SIZE, &SIZES, Some(1)), global(ATTR_COLOR, &COLORS[..3], Some(1))];
     tee.ratings = vec![3];
     tee.total_sales = 120;
     v.push(tee);
-    let mut hoodie = Spec::simple(
-        "Hoodie with Logo",
-        "DS-VHD",
-        &[CAT_CLOTHING, CAT_HOODIES],
-        0,
-    );
+    let mut hoodie = Spec::simple("Hoodie with Logo", "DS-VHD", &[CAT_CLOTHING, CAT_HOODIES], 0);
     hoodie.kind = ProductType::Variable;
     hoodie.regular = None;
     hoodie.tags = vec![TAG_ECO, TAG_NEW];
-    hoodie.attrs = vec![
-        global(ATTR_SIZE, &SIZES[..3], Some(1)),
-        local("Material", &["Cotton", "Recycled Polyester"], None),
-    ];
+    hoodie.attrs = vec![global(ATTR_SIZE, &SIZES[..3], Some(1)), local("Material", &["Cotton", "Recycled Polyester"], None)];
     v.push(hoodie);
     let mut beans = Spec::simple("Coffee Beans", "DS-VCB", &[CAT_HOME], 0);
     beans.kind = ProductType::Variable;
@@ -320,12 +282,7 @@ pub(crate) fn fixed_specs() -> Vec<Spec> {
     hidden.visibility = Visibility::Hidden;
     hidden.image = false;
     v.push(hidden);
-    let mut private = Spec::simple(
-        "Private Test Product",
-        "DS-PRV-001",
-        &[CAT_ACCESSORIES],
-        100,
-    );
+    let mut private = Spec::simple("Private Test Product", "DS-PRV-001", &[CAT_ACCESSORIES], 100);
     private.status = ProductStatus::Private;
     private.image = false;
     v.push(private);
@@ -350,12 +307,7 @@ pub(crate) fn fixed_specs() -> Vec<Spec> {
 pub(crate) fn random_spec(seed: u64, index: usize) -> Spec {
     let mut r = Rng::for_index(seed, index as u64);
     let fam = &FAMILIES[r.below(FAMILIES.len() as u64) as usize];
-    let name = format!(
-        "{} {} {}",
-        r.pick_part(fam.adjectives),
-        r.pick_part(fam.middles),
-        r.pick_part(fam.nouns)
-    );
+    let name = format!("{} {} {}", r.pick_part(fam.adjectives), r.pick_part(fam.middles), r.pick_part(fam.nouns));
     let n = index + 1;
     let roll = r.below(100);
     let (lo, hi) = fam.price;
@@ -372,11 +324,7 @@ pub(crate) fn random_spec(seed: u64, index: usize) -> Spec {
     s.featured = r.chance(5);
     s.weight_g = 100 + r.below(19) as u32 * 100;
     if r.chance(40) {
-        s.dims = Some([
-            10 + r.below(30) as u16,
-            10 + r.below(20) as u16,
-            2 + r.below(10) as u16,
-        ]);
+        s.dims = Some([10 + r.below(30) as u16, 10 + r.below(20) as u16, 2 + r.below(10) as u16]);
     }
     for tag in [TAG_NEW, TAG_BESTSELLER, TAG_ECO, TAG_GIFT, TAG_LIMITED] {
         if r.chance(14) {
@@ -385,9 +333,7 @@ pub(crate) fn random_spec(seed: u64, index: usize) -> Spec {
     }
     if r.chance(30) {
         let count = 1 + r.below(6);
-        s.ratings = (0..count)
-            .map(|_| [5, 5, 4, 4, 4, 3, 2, 1][r.below(8) as usize])
-            .collect();
+        s.ratings = (0..count).map(|_| [5, 5, 4, 4, 4, 3, 2, 1][r.below(8) as usize]).collect();
     }
     if roll < 10 {
         s.kind = ProductType::Variable;
@@ -396,14 +342,7 @@ pub(crate) fn random_spec(seed: u64, index: usize) -> Spec {
         s.attrs = if fam.apparel {
             let sizes = 2 + r.below(3) as usize;
             let colors = 1 + r.below(3) as usize;
-            vec![
-                global(
-                    ATTR_SIZE,
-                    &SIZES[..sizes],
-                    Some(r.below(sizes as u64) as u16),
-                ),
-                global(ATTR_COLOR, &COLORS[..colors], None),
-            ]
+            vec![global(ATTR_SIZE, &SIZES[..sizes], Some(r.below(sizes as u64) as u16)), global(ATTR_COLOR, &COLORS[..colors], None)]
         } else {
             vec![global(ATTR_COLOR, &COLORS[..2 + r.below(3) as usize], None)]
         };
@@ -411,18 +350,11 @@ pub(crate) fn random_spec(seed: u64, index: usize) -> Spec {
         s.kind = ProductType::Grouped;
         s.regular = None;
         s.sku = format!("DS-GRP-{n:06}");
-        s.group_children = vec![
-            index.saturating_sub(1),
-            index.saturating_sub(2),
-            index.saturating_sub(3),
-        ];
+        s.group_children = vec![index.saturating_sub(1), index.saturating_sub(2), index.saturating_sub(3)];
     } else if roll == 11 {
         s.kind = ProductType::External;
         s.sku = format!("DS-EXT-{n:06}");
-        s.external = Some((
-            format!("/partners/{}", sanitize_title(&name)),
-            "Buy from partner".into(),
-        ));
+        s.external = Some((format!("/partners/{}", sanitize_title(&name)), "Buy from partner".into()));
     } else {
         if r.chance(18) {
             let pct = 60 + r.below(31) as u32;
@@ -466,36 +398,11 @@ pub const REVIEWER_NAMES: [&str; 12] = [
 /// Review text by rating (1..=5) and `Review::text`.
 pub fn review_text(rating: u8, variant: u16) -> &'static str {
     const TEXTS: [[&str; 4]; 5] = [
-        [
-            "Broke after a week.",
-            "Not as described.",
-            "Would not buy again.",
-            "Very disappointing.",
-        ],
-        [
-            "Quality could be better.",
-            "Smaller than expected.",
-            "Arrived late and scratched.",
-            "Meh.",
-        ],
-        [
-            "Does the job.",
-            "Okay for the price.",
-            "Average, nothing special.",
-            "Fine, but the colour is off.",
-        ],
-        [
-            "Good value, fast delivery.",
-            "Nice quality, fits well.",
-            "Happy with it.",
-            "Solid, would recommend.",
-        ],
-        [
-            "Love it, would buy again!",
-            "Excellent quality.",
-            "Perfect gift, thank you.",
-            "Best purchase this year.",
-        ],
+        ["Broke after a week.", "Not as described.", "Would not buy again.", "Very disappointing."],
+        ["Quality could be better.", "Smaller than expected.", "Arrived late and scratched.", "Meh."],
+        ["Does the job.", "Okay for the price.", "Average, nothing special.", "Fine, but the colour is off."],
+        ["Good value, fast delivery.", "Nice quality, fits well.", "Happy with it.", "Solid, would recommend."],
+        ["Love it, would buy again!", "Excellent quality.", "Perfect gift, thank you.", "Best purchase this year."],
     ];
     let r = usize::from(rating.clamp(1, 5)) - 1;
     TEXTS[r][usize::from(variant) % 4]

@@ -28,33 +28,11 @@ impl Currency {
             "CHF" => ("CHF", "&#067;&#072;&#070;", "&#67;&#72;&#70;", 2),
             _ => ("", "", "", 2),
         };
-        let code = if code.is_empty() {
-            "USD".to_string()
-        } else {
-            code
-        };
-        let symbol = if symbol.is_empty() {
-            code.clone()
-        } else {
-            symbol.to_string()
-        };
-        let entity_store = if store.is_empty() {
-            code.clone()
-        } else {
-            store.to_string()
-        };
-        let entity_rest = if rest.is_empty() {
-            code.clone()
-        } else {
-            rest.to_string()
-        };
-        Currency {
-            code,
-            symbol,
-            entity_store,
-            entity_rest,
-            minor_unit: minor,
-        }
+        let code = if code.is_empty() { "USD".to_string() } else { code };
+        let symbol = if symbol.is_empty() { code.clone() } else { symbol.to_string() };
+        let entity_store = if store.is_empty() { code.clone() } else { store.to_string() };
+        let entity_rest = if rest.is_empty() { code.clone() } else { rest.to_string() };
+        Currency { code, symbol, entity_store, entity_rest, minor_unit: minor }
     }
 
     /// "12.00" for 1200 minor units (REST API money, `wc_format_decimal`).
@@ -82,10 +60,7 @@ impl Currency {
             Flavour::Store => &self.entity_store,
             Flavour::Rest => &self.entity_rest,
         };
-        format!(
-            "{entity}{}",
-            decimal(u64::from(minor), self.minor_unit, true)
-        )
+        format!("{entity}{}", decimal(u64::from(minor), self.minor_unit, true))
     }
 
     /// `wc_format_sale_price`.
@@ -101,11 +76,7 @@ impl Currency {
 
     /// `wc_format_price_range`.
     pub fn range_html(&self, min: u32, max: u32, flavour: Flavour) -> String {
-        format!(
-            "{} &ndash; {}",
-            self.wc_price(min, flavour),
-            self.wc_price(max, flavour)
-        )
+        format!("{} &ndash; {}", self.wc_price(min, flavour), self.wc_price(max, flavour))
     }
 }
 
@@ -144,26 +115,15 @@ impl Catalogue {
         match p.kind {
             ProductType::Variable | ProductType::Grouped => {
                 let prices: Vec<(u32, u32)> = match p.kind {
-                    ProductType::Variable => self
-                        .variations_of(p)
-                        .iter()
-                        .map(|v| (v.price(), v.regular))
-                        .collect(),
+                    ProductType::Variable => self.variations_of(p).iter().map(|v| (v.price(), v.regular)).collect(),
                     _ => p
                         .children
                         .iter()
                         .filter_map(|&id| self.product_by_id(id.into()))
-                        .filter_map(|k| {
-                            self.lookup(k)
-                                .min_price
-                                .map(|m| (m, k.regular.unwrap_or(m)))
-                        })
+                        .filter_map(|k| self.lookup(k).min_price.map(|m| (m, k.regular.unwrap_or(m))))
                         .collect(),
                 };
-                let (Some(min), Some(max)) = (
-                    prices.iter().map(|x| x.0).min(),
-                    prices.iter().map(|x| x.0).max(),
-                ) else {
+                let (Some(min), Some(max)) = (prices.iter().map(|x| x.0).min(), prices.iter().map(|x| x.0).max()) else {
                     return String::new();
                 };
                 let min_reg = prices.iter().map(|x| x.1).min().unwrap_or(min);
@@ -177,9 +137,7 @@ impl Catalogue {
                 }
             }
             _ => match p.regular {
-                Some(r) if super::pricing::is_on_sale(r, p.sale) => {
-                    cur.sale_html(r, super::pricing::active_price(r, p.sale), flavour)
-                }
+                Some(r) if super::pricing::is_on_sale(r, p.sale) => cur.sale_html(r, super::pricing::active_price(r, p.sale), flavour),
                 Some(r) => cur.wc_price(r, flavour),
                 None => String::new(),
             },
@@ -218,11 +176,7 @@ impl Catalogue {
     /// Terms of a product sorted by name, as `get_the_terms` returns them.
     pub fn sorted_terms<'a>(&'a self, ids: &[u32]) -> Vec<&'a Term> {
         let mut terms: Vec<&Term> = ids.iter().filter_map(|&id| self.term(id)).collect();
-        terms.sort_by(|a, b| {
-            a.name
-                .to_ascii_lowercase()
-                .cmp(&b.name.to_ascii_lowercase())
-        });
+        terms.sort_by_cached_key(|t| t.name.to_ascii_lowercase());
         terms
     }
 
@@ -235,26 +189,13 @@ impl Catalogue {
             .zip(v.values.iter())
             .map(|(a, &val)| match &a.spec {
                 super::catalogue::AttrSpec::Global { attr_id, terms } => {
-                    let key = self
-                        .attribute(*attr_id)
-                        .map(|x| x.slug.to_string())
-                        .unwrap_or_default();
-                    let slug = terms
-                        .get(usize::from(val))
-                        .and_then(|&t| self.term(t))
-                        .map(|t| t.slug.to_string())
-                        .unwrap_or_default();
+                    let key = self.attribute(*attr_id).map(|x| x.slug.to_string()).unwrap_or_default();
+                    let slug = terms.get(usize::from(val)).and_then(|&t| self.term(t)).map(|t| t.slug.to_string()).unwrap_or_default();
                     (format!("attribute_{key}"), slug)
                 }
                 super::catalogue::AttrSpec::Local { name, options } => {
-                    let opt = options
-                        .get(usize::from(val))
-                        .map(|o| o.to_string())
-                        .unwrap_or_default();
-                    (
-                        format!("attribute_{}", super::wp::sanitize_title(name)),
-                        opt,
-                    )
+                    let opt = options.get(usize::from(val)).map(|o| o.to_string()).unwrap_or_default();
+                    (format!("attribute_{}", super::wp::sanitize_title(name)), opt)
                 }
             })
             .collect()
@@ -303,14 +244,8 @@ pub fn short_description(p: &Product) -> String {
 
 pub fn description(p: &Product) -> String {
     match p.kind {
-        ProductType::Variable => format!(
-            "<p>{} is a variable product in the demo catalogue.</p>",
-            p.name
-        ),
-        ProductType::Simple => format!(
-            "<p>{} is part of the demo catalogue.</p>\n<p>SKU {}.</p>",
-            p.name, p.sku
-        ),
+        ProductType::Variable => format!("<p>{} is a variable product in the demo catalogue.</p>", p.name),
+        ProductType::Simple => format!("<p>{} is part of the demo catalogue.</p>\n<p>SKU {}.</p>", p.name, p.sku),
         _ => String::new(),
     }
 }
@@ -345,30 +280,13 @@ pub fn ymd(ts: i64) -> (i64, u32, u32) {
 pub fn iso(ts: i64) -> String {
     let (y, m, d) = ymd(ts);
     let secs = ts.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60
-    )
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", secs / 3600, secs % 3600 / 60, secs % 60)
 }
 
 /// `get_comment_date( 'F j, Y' )`.
 pub fn long_date(ts: i64) -> String {
-    const MONTHS: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
+    const MONTHS: [&str; 12] =
+        ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
     let (y, m, d) = ymd(ts);
     format!("{} {d}, {y}", MONTHS[(m as usize).saturating_sub(1) % 12])
 }
@@ -392,27 +310,12 @@ pub fn parse_rest_date(s: &str) -> Option<i64> {
     }
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
         let part = s.get(r)?;
-        part.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| part.parse().ok())
-            .flatten()
+        part.bytes().all(|c| c.is_ascii_digit()).then(|| part.parse().ok()).flatten()
     };
-    if b[4] != b'-'
-        || b[7] != b'-'
-        || !matches!(b[10], b'T' | b't' | b' ')
-        || b[13] != b':'
-        || b[16] != b':'
-    {
+    if b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let (y, mo, d, h, mi, se) = (
-        num(0..4)?,
-        num(5..7)?,
-        num(8..10)?,
-        num(11..13)?,
-        num(14..16)?,
-        num(17..19)?,
-    );
+    let (y, mo, d, h, mi, se) = (num(0..4)?, num(5..7)?, num(8..10)?, num(11..13)?, num(14..16)?, num(17..19)?);
     if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
         return None;
     }
@@ -454,10 +357,7 @@ mod tests {
     fn dates_round_trip() {
         assert_eq!(iso(1_795_894_727), "2026-11-28T19:38:47");
         assert_eq!(parse_rest_date("2026-11-28T19:38:47"), Some(1_795_894_727));
-        assert_eq!(
-            parse_rest_date("2026-11-28T20:38:47+01:00"),
-            Some(1_795_894_727)
-        );
+        assert_eq!(parse_rest_date("2026-11-28T20:38:47+01:00"), Some(1_795_894_727));
         assert_eq!(parse_rest_date("yesterday"), None);
         assert_eq!(long_date(1_795_894_727), "November 28, 2026");
     }

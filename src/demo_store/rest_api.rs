@@ -26,60 +26,20 @@ const ITEM_ALLOW: Option<&str> = Some("GET, POST, PUT, PATCH, DELETE");
 const COLLECTION_ALLOW: Option<&str> = Some("GET, POST");
 
 const PRODUCT_ARGS: &[Arg] = &[
-    arg(
-        "page",
-        Kind::Int {
-            min: Some(1),
-            max: None,
-        },
-    ),
-    arg(
-        "per_page",
-        Kind::Int {
-            min: Some(1),
-            max: Some(100),
-        },
-    ),
+    arg("page", Kind::Int { min: Some(1), max: None }),
+    arg("per_page", Kind::Int { min: Some(1), max: Some(100) }),
     arg("search", Kind::Str),
     arg("after", Kind::Date),
     arg("before", Kind::Date),
     arg("modified_after", Kind::Date),
     arg("modified_before", Kind::Date),
     arg("dates_are_gmt", Kind::Bool),
-    arg(
-        "offset",
-        Kind::Int {
-            min: None,
-            max: None,
-        },
-    ),
+    arg("offset", Kind::Int { min: None, max: None }),
     arg("order", Kind::Enum(ORDER)),
-    arg(
-        "orderby",
-        Kind::Enum(&[
-            "date",
-            "modified",
-            "id",
-            "include",
-            "title",
-            "slug",
-            "price",
-            "popularity",
-            "rating",
-            "menu_order",
-        ]),
-    ),
+    arg("orderby", Kind::Enum(&["date", "modified", "id", "include", "title", "slug", "price", "popularity", "rating", "menu_order"])),
     arg("slug", Kind::Str),
-    arg(
-        "status",
-        Kind::Enum(&[
-            "any", "future", "trash", "draft", "pending", "private", "publish",
-        ]),
-    ),
-    arg(
-        "type",
-        Kind::Enum(&["simple", "grouped", "external", "variable"]),
-    ),
+    arg("status", Kind::Enum(&["any", "future", "trash", "draft", "pending", "private", "publish"])),
+    arg("type", Kind::Enum(&["simple", "grouped", "external", "variable"])),
     arg("sku", Kind::Str),
     arg("featured", Kind::Bool),
     arg("category", Kind::Str),
@@ -95,49 +55,14 @@ const PRODUCT_ARGS: &[Arg] = &[
 ];
 
 const CATEGORY_ARGS: &[Arg] = &[
-    arg(
-        "page",
-        Kind::Int {
-            min: Some(1),
-            max: None,
-        },
-    ),
-    arg(
-        "per_page",
-        Kind::Int {
-            min: Some(1),
-            max: Some(100),
-        },
-    ),
+    arg("page", Kind::Int { min: Some(1), max: None }),
+    arg("per_page", Kind::Int { min: Some(1), max: Some(100) }),
     arg("search", Kind::Str),
     arg("order", Kind::Enum(ORDER)),
-    arg(
-        "orderby",
-        Kind::Enum(&[
-            "id",
-            "include",
-            "name",
-            "slug",
-            "term_group",
-            "description",
-            "count",
-        ]),
-    ),
+    arg("orderby", Kind::Enum(&["id", "include", "name", "slug", "term_group", "description", "count"])),
     arg("hide_empty", Kind::Bool),
-    arg(
-        "parent",
-        Kind::Int {
-            min: None,
-            max: None,
-        },
-    ),
-    arg(
-        "product",
-        Kind::Int {
-            min: None,
-            max: None,
-        },
-    ),
+    arg("parent", Kind::Int { min: None, max: None }),
+    arg("product", Kind::Int { min: None, max: None }),
     arg("slug", Kind::Str),
 ];
 
@@ -146,16 +71,8 @@ fn denied(code: &str, message: &str) -> WpError {
     WpError::new(401, code, message)
 }
 
-fn view<'a>(
-    state: &'a StoreState,
-    cat: &'a super::catalogue::Catalogue,
-    ctx: &'a ApiCtx,
-) -> RestView<'a> {
-    RestView {
-        cat,
-        home: &ctx.home,
-        currency: &state.settings.currency,
-    }
+fn view<'a>(state: &'a StoreState, cat: &'a super::catalogue::Catalogue, ctx: &'a ApiCtx) -> RestView<'a> {
+    RestView { cat, home: &ctx.home, currency: &state.settings.currency }
 }
 
 fn now() -> i64 {
@@ -169,10 +86,7 @@ pub(crate) async fn products(
     Extension(caller): Extension<Caller>,
 ) -> Response {
     if caller.0.is_none() {
-        return ctx.error(&denied(
-            "woocommerce_rest_cannot_view",
-            "Sorry, you cannot list resources.",
-        ));
+        return ctx.error(&denied("woocommerce_rest_cannot_view", "Sorry, you cannot list resources."));
     }
     if let Err(e) = validate(&ctx.query, PRODUCT_ARGS) {
         return ctx.respond(Reply::error(&e).allow(COLLECTION_ALLOW));
@@ -182,22 +96,9 @@ pub(crate) async fn products(
     let items = cat.query(&q.filter, q.order, q.desc);
     let total = items.len() as u64;
     let v = view(&state, &cat, &ctx);
-    let page: Vec<RestProduct> = items[q.window(items.len())]
-        .iter()
-        .map(|&i| render_item(&v, &cat, i))
-        .collect();
-    let paging = rest_paging(
-        &ctx,
-        "/wc/v3/products",
-        q.page,
-        total,
-        page_count(total, q.per_page),
-    );
-    ctx.respond(
-        Reply::json(200, &page)
-            .allow(COLLECTION_ALLOW)
-            .paging(paging),
-    )
+    let page: Vec<RestProduct> = items[q.window(items.len())].iter().map(|&i| render_item(&v, &cat, i)).collect();
+    let paging = rest_paging(&ctx, "/wc/v3/products", q.page, total, page_count(total, q.per_page));
+    ctx.respond(Reply::json(200, &page).allow(COLLECTION_ALLOW).paging(paging))
 }
 
 /// A product, or a variation in the product schema.
@@ -223,22 +124,12 @@ pub(crate) async fn product(
     // `wc_get_product()` also loads variations, so their ids work here too.
     let found = parse_id(&id).and_then(|id| cat.item(id));
     match (found, caller.0.is_some()) {
-        (Some(_), false) => ctx.error(&denied(
-            "woocommerce_rest_cannot_view",
-            "Sorry, you cannot view this resource.",
-        )),
+        (Some(_), false) => ctx.error(&denied("woocommerce_rest_cannot_view", "Sorry, you cannot view this resource.")),
         (Some(item), true) => {
             let body = render_item(&view(&state, &cat, &ctx), &cat, item);
             ctx.respond(Reply::json(200, &body).allow(ITEM_ALLOW))
         }
-        (None, _) => ctx.respond(
-            Reply::error(&WpError::new(
-                404,
-                "woocommerce_rest_product_invalid_id",
-                "Invalid ID.",
-            ))
-            .allow(ITEM_ALLOW),
-        ),
+        (None, _) => ctx.respond(Reply::error(&WpError::new(404, "woocommerce_rest_product_invalid_id", "Invalid ID.")).allow(ITEM_ALLOW)),
     }
 }
 
@@ -287,24 +178,14 @@ pub(crate) async fn update_product(
 ) -> Response {
     let exists = parse_id(&id).is_some_and(|id| state.read().item(id).is_some());
     if exists && caller.0.is_none() {
-        return ctx.error(&denied(
-            "woocommerce_rest_cannot_edit",
-            "Sorry, you are not allowed to edit this resource.",
-        ));
+        return ctx.error(&denied("woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource."));
     }
     let patch = match parse_patch_with(&headers, &body, state.settings.currency.minor_unit) {
         Ok(p) => p,
         Err(e) => return ctx.respond(Reply::error(&e).allow(ITEM_ALLOW)),
     };
     let Some(pid) = parse_id(&id).filter(|_| exists) else {
-        return ctx.respond(
-            Reply::error(&WpError::new(
-                400,
-                "woocommerce_rest_product_invalid_id",
-                "Invalid ID.",
-            ))
-            .allow(ITEM_ALLOW),
-        );
+        return ctx.respond(Reply::error(&WpError::new(400, "woocommerce_rest_product_invalid_id", "Invalid ID.")).allow(ITEM_ALLOW));
     };
     let mut cat = state.write();
     match cat.patch(pid, &patch, now()) {
@@ -324,25 +205,17 @@ pub(crate) async fn variations(
     Path(id): Path<String>,
 ) -> Response {
     if caller.0.is_none() {
-        return ctx.error(&denied(
-            "woocommerce_rest_cannot_view",
-            "Sorry, you cannot list resources.",
-        ));
+        return ctx.error(&denied("woocommerce_rest_cannot_view", "Sorry, you cannot list resources."));
     }
-    let args: Vec<Arg> = PRODUCT_ARGS
-        .iter()
-        .filter(|a| !matches!(a.name, "type" | "category" | "tag" | "featured"))
-        .map(|a| arg(a.name, a.kind))
-        .collect();
+    let args: Vec<Arg> =
+        PRODUCT_ARGS.iter().filter(|a| !matches!(a.name, "type" | "category" | "tag" | "featured")).map(|a| arg(a.name, a.kind)).collect();
     if let Err(e) = validate(&ctx.query, &args) {
         return ctx.respond(Reply::error(&e).allow(COLLECTION_ALLOW));
     }
     let cat = state.read();
     let mut q = rest_products(&cat, &ctx.query, state.settings.currency.minor_unit);
     q.filter.post_types = PostTypes::Variations;
-    q.filter.parent_in = vec![parse_id(&id)
-        .and_then(|i| u32::try_from(i).ok())
-        .unwrap_or(0)];
+    q.filter.parent_in = vec![parse_id(&id).and_then(|i| u32::try_from(i).ok()).unwrap_or(0)];
     let items = cat.query(&q.filter, q.order, q.desc);
     let total = items.len() as u64;
     let v = view(&state, &cat, &ctx);
@@ -353,38 +226,20 @@ pub(crate) async fn variations(
             ItemRef::Product(_) => None,
         })
         .collect();
-    let paging = rest_paging(
-        &ctx,
-        &format!("/wc/v3/products/{id}/variations"),
-        q.page,
-        total,
-        page_count(total, q.per_page),
-    );
-    ctx.respond(
-        Reply::json(200, &page)
-            .allow(COLLECTION_ALLOW)
-            .paging(paging),
-    )
+    let paging = rest_paging(&ctx, &format!("/wc/v3/products/{id}/variations"), q.page, total, page_count(total, q.per_page));
+    ctx.respond(Reply::json(200, &page).allow(COLLECTION_ALLOW).paging(paging))
 }
 
 /// The variation `vid` of product `pid`, if both exist and belong together.
 fn find_variation(cat: &super::catalogue::Catalogue, pid: &str, vid: &str) -> Option<u32> {
     match cat.item(parse_id(vid)?)? {
-        ItemRef::Variation(x)
-            if u64::from(cat.parent_of(&cat.variations[x as usize]).id) == parse_id(pid)? =>
-        {
-            Some(x)
-        }
+        ItemRef::Variation(x) if u64::from(cat.parent_of(&cat.variations[x as usize]).id) == parse_id(pid)? => Some(x),
         _ => None,
     }
 }
 
 fn invalid_variation(status: u16) -> WpError {
-    WpError::new(
-        status,
-        "woocommerce_rest_product_variation_invalid_id",
-        "Invalid ID.",
-    )
+    WpError::new(status, "woocommerce_rest_product_variation_invalid_id", "Invalid ID.")
 }
 
 /// `GET /products/{id}/variations/{variation_id}`.
@@ -396,17 +251,10 @@ pub(crate) async fn variation(
 ) -> Response {
     let cat = state.read();
     match (find_variation(&cat, &pid, &vid), caller.0.is_some()) {
-        (Some(_), false) => ctx.error(&denied(
-            "woocommerce_rest_cannot_view",
-            "Sorry, you cannot view this resource.",
-        )),
-        (Some(x), true) => ctx.respond(
-            Reply::json(
-                200,
-                &view(&state, &cat, &ctx).variation(&cat.variations[x as usize]),
-            )
-            .allow(ITEM_ALLOW),
-        ),
+        (Some(_), false) => ctx.error(&denied("woocommerce_rest_cannot_view", "Sorry, you cannot view this resource.")),
+        (Some(x), true) => {
+            ctx.respond(Reply::json(200, &view(&state, &cat, &ctx).variation(&cat.variations[x as usize])).allow(ITEM_ALLOW))
+        }
         (None, _) => ctx.respond(Reply::error(&invalid_variation(404)).allow(ITEM_ALLOW)),
     }
 }
@@ -422,10 +270,7 @@ pub(crate) async fn update_variation(
 ) -> Response {
     let found = find_variation(&state.read(), &pid, &vid);
     if found.is_some() && caller.0.is_none() {
-        return ctx.error(&denied(
-            "woocommerce_rest_cannot_edit",
-            "Sorry, you are not allowed to edit this resource.",
-        ));
+        return ctx.error(&denied("woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource."));
     }
     let patch = match parse_patch_with(&headers, &body, state.settings.currency.minor_unit) {
         Ok(p) => p,
@@ -452,10 +297,7 @@ pub(crate) async fn categories(
     Extension(caller): Extension<Caller>,
 ) -> Response {
     if caller.0.is_none() {
-        return ctx.error(&denied(
-            "woocommerce_rest_cannot_view",
-            "Sorry, you cannot list resources.",
-        ));
+        return ctx.error(&denied("woocommerce_rest_cannot_view", "Sorry, you cannot list resources."));
     }
     if let Err(e) = validate(&ctx.query, CATEGORY_ARGS) {
         return ctx.respond(Reply::error(&e).allow(COLLECTION_ALLOW));
@@ -469,46 +311,21 @@ pub(crate) async fn categories(
         let cats = u64::try_from(pid)
             .ok()
             .and_then(|p| cat.product_by_id(p))
-            .map(|p| {
-                p.cats
-                    .iter()
-                    .map(u32::to_string)
-                    .collect::<Vec<_>>()
-                    .join(",")
-            });
-        query.set(
-            "include".into(),
-            super::wp::PhpValue::Str(cats.filter(|c| !c.is_empty()).unwrap_or_else(|| "0".into())),
-        );
+            .map(|p| p.cats.iter().map(u32::to_string).collect::<Vec<_>>().join(","));
+        query.set("include".into(), super::wp::PhpValue::Str(cats.filter(|c| !c.is_empty()).unwrap_or_else(|| "0".into())));
     }
     let opts = TermListing {
         hide_empty: php_bool(q.get("hide_empty")).unwrap_or(false),
         orderby: q.get_str("orderby").unwrap_or("name").to_string(),
         desc: q.get_str("order") == Some("desc"),
         page: u64::try_from(int_param(q, "page", 1)).unwrap_or(1).max(1),
-        per_page: u64::try_from(int_param(q, "per_page", 10))
-            .unwrap_or(10)
-            .max(1),
+        per_page: u64::try_from(int_param(q, "per_page", 10)).unwrap_or(10).max(1),
     };
     let (list, total) = terms::list(&cat, Taxonomy::Category, &query, &opts, &counts);
     let v = view(&state, &cat, &ctx);
-    let body = J::Arr(
-        list.iter()
-            .map(|t| v.category(t, counts.get(&t.id).copied().unwrap_or(0)))
-            .collect(),
-    );
-    let paging = rest_paging(
-        &ctx,
-        "/wc/v3/products/categories",
-        opts.page,
-        total,
-        page_count(total, opts.per_page),
-    );
-    ctx.respond(
-        Reply::json(200, &body)
-            .allow(COLLECTION_ALLOW)
-            .paging(paging),
-    )
+    let body = J::Arr(list.iter().map(|t| v.category(t, counts.get(&t.id).copied().unwrap_or(0))).collect());
+    let paging = rest_paging(&ctx, "/wc/v3/products/categories", opts.page, total, page_count(total, opts.per_page));
+    ctx.respond(Reply::json(200, &body).allow(COLLECTION_ALLOW).paging(paging))
 }
 
 /// `GET /products/categories/{id}`.
@@ -519,25 +336,13 @@ pub(crate) async fn category(
     Path(id): Path<String>,
 ) -> Response {
     let cat = state.read();
-    let term = id
-        .parse::<u32>()
-        .ok()
-        .and_then(|id| cat.term(id))
-        .filter(|t| t.taxonomy == Taxonomy::Category);
+    let term = id.parse::<u32>().ok().and_then(|id| cat.term(id)).filter(|t| t.taxonomy == Taxonomy::Category);
     match (term, caller.0.is_some()) {
-        (None, _) => ctx.respond(Reply::error(&WpError::new(
-            404,
-            "woocommerce_rest_term_invalid",
-            "Resource does not exist.",
-        ))),
-        (Some(_), false) => ctx.error(&denied(
-            "woocommerce_rest_cannot_view",
-            "Sorry, you cannot view this resource.",
-        )),
+        (None, _) => ctx.respond(Reply::error(&WpError::new(404, "woocommerce_rest_term_invalid", "Resource does not exist."))),
+        (Some(_), false) => ctx.error(&denied("woocommerce_rest_cannot_view", "Sorry, you cannot view this resource.")),
         (Some(t), true) => {
             let counts = terms::counts(&cat, Taxonomy::Category);
-            let body =
-                view(&state, &cat, &ctx).category(t, counts.get(&t.id).copied().unwrap_or(0));
+            let body = view(&state, &cat, &ctx).category(t, counts.get(&t.id).copied().unwrap_or(0));
             ctx.respond(Reply::json(200, &body).allow(ITEM_ALLOW))
         }
     }

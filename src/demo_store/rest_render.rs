@@ -1,15 +1,10 @@
 //! REST API v3 rendering: catalogue records to the v3 product, variation and category shapes (prices as decimal strings, WooCommerce's derived fields).
 
-use super::catalogue::{
-    AttrSpec, Catalogue, Product, ProductStatus, ProductType, Stock, StockStatus, Term, Variation,
-};
+use super::catalogue::{AttrSpec, Catalogue, Product, ProductStatus, ProductType, Stock, StockStatus, Term, Variation};
 use super::http::J;
-use super::render::{
-    description, image_urls, iso, permalink, short_description, with_newline, Currency, Flavour,
-};
+use super::render::{description, image_urls, iso, permalink, short_description, with_newline, Currency, Flavour};
 use super::rest_shapes::{
-    Attrs, DefaultAttr, Dimensions, Href, Links, RestAttr, RestImage, RestProduct, RestVariation,
-    TermBrief, VarAttr,
+    Attrs, DefaultAttr, Dimensions, Href, Links, RestAttr, RestImage, RestProduct, RestVariation, TermBrief, VarAttr,
 };
 
 /// Rendering context for the REST API.
@@ -29,31 +24,19 @@ fn weight(grams: u32) -> String {
 
 fn dims(d: Option<[u16; 3]>) -> Dimensions {
     match d {
-        Some([l, w, h]) => Dimensions {
-            length: l.to_string(),
-            width: w.to_string(),
-            height: h.to_string(),
-        },
-        None => Dimensions {
-            length: String::new(),
-            width: String::new(),
-            height: String::new(),
-        },
+        Some([l, w, h]) => Dimensions { length: l.to_string(), width: w.to_string(), height: h.to_string() },
+        None => Dimensions { length: String::new(), width: String::new(), height: String::new() },
     }
 }
 
 fn backordered(stock: &Stock) -> bool {
     stock.status == StockStatus::OnBackorder
-        || (stock.manage
-            && stock.backorders != super::catalogue::Backorders::No
-            && stock.quantity.unwrap_or(0) < 0)
+        || (stock.manage && stock.backorders != super::catalogue::Backorders::No && stock.quantity.unwrap_or(0) < 0)
 }
 
 impl RestView<'_> {
     fn href(&self, path: &str) -> Vec<Href> {
-        vec![Href {
-            href: format!("{}/wp-json/wc/v3{path}", self.home),
-        }]
+        vec![Href { href: format!("{}/wp-json/wc/v3{path}", self.home) }]
     }
 
     pub fn image(&self, p: &Product, image_id: u32) -> RestImage {
@@ -72,15 +55,7 @@ impl RestView<'_> {
     }
 
     fn terms(&self, ids: &[u32]) -> Vec<TermBrief> {
-        self.cat
-            .sorted_terms(ids)
-            .into_iter()
-            .map(|t| TermBrief {
-                id: t.id,
-                name: t.name.to_string(),
-                slug: t.slug.to_string(),
-            })
-            .collect()
+        self.cat.sorted_terms(ids).into_iter().map(|t| TermBrief { id: t.id, name: t.name.to_string(), slug: t.slug.to_string() }).collect()
     }
 
     fn attributes(&self, p: &Product) -> (Vec<RestAttr>, Vec<DefaultAttr>) {
@@ -91,14 +66,9 @@ impl RestView<'_> {
                 AttrSpec::Global { attr_id, terms } => {
                     let attr = self.cat.attribute(*attr_id);
                     let name = attr.map(|x| x.name.to_string()).unwrap_or_default();
-                    let term_list: Vec<&Term> =
-                        terms.iter().filter_map(|&t| self.cat.term(t)).collect();
+                    let term_list: Vec<&Term> = terms.iter().filter_map(|&t| self.cat.term(t)).collect();
                     if let Some(d) = a.default.and_then(|d| term_list.get(usize::from(d))) {
-                        defaults.push(DefaultAttr {
-                            id: *attr_id,
-                            name: name.clone(),
-                            option: d.slug.to_string(),
-                        });
+                        defaults.push(DefaultAttr { id: *attr_id, name: name.clone(), option: d.slug.to_string() });
                     }
                     attrs.push(RestAttr {
                         id: *attr_id,
@@ -112,11 +82,7 @@ impl RestView<'_> {
                 }
                 AttrSpec::Local { name, options } => {
                     if let Some(d) = a.default.and_then(|d| options.get(usize::from(d))) {
-                        defaults.push(DefaultAttr {
-                            id: 0,
-                            name: name.to_string(),
-                            option: d.to_string(),
-                        });
+                        defaults.push(DefaultAttr { id: 0, name: name.to_string(), option: d.to_string() });
                     }
                     attrs.push(RestAttr {
                         id: 0,
@@ -136,18 +102,12 @@ impl RestView<'_> {
     /// Up to five other published products sharing a category or tag (WooCommerce picks them at random; this is stable).
     fn related(&self, p: &Product) -> Vec<u32> {
         let n = self.cat.products.len();
-        let start = self
-            .cat
-            .products
-            .iter()
-            .position(|x| x.id == p.id)
-            .unwrap_or(0);
+        let start = self.cat.products.iter().position(|x| x.id == p.id).unwrap_or(0);
         (1..n)
             .map(|k| &self.cat.products[(start + k) % n])
             .filter(|o| {
                 o.status == ProductStatus::Publish
-                    && (o.cats.iter().any(|c| p.cats.contains(c))
-                        || o.tags.iter().any(|t| p.tags.contains(t)))
+                    && (o.cats.iter().any(|c| p.cats.contains(c)) || o.tags.iter().any(|t| p.tags.contains(t)))
             })
             .take(5)
             .map(|o| o.id)
@@ -160,19 +120,13 @@ impl RestView<'_> {
         let price = look.min_price.map(|m| cur.decimal(m)).unwrap_or_default();
         let (regular, sale) = match p.kind {
             ProductType::Variable | ProductType::Grouped => (String::new(), String::new()),
-            _ => (
-                p.regular.map(|r| cur.decimal(r)).unwrap_or_default(),
-                p.sale.map(|s| cur.decimal(s)).unwrap_or_default(),
-            ),
+            _ => (p.regular.map(|r| cur.decimal(r)).unwrap_or_default(), p.sale.map(|s| cur.decimal(s)).unwrap_or_default()),
         };
         let (attributes, default_attributes) = self.attributes(p);
         let t_created = iso(p.created);
         let t_modified = iso(p.modified);
-        let (external_url, button_text) = p
-            .external
-            .as_deref()
-            .map(|(u, b)| (format!("{}{u}", self.home), b.to_string()))
-            .unwrap_or_default();
+        let (external_url, button_text) =
+            p.external.as_deref().map(|(u, b)| (format!("{}{u}", self.home), b.to_string())).unwrap_or_default();
         RestProduct {
             id: p.id,
             name: p.name.to_string(),
@@ -197,8 +151,7 @@ impl RestView<'_> {
             date_on_sale_to: None,
             date_on_sale_to_gmt: None,
             on_sale: look.on_sale,
-            purchasable: !matches!(p.kind, ProductType::Grouped | ProductType::External)
-                && look.min_price.is_some(),
+            purchasable: !matches!(p.kind, ProductType::Grouped | ProductType::External) && look.min_price.is_some(),
             total_sales: p.total_sales,
             is_virtual: p.is_virtual,
             downloadable: false,
@@ -243,11 +196,7 @@ impl RestView<'_> {
             stock_status: look.stock_status.as_str(),
             has_options: p.kind == ProductType::Variable,
             post_password: "",
-            _links: Links {
-                self_: self.href(&format!("/products/{}", p.id)),
-                collection: self.href("/products"),
-                up: None,
-            },
+            _links: Links { self_: self.href(&format!("/products/{}", p.id)), collection: self.href("/products"), up: None },
         }
     }
 
@@ -322,21 +271,14 @@ impl RestView<'_> {
                         id: *attr_id,
                         name: attr.map(|x| x.name.to_string()).unwrap_or_default(),
                         slug: attr.map(|x| x.slug.to_string()).unwrap_or_default(),
-                        option: terms
-                            .get(usize::from(val))
-                            .and_then(|&t| self.cat.term(t))
-                            .map(|t| t.name.to_string())
-                            .unwrap_or_default(),
+                        option: terms.get(usize::from(val)).and_then(|&t| self.cat.term(t)).map(|t| t.name.to_string()).unwrap_or_default(),
                     }
                 }
                 AttrSpec::Local { name, options } => VarAttr {
                     id: 0,
                     name: name.to_string(),
                     slug: super::wp::sanitize_title(name),
-                    option: options
-                        .get(usize::from(val))
-                        .map(|o| o.to_string())
-                        .unwrap_or_default(),
+                    option: options.get(usize::from(val)).map(|o| o.to_string()).unwrap_or_default(),
                 },
             })
             .collect()
@@ -404,11 +346,7 @@ impl RestView<'_> {
             purchase_note: "",
             categories: Vec::new(),
             tags: Vec::new(),
-            images: parent
-                .image
-                .map(|i| self.image(parent, i))
-                .into_iter()
-                .collect(),
+            images: parent.image.map(|i| self.image(parent, i)).into_iter().collect(),
             attributes: Attrs::Variation(as_variation.attributes),
             default_attributes: Vec::new(),
             variations: Vec::new(),
@@ -431,31 +369,11 @@ impl RestView<'_> {
     /// A `product_cat` term as the REST API returns it.
     pub fn category(&self, t: &Term, count: u64) -> J {
         let mut links = J::obj()
-            .with(
-                "self",
-                J::Arr(vec![J::obj().with(
-                    "href",
-                    format!("{}/wp-json/wc/v3/products/categories/{}", self.home, t.id),
-                )]),
-            )
-            .with(
-                "collection",
-                J::Arr(vec![J::obj().with(
-                    "href",
-                    format!("{}/wp-json/wc/v3/products/categories", self.home),
-                )]),
-            );
+            .with("self", J::Arr(vec![J::obj().with("href", format!("{}/wp-json/wc/v3/products/categories/{}", self.home, t.id))]))
+            .with("collection", J::Arr(vec![J::obj().with("href", format!("{}/wp-json/wc/v3/products/categories", self.home))]));
         if t.parent != 0 {
-            links = links.with(
-                "up",
-                J::Arr(vec![J::obj().with(
-                    "href",
-                    format!(
-                        "{}/wp-json/wc/v3/products/categories/{}",
-                        self.home, t.parent
-                    ),
-                )]),
-            );
+            links = links
+                .with("up", J::Arr(vec![J::obj().with("href", format!("{}/wp-json/wc/v3/products/categories/{}", self.home, t.parent))]));
         }
         J::obj()
             .with("id", i64::from(t.id))

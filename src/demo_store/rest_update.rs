@@ -27,35 +27,22 @@ enum Ty {
 
 const FIELDS: &[(&str, Ty)] = &[
     ("name", Ty::Str),
-    (
-        "status",
-        Ty::Enum(&["draft", "pending", "private", "publish", "future"]),
-    ),
+    ("status", Ty::Enum(&["draft", "pending", "private", "publish", "future"])),
     ("featured", Ty::Bool),
-    (
-        "catalog_visibility",
-        Ty::Enum(&["visible", "catalog", "search", "hidden"]),
-    ),
+    ("catalog_visibility", Ty::Enum(&["visible", "catalog", "search", "hidden"])),
     ("sku", Ty::Str),
     ("regular_price", Ty::Str),
     ("sale_price", Ty::Str),
     ("manage_stock", Ty::Bool),
     ("stock_quantity", Ty::Int),
-    (
-        "stock_status",
-        Ty::Enum(&["instock", "outofstock", "onbackorder"]),
-    ),
+    ("stock_status", Ty::Enum(&["instock", "outofstock", "onbackorder"])),
     ("backorders", Ty::Enum(&["no", "notify", "yes"])),
     ("low_stock_amount", Ty::NullableInt),
 ];
 
 /// Reads the body (JSON or form) into named parameters.
 fn body_params(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, Param)>, WpError> {
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_ascii_lowercase();
     if ct.starts_with("application/json") {
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(Vec::new());
@@ -66,8 +53,7 @@ fn body_params(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, Param)>,
             Err(_) => {
                 let mut e = WpError::new(400, "rest_invalid_json", "Invalid JSON body passed.");
                 e.extra.push(("json_error_code".into(), J::Int(4)));
-                e.extra
-                    .push(("json_error_message".into(), J::from("Syntax error")));
+                e.extra.push(("json_error_message".into(), J::from("Syntax error")));
                 Err(e)
             }
         };
@@ -87,43 +73,23 @@ fn body_params(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, Param)>,
 }
 
 fn type_error(name: &str, ty: &str) -> (String, String, &'static str, J) {
-    (
-        name.to_string(),
-        format!("{name} is not of type {ty}."),
-        "rest_invalid_type",
-        J::obj().with("param", name),
-    )
+    (name.to_string(), format!("{name} is not of type {ty}."), "rest_invalid_type", J::obj().with("param", name))
 }
 
 /// The value as a string, if it has the schema type; otherwise the WordPress validation problem.
-fn check(
-    name: &str,
-    ty: Ty,
-    p: &Param,
-) -> Result<Option<String>, (String, String, &'static str, J)> {
+fn check(name: &str, ty: Ty, p: &Param) -> Result<Option<String>, (String, String, &'static str, J)> {
     let text = match p {
         Param::Text(s) => Some(s.clone()),
         Param::Json(Value::String(s)) => Some(s.clone()),
-        Param::Json(Value::Bool(b)) => {
-            Some(if *b { "true".into() } else { "false".into() }).filter(|_| matches!(ty, Ty::Bool))
-        }
-        Param::Json(Value::Number(n)) => {
-            Some(n.to_string()).filter(|_| matches!(ty, Ty::Int | Ty::NullableInt | Ty::Bool))
-        }
+        Param::Json(Value::Bool(b)) => Some(if *b { "true".into() } else { "false".into() }).filter(|_| matches!(ty, Ty::Bool)),
+        Param::Json(Value::Number(n)) => Some(n.to_string()).filter(|_| matches!(ty, Ty::Int | Ty::NullableInt | Ty::Bool)),
         Param::Json(Value::Null) if matches!(ty, Ty::NullableInt) => return Ok(None),
         Param::Json(_) => None,
     };
     match ty {
         Ty::Str => text.map(Some).ok_or_else(|| type_error(name, "string")),
         Ty::Bool => match text {
-            Some(t)
-                if matches!(
-                    t.to_ascii_lowercase().as_str(),
-                    "true" | "false" | "1" | "0"
-                ) =>
-            {
-                Ok(Some(t.to_ascii_lowercase()))
-            }
+            Some(t) if matches!(t.to_ascii_lowercase().as_str(), "true" | "false" | "1" | "0") => Ok(Some(t.to_ascii_lowercase())),
             _ => Err(type_error(name, "boolean")),
         },
         Ty::Int | Ty::NullableInt => match text.as_deref().and_then(php_int) {
@@ -139,12 +105,7 @@ fn check(
                     }
                     _ => allowed.join(""),
                 };
-                Err((
-                    name.to_string(),
-                    format!("{name} is not one of {words}."),
-                    "rest_not_in_enum",
-                    J::Null,
-                ))
+                Err((name.to_string(), format!("{name} is not one of {words}."), "rest_not_in_enum", J::Null))
             }
             None => Err(type_error(name, "string")),
         },
@@ -153,21 +114,14 @@ fn check(
 
 /// `wc_format_decimal` then minor units; an empty or non-numeric price clears it.
 fn price(s: &str, minor_unit: u32) -> Option<u32> {
-    let cleaned: String = s
-        .chars()
-        .filter(|c| c.is_ascii_digit() || *c == '.')
-        .collect();
+    let cleaned: String = s.chars().filter(|c| c.is_ascii_digit() || *c == '.').collect();
     let v: f64 = cleaned.parse().ok()?;
     let scaled = (v * 10f64.powi(i32::try_from(minor_unit).unwrap_or(2))).round();
     (scaled >= 0.0 && scaled <= f64::from(u32::MAX)).then_some(scaled as u32)
 }
 
 /// Validates a write body and builds the patch it describes.
-pub fn parse_patch_with(
-    headers: &HeaderMap,
-    body: &Bytes,
-    minor_unit: u32,
-) -> Result<Patch, WpError> {
+pub fn parse_patch_with(headers: &HeaderMap, body: &Bytes, minor_unit: u32) -> Result<Patch, WpError> {
     let params = body_params(headers, body)?;
     let mut values: Vec<(&str, Option<String>)> = Vec::new();
     let mut problems = Vec::new();
@@ -181,24 +135,9 @@ pub fn parse_patch_with(
     }
     if !problems.is_empty() {
         let names: Vec<&str> = problems.iter().map(|p| p.0.as_str()).collect();
-        let mut e = WpError::new(
-            400,
-            "rest_invalid_param",
-            &format!("Invalid parameter(s): {}", names.join(", ")),
-        );
-        let params_obj = problems
-            .iter()
-            .map(|p| (p.0.clone(), J::from(p.1.as_str())))
-            .collect();
-        let details = problems
-            .into_iter()
-            .map(|(n, m, c, d)| {
-                (
-                    n,
-                    J::obj().with("code", c).with("message", m).with("data", d),
-                )
-            })
-            .collect();
+        let mut e = WpError::new(400, "rest_invalid_param", &format!("Invalid parameter(s): {}", names.join(", ")));
+        let params_obj = problems.iter().map(|p| (p.0.clone(), J::from(p.1.as_str()))).collect();
+        let details = problems.into_iter().map(|(n, m, c, d)| (n, J::obj().with("code", c).with("message", m).with("data", d))).collect();
         e.extra.push(("params".into(), J::Obj(params_obj)));
         e.extra.push(("details".into(), J::Obj(details)));
         return Err(e);
@@ -225,9 +164,7 @@ pub fn parse_patch_with(
                     _ => Backorders::No,
                 })
             }
-            "low_stock_amount" => {
-                patch.low_stock_amount = Some(v.and_then(|x| x.parse::<u32>().ok()))
-            }
+            "low_stock_amount" => patch.low_stock_amount = Some(v.and_then(|x| x.parse::<u32>().ok())),
             _ => {}
         }
     }

@@ -23,7 +23,7 @@ use tokio::net::{TcpListener, TcpStream};
 use super::auth::{check_permissions, AuthOutcome, AuthRequest, KeyUser};
 use super::http::{html, ApiCtx, Namespace, WpError};
 use super::wp::parse_str;
-use super::{collection, faults, rest_api, store_api, StoreState};
+use super::{cart_routes, checkout, collection, coupons, faults, orders_rest, rest_api, store_api, webhooks, StoreState};
 
 /// Bodies above this are refused rather than buffered (1 MiB is plenty for product updates).
 const MAX_BODY: usize = 1 << 20;
@@ -39,30 +39,36 @@ pub(crate) fn build_router(state: Arc<StoreState>) -> Router {
     // so methods are checked in `wordpress()` (after authentication, as WordPress orders it).
     Router::new()
         .route(&s("/products"), any(store_api::products))
-        .route(
-            &s("/products/collection-data"),
-            any(collection::collection_data),
-        )
+        .route(&s("/products/collection-data"), any(collection::collection_data))
         .route(&s("/products/categories"), any(store_api::categories))
         .route(&s("/products/categories/{id}"), any(store_api::category))
         .route(&s("/products/tags"), any(store_api::tags))
         .route(&s("/products/attributes"), any(store_api::attributes))
         .route(&s("/products/attributes/{id}"), any(store_api::attribute))
-        .route(
-            &s("/products/attributes/{id}/terms"),
-            any(store_api::attribute_terms),
-        )
+        .route(&s("/products/attributes/{id}/terms"), any(store_api::attribute_terms))
         .route(&s("/products/reviews"), any(store_api::reviews))
         .route(&s("/products/{id}"), any(store_api::product))
         .route(&v("/products"), any(rest_api::products))
         .route(&v("/products/categories"), any(rest_api::categories))
         .route(&v("/products/categories/{id}"), any(rest_api::category))
-        .route(&v("/products/{id}"), any(rest_api::product_item))
+        .route(&v("/products/{id}"), any(webhooks::product_item))
         .route(&v("/products/{id}/variations"), any(rest_api::variations))
-        .route(
-            &v("/products/{id}/variations/{variation_id}"),
-            any(rest_api::variation_item),
-        )
+        .route(&v("/products/{id}/variations/{variation_id}"), any(webhooks::variation_item))
+        // Cart, checkout and orders (cart_routes.rs, checkout.rs, orders_rest.rs).
+        .route(&s("/cart"), any(cart_routes::store_route))
+        .route(&s("/cart/add-item"), any(cart_routes::store_route))
+        .route(&s("/cart/update-item"), any(cart_routes::store_route))
+        .route(&s("/cart/remove-item"), any(cart_routes::store_route))
+        .route(&s("/cart/apply-coupon"), any(cart_routes::store_route))
+        .route(&s("/cart/remove-coupon"), any(cart_routes::store_route))
+        .route(&s("/cart/update-customer"), any(cart_routes::store_route))
+        .route(&s("/cart/select-shipping-rate"), any(cart_routes::store_route))
+        .route(&s("/checkout"), any(cart_routes::store_route))
+        .route(&s("/batch"), any(cart_routes::store_route))
+        .route(&s("/order/{id}"), any(checkout::order_route))
+        .route(&v("/orders"), any(orders_rest::list))
+        .route(&v("/orders/{id}"), any(orders_rest::item))
+        .route(&v("/coupons"), any(coupons::rest_coupons))
         .route("/wp-content/uploads/{*path}", get(image))
         .fallback(no_route)
         .layer(middleware::from_fn_with_state(Arc::clone(&state), pipeline))
@@ -88,17 +94,9 @@ fn route_pattern(method: &Method, matched: Option<&str>, path: &str) -> String {
 /// Counting, faults, then the WordPress layer, for every request.
 async fn pipeline(State(state): State<Arc<StoreState>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
-    let matched = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string());
-    state
-        .calls
-        .record(&route_pattern(req.method(), matched.as_deref(), &path));
-    let conn = req
-        .extensions()
-        .get::<ConnectInfo<ConnInfo>>()
-        .map(|c| c.0.clone());
+    let matched = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
+    state.calls.record(&route_pattern(req.method(), matched.as_deref(), &path));
+    let conn = req.extensions().get::<ConnectInfo<ConnInfo>>().map(|c| c.0.clone());
     let faulty = state.faults.applies(&path);
     if faulty {
         let latency = state.faults.latency();
@@ -131,19 +129,15 @@ async fn pipeline(State(state): State<Arc<StoreState>>, req: Request, next: Next
 }
 
 /// Closes the connection without answering; outside our own listener, aborts the body instead.
-fn dropped(conn: Option<&ConnInfo>) -> Response {
+pub(crate) fn dropped(conn: Option<&ConnInfo>) -> Response {
     match conn {
         Some(c) => {
             c.switch.kill();
             Response::new(Body::empty())
         }
         None => {
-            let stream = futures::stream::once(async {
-                Err::<Bytes, io::Error>(io::Error::new(
-                    io::ErrorKind::ConnectionAborted,
-                    "fault: drop",
-                ))
-            });
+            let stream =
+                futures::stream::once(async { Err::<Bytes, io::Error>(io::Error::new(io::ErrorKind::ConnectionAborted, "fault: drop")) });
             Response::new(Body::from_stream(stream))
         }
     }
@@ -153,11 +147,7 @@ fn dropped(conn: Option<&ConnInfo>) -> Response {
 fn is_ssl(state: &StoreState, req: &Request) -> bool {
     state.settings.assume_https
         || (state.settings.trust_forwarded_proto
-            && req
-                .headers()
-                .get("x-forwarded-proto")
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.trim().eq_ignore_ascii_case("https")))
+            && req.headers().get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim().eq_ignore_ascii_case("https")))
 }
 
 /// The authenticated key of a request (inserted by the pipeline for `/wp-json/` requests).
@@ -183,21 +173,13 @@ async fn wordpress(state: &StoreState, req: Request, next: Next) -> Response {
         ns,
         logged_in: false,
         home: state.home_for(ssl),
-        origin: req
-            .headers()
-            .get(header::ORIGIN)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
+        origin: req.headers().get(header::ORIGIN).and_then(|v| v.to_str().ok()).map(str::to_string),
         is_get: req.method() == Method::GET || req.method() == Method::HEAD,
         query: query_str.as_deref().map(parse_str).unwrap_or_default(),
     };
     let (parts, body) = req.into_parts();
     let Ok(body) = to_bytes(body, MAX_BODY).await else {
-        return ctx.error(&WpError::new(
-            413,
-            "rest_request_too_large",
-            "Request body too large.",
-        ));
+        return ctx.error(&WpError::new(413, "rest_request_too_large", "Request body too large."));
     };
     let mut caller = None;
     if route.starts_with("/wc/") {
@@ -205,21 +187,13 @@ async fn wordpress(state: &StoreState, req: Request, next: Next) -> Response {
             .headers
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|ct| {
-                ct.trim_start()
-                    .to_ascii_lowercase()
-                    .starts_with("application/x-www-form-urlencoded")
-            });
-        let form = (parts.method == Method::POST && is_form)
-            .then(|| String::from_utf8_lossy(&body).into_owned());
+            .is_some_and(|ct| ct.trim_start().to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+        let form = (parts.method == Method::POST && is_form).then(|| String::from_utf8_lossy(&body).into_owned());
         let areq = AuthRequest {
             method: parts.method.as_str(),
             path: &path,
             query: query_str.as_deref(),
-            authorization: parts
-                .headers
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok()),
+            authorization: parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()),
             form_body: form.as_deref(),
             is_ssl: ssl,
         };
@@ -236,10 +210,7 @@ async fn wordpress(state: &StoreState, req: Request, next: Next) -> Response {
             }
         }
     }
-    let matched = parts
-        .extensions
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string());
+    let matched = parts.extensions.get::<MatchedPath>().map(|m| m.as_str().to_string());
     if matched.is_some_and(|m| !method_allowed(&m, &parts.method)) {
         return ctx.error(&WpError::no_route());
     }
@@ -251,10 +222,11 @@ async fn wordpress(state: &StoreState, req: Request, next: Next) -> Response {
 
 /// Methods each route answers (item routes of the REST API also take updates).
 fn method_allowed(pattern: &str, method: &Method) -> bool {
-    let item = pattern == format!("{V3}/products/{{id}}")
-        || pattern == format!("{V3}/products/{{id}}/variations/{{variation_id}}");
-    matches!(*method, Method::GET | Method::HEAD)
-        || (item && matches!(*method, Method::PUT | Method::PATCH | Method::POST))
+    if let Some(allowed) = cart_routes::methods(pattern) {
+        return allowed.contains(method);
+    }
+    let item = pattern == format!("{V3}/products/{{id}}") || pattern == format!("{V3}/products/{{id}}/variations/{{variation_id}}");
+    matches!(*method, Method::GET | Method::HEAD) || (item && matches!(*method, Method::PUT | Method::PATCH | Method::POST))
 }
 
 /// Unknown routes and wrong methods: WordPress answers both with `rest_no_route` (404).
@@ -268,17 +240,12 @@ async fn no_route(req: Request) -> Response {
 /// A 1×1 PNG for every product image URL, so frontends render something.
 async fn image() -> Response {
     const PNG: &[u8] = &[
-        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44,
-        0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F,
-        0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0xF8,
-        0xCF, 0xC0, 0xF0, 0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00,
-        0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+        0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+        0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63,
+        0xF8, 0xCF, 0xC0, 0xF0, 0x1F, 0x00, 0x05, 0x00, 0x01, 0xFF, 0x89, 0x99, 0x3D, 0x1D, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44,
+        0xAE, 0x42, 0x60, 0x82,
     ];
-    (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("image/png"))],
-        PNG,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("image/png"))], PNG).into_response()
 }
 
 /// Per-route-pattern call counters.
@@ -296,12 +263,7 @@ impl Calls {
     }
 
     pub(crate) fn get(&self, pattern: &str) -> u64 {
-        self.by_route
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(pattern)
-            .copied()
-            .unwrap_or(0)
+        self.by_route.lock().unwrap_or_else(|e| e.into_inner()).get(pattern).copied().unwrap_or(0)
     }
 
     pub(crate) fn total(&self) -> u64 {
@@ -310,20 +272,12 @@ impl Calls {
 
     pub(crate) fn reset(&self) {
         self.total.store(0, Ordering::SeqCst);
-        self.by_route
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.by_route.lock().unwrap_or_else(|e| e.into_inner()).clear();
     }
 
     pub(crate) fn snapshot(&self) -> Vec<(String, u64)> {
-        let mut v: Vec<(String, u64)> = self
-            .by_route
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-            .map(|(k, v)| (k.clone(), *v))
-            .collect();
+        let mut v: Vec<(String, u64)> =
+            self.by_route.lock().unwrap_or_else(|e| e.into_inner()).iter().map(|(k, v)| (k.clone(), *v)).collect();
         v.sort();
         v
     }
@@ -370,18 +324,11 @@ pub(crate) struct KillableIo {
 }
 
 fn killed_error() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::ConnectionAborted,
-        "connection dropped by fault injection",
-    )
+    io::Error::new(io::ErrorKind::ConnectionAborted, "connection dropped by fault injection")
 }
 
 impl AsyncRead for KillableIo {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         if self.switch.is_killed() {
             return Poll::Ready(Err(killed_error()));
         }
@@ -397,11 +344,7 @@ impl AsyncRead for KillableIo {
 }
 
 impl AsyncWrite for KillableIo {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         if self.switch.is_killed() {
             return Poll::Ready(Err(killed_error()));
         }
@@ -435,13 +378,7 @@ impl Listener for KillableListener {
                 Ok((stream, remote)) => {
                     let _ = stream.set_nodelay(true);
                     let switch = Arc::new(KillSwitch::default());
-                    return (
-                        KillableIo {
-                            inner: stream,
-                            switch: Arc::clone(&switch),
-                        },
-                        ConnInfo { remote, switch },
-                    );
+                    return (KillableIo { inner: stream, switch: Arc::clone(&switch) }, ConnInfo { remote, switch });
                 }
                 // Out of file descriptors and the like: back off instead of spinning.
                 Err(_) => tokio::time::sleep(Duration::from_millis(20)).await,
@@ -450,9 +387,6 @@ impl Listener for KillableListener {
     }
 
     fn local_addr(&self) -> io::Result<Self::Addr> {
-        Ok(ConnInfo {
-            remote: self.inner.local_addr()?,
-            switch: Arc::new(KillSwitch::default()),
-        })
+        Ok(ConnInfo { remote: self.inner.local_addr()?, switch: Arc::new(KillSwitch::default()) })
     }
 }

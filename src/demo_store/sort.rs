@@ -15,22 +15,10 @@ impl Catalogue {
                 return Arc::clone(v);
             }
         }
-        let mut items: Vec<ItemRef> = (0..self.products.len() as u32)
-            .map(ItemRef::Product)
-            .collect();
+        let mut items: Vec<ItemRef> = (0..self.products.len() as u32).map(ItemRef::Product).collect();
         self.sort_items(&mut items, order, desc, None);
-        let sorted: Arc<Vec<u32>> = Arc::new(
-            items
-                .into_iter()
-                .filter_map(|i| {
-                    if let ItemRef::Product(p) = i {
-                        Some(p)
-                    } else {
-                        None
-                    }
-                })
-                .collect(),
-        );
+        let sorted: Arc<Vec<u32>> =
+            Arc::new(items.into_iter().filter_map(|i| if let ItemRef::Product(p) = i { Some(p) } else { None }).collect());
         if let Ok(mut cache) = self.sort_cache.lock() {
             cache.insert(key, Arc::clone(&sorted));
         }
@@ -47,51 +35,29 @@ impl Catalogue {
             }
         }
         let all = self.sorted_products(order, desc);
-        let filtered: Arc<Vec<u32>> = Arc::new(
-            all.iter()
-                .copied()
-                .filter(|&i| mask & status_bit(self.products[i as usize].status) != 0)
-                .collect(),
-        );
+        let filtered: Arc<Vec<u32>> =
+            Arc::new(all.iter().copied().filter(|&i| mask & status_bit(self.products[i as usize].status) != 0).collect());
         if let Ok(mut cache) = self.sort_cache.lock() {
             cache.insert(key, Arc::clone(&filtered));
         }
         filtered
     }
 
-    pub(crate) fn sort_items(
-        &self,
-        items: &mut [ItemRef],
-        order: OrderBy,
-        desc: bool,
-        include: Option<&[u32]>,
-    ) {
+    pub(crate) fn sort_items(&self, items: &mut [ItemRef], order: OrderBy, desc: bool, include: Option<&[u32]>) {
         let dir = |o: Ordering| if desc { o.reverse() } else { o };
         match order {
             OrderBy::Include => {
-                let pos = |i: &ItemRef| {
-                    include
-                        .and_then(|l| l.iter().position(|&x| x == self.item_id(*i)))
-                        .unwrap_or(usize::MAX)
-                };
+                let pos = |i: &ItemRef| include.and_then(|l| l.iter().position(|&x| x == self.item_id(*i))).unwrap_or(usize::MAX);
                 items.sort_by_key(pos);
             }
             // `max_price DESC, id DESC` or `min_price ASC, id ASC` (lookups computed once per item).
             OrderBy::Price if desc => {
-                items.sort_by_cached_key(|&i| {
-                    std::cmp::Reverse((self.item_lookup(i).max_price, self.item_id(i)))
-                });
+                items.sort_by_cached_key(|&i| std::cmp::Reverse((self.item_lookup(i).max_price, self.item_id(i))));
             }
-            OrderBy::Price => {
-                items.sort_by_cached_key(|&i| (self.item_lookup(i).min_price, self.item_id(i)))
-            }
+            OrderBy::Price => items.sort_by_cached_key(|&i| (self.item_lookup(i).min_price, self.item_id(i))),
             // Popularity and rating always sort best first, whatever `order` says (WooCommerce does).
             OrderBy::Popularity => {
-                items.sort_by(|a, b| {
-                    self.sales(*b)
-                        .cmp(&self.sales(*a))
-                        .then(self.item_id(*b).cmp(&self.item_id(*a)))
-                });
+                items.sort_by(|a, b| self.sales(*b).cmp(&self.sales(*a)).then(self.item_id(*b).cmp(&self.item_id(*a))));
             }
             OrderBy::Rating => items.sort_by(|a, b| {
                 let (ra, rb) = (self.rating_key(*a), self.rating_key(*b));
@@ -99,13 +65,7 @@ impl Catalogue {
             }),
             // Text keys are built once per item rather than once per comparison.
             OrderBy::Title | OrderBy::MenuOrder => {
-                items.sort_by_cached_key(|&i| {
-                    (
-                        self.menu_order_key(order, i),
-                        self.title(i).to_ascii_lowercase(),
-                        self.item_id(i),
-                    )
-                });
+                items.sort_by_cached_key(|&i| (self.menu_order_key(order, i), self.title(i).to_ascii_lowercase(), self.item_id(i)));
                 if desc {
                     items.reverse();
                 }
@@ -136,14 +96,8 @@ impl Catalogue {
 
     fn times(&self, i: ItemRef) -> (i64, i64) {
         match i {
-            ItemRef::Product(p) => (
-                self.products[p as usize].created,
-                self.products[p as usize].modified,
-            ),
-            ItemRef::Variation(v) => (
-                self.variations[v as usize].created,
-                self.variations[v as usize].modified,
-            ),
+            ItemRef::Product(p) => (self.products[p as usize].created, self.products[p as usize].modified),
+            ItemRef::Variation(v) => (self.variations[v as usize].created, self.variations[v as usize].modified),
         }
     }
 
@@ -187,10 +141,7 @@ impl Catalogue {
         match i {
             ItemRef::Product(p) => {
                 let p = &self.products[p as usize];
-                (
-                    (self.average_rating(p) * 100.0).round() as u32,
-                    p.review_len,
-                )
+                ((self.average_rating(p) * 100.0).round() as u32, p.review_len)
             }
             ItemRef::Variation(_) => (0, 0),
         }

@@ -2,10 +2,7 @@
 
 use serde::Serialize;
 
-use super::catalogue::{
-    AttrSpec, Catalogue, Product, ProductStatus, ProductType, Stock, StockStatus, Term, Variation,
-    DEFAULT_LOW_STOCK,
-};
+use super::catalogue::{AttrSpec, Catalogue, Product, ProductStatus, ProductType, Stock, StockStatus, Term, Variation, DEFAULT_LOW_STOCK};
 use super::render::{description, image_urls, permalink, short_description, Currency, Flavour};
 use super::wp::esc_url;
 
@@ -169,12 +166,7 @@ fn max_quantity(stock: &Stock, sold_individually: bool) -> i64 {
     } else if stock.manage && stock.backorders == super::catalogue::Backorders::No {
         limits.push(i64::from(stock.quantity.unwrap_or(0)));
     }
-    limits
-        .into_iter()
-        .filter(|&l| l != 0)
-        .min()
-        .unwrap_or(9999)
-        .max(1)
+    limits.into_iter().filter(|&l| l != 0).min().unwrap_or(9999).max(1)
 }
 
 impl View<'_> {
@@ -261,24 +253,12 @@ impl View<'_> {
             .zip(v.values.iter())
             .map(|(a, &val)| match &a.spec {
                 AttrSpec::Global { attr_id, terms } => NameValue {
-                    name: self
-                        .cat
-                        .attribute(*attr_id)
-                        .map(|x| x.name.to_string())
-                        .unwrap_or_default(),
-                    value: terms
-                        .get(usize::from(val))
-                        .and_then(|&t| self.cat.term(t))
-                        .map(|t| t.slug.to_string())
-                        .unwrap_or_default(),
+                    name: self.cat.attribute(*attr_id).map(|x| x.name.to_string()).unwrap_or_default(),
+                    value: terms.get(usize::from(val)).and_then(|&t| self.cat.term(t)).map(|t| t.slug.to_string()).unwrap_or_default(),
                 },
-                AttrSpec::Local { name, options } => NameValue {
-                    name: name.to_string(),
-                    value: options
-                        .get(usize::from(val))
-                        .map(|o| o.to_string())
-                        .unwrap_or_default(),
-                },
+                AttrSpec::Local { name, options } => {
+                    NameValue { name: name.to_string(), value: options.get(usize::from(val)).map(|o| o.to_string()).unwrap_or_default() }
+                }
             })
             .collect()
     }
@@ -292,11 +272,7 @@ impl View<'_> {
                 let vars = self.cat.variations_of(p);
                 let min_reg = vars.iter().map(|v| v.regular).min().unwrap_or(price);
                 // Non-sale variations count their regular price as "sale price" (read_price_data).
-                let min_sale = vars
-                    .iter()
-                    .map(|v| if v.on_sale() { v.price() } else { v.regular })
-                    .min()
-                    .unwrap_or(price);
+                let min_sale = vars.iter().map(|v| if v.on_sale() { v.price() } else { v.regular }).min().unwrap_or(price);
                 let range = (look.min_price != look.max_price).then(|| PriceRange {
                     min_amount: self.money(look.min_price.unwrap_or(0)),
                     max_amount: self.money(look.max_price.unwrap_or(0)),
@@ -304,10 +280,9 @@ impl View<'_> {
                 (min_reg, min_sale, range)
             }
             ProductType::Grouped => {
-                let range = look.min_price.map(|min| PriceRange {
-                    min_amount: self.money(min),
-                    max_amount: self.money(look.max_price.unwrap_or(min)),
-                });
+                let range = look
+                    .min_price
+                    .map(|min| PriceRange { min_amount: self.money(min), max_amount: self.money(look.max_price.unwrap_or(min)) });
                 (price, price, range)
             }
             _ => {
@@ -323,19 +298,8 @@ impl View<'_> {
         let name = p.name.to_string();
         let add_to_cart = match p.kind {
             ProductType::External => {
-                let (url, text) = p
-                    .external
-                    .as_deref()
-                    .map(|(u, t)| (format!("{}{u}", self.home), t.to_string()))
-                    .unwrap_or_default();
-                AddToCart {
-                    text: text.clone(),
-                    description: text,
-                    url,
-                    minimum: 1,
-                    maximum: 9999,
-                    multiple_of: 1,
-                }
+                let (url, text) = p.external.as_deref().map(|(u, t)| (format!("{}{u}", self.home), t.to_string())).unwrap_or_default();
+                AddToCart { text: text.clone(), description: text, url, minimum: 1, maximum: 9999, multiple_of: 1 }
             }
             ProductType::Grouped => AddToCart {
                 text: "View products".into(),
@@ -390,35 +354,18 @@ impl View<'_> {
                 currency: CurrencyFields::of(self.currency),
             },
             price_html: self.cat.price_html(p, self.currency, Flavour::Store),
-            average_rating: if p.review_len == 0 {
-                "0".into()
-            } else {
-                format!("{:.2}", self.cat.average_rating(p))
-            },
+            average_rating: if p.review_len == 0 { "0".into() } else { format!("{:.2}", self.cat.average_rating(p)) },
             review_count: p.review_len,
             images: p.image.map(|i| self.image(p, i)).into_iter().collect(),
             categories: self.term_refs(&p.cats),
             tags: self.term_refs(&p.tags),
             attributes: self.attributes(p),
-            variations: self
-                .cat
-                .variations_of(p)
-                .iter()
-                .map(|v| VariationRef {
-                    id: v.id,
-                    attributes: self.variation_pairs(v),
-                })
-                .collect(),
+            variations: self.cat.variations_of(p).iter().map(|v| VariationRef { id: v.id, attributes: self.variation_pairs(v) }).collect(),
             has_options: p.kind == ProductType::Variable,
             is_purchasable: purchasable,
             is_in_stock: in_stock,
             is_on_backorder: look.stock_status == StockStatus::OnBackorder,
-            low_stock_remaining: if p.kind == ProductType::Simple || p.kind == ProductType::External
-            {
-                low_stock(&p.stock)
-            } else {
-                None
-            },
+            low_stock_remaining: if p.kind == ProductType::Simple || p.kind == ProductType::External { low_stock(&p.stock) } else { None },
             sold_individually: p.sold_individually,
             add_to_cart,
             extensions: Empty {},
@@ -429,11 +376,7 @@ impl View<'_> {
         let parent = self.cat.parent_of(v);
         let pairs = self.variation_pairs(v);
         let labels = self.cat.variation_labels(v);
-        let described: Vec<String> = pairs
-            .iter()
-            .zip(&labels)
-            .map(|(p, l)| format!("{}: {l}", p.name))
-            .collect();
+        let described: Vec<String> = pairs.iter().zip(&labels).map(|(p, l)| format!("{}: {l}", p.name)).collect();
         let link = self.cat.variation_permalink(self.home, v);
         let purchasable = parent.status == ProductStatus::Publish;
         let in_stock = v.stock.status != StockStatus::OutOfStock;
@@ -442,10 +385,7 @@ impl View<'_> {
             AddToCart {
                 text: "Add to cart".into(),
                 description: format!("Add to cart: &ldquo;{title}&rdquo;"),
-                url: esc_url(&format!(
-                    "{link}&variation_id={}&add-to-cart={}",
-                    v.id, parent.id
-                )),
+                url: esc_url(&format!("{link}&variation_id={}&add-to-cart={}", v.id, parent.id)),
                 minimum: 1,
                 maximum: max_quantity(&v.stock, parent.sold_individually),
                 multiple_of: 1,
@@ -479,16 +419,10 @@ impl View<'_> {
                 price_range: None,
                 currency: CurrencyFields::of(self.currency),
             },
-            price_html: self
-                .cat
-                .variation_price_html(v, self.currency, Flavour::Store),
+            price_html: self.cat.variation_price_html(v, self.currency, Flavour::Store),
             average_rating: "0".into(),
             review_count: 0,
-            images: parent
-                .image
-                .map(|i| self.image(parent, i))
-                .into_iter()
-                .collect(),
+            images: parent.image.map(|i| self.image(parent, i)).into_iter().collect(),
             categories: Vec::new(),
             tags: Vec::new(),
             attributes: Vec::new(),

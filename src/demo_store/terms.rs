@@ -8,17 +8,8 @@ use super::query::contains_ci;
 use super::wp::{wp_parse_id_list, PhpArray};
 
 /// Memoises a per-term table until the next catalogue mutation.
-fn cached(
-    cat: &Catalogue,
-    key: (u8, u32),
-    build: impl FnOnce() -> HashMap<u32, u64>,
-) -> Arc<HashMap<u32, u64>> {
-    if let Some(hit) = cat
-        .term_cache
-        .lock()
-        .ok()
-        .and_then(|c| c.get(&key).cloned())
-    {
+fn cached(cat: &Catalogue, key: (u8, u32), build: impl FnOnce() -> HashMap<u32, u64>) -> Arc<HashMap<u32, u64>> {
+    if let Some(hit) = cat.term_cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
         return hit;
     }
     let table = Arc::new(build());
@@ -52,9 +43,7 @@ fn compute_counts(cat: &Catalogue, taxonomy: Taxonomy) -> HashMap<u32, u64> {
                 }
                 chain
             };
-            for p in cat.products.iter().filter(|p| {
-                p.status == ProductStatus::Publish && !p.visibility.excluded_from_catalog()
-            }) {
+            for p in cat.products.iter().filter(|p| p.status == ProductStatus::Publish && !p.visibility.excluded_from_catalog()) {
                 let mut seen: Vec<u32> = p.cats.iter().flat_map(|&c| ancestors(c)).collect();
                 seen.sort_unstable();
                 seen.dedup();
@@ -64,9 +53,7 @@ fn compute_counts(cat: &Catalogue, taxonomy: Taxonomy) -> HashMap<u32, u64> {
             }
         }
         Taxonomy::Tag => {
-            for p in cat.products.iter().filter(|p| {
-                p.status == ProductStatus::Publish && !p.visibility.excluded_from_catalog()
-            }) {
+            for p in cat.products.iter().filter(|p| p.status == ProductStatus::Publish && !p.visibility.excluded_from_catalog()) {
                 for &t in p.tags.iter() {
                     *out.entry(t).or_default() += 1;
                 }
@@ -74,11 +61,7 @@ fn compute_counts(cat: &Catalogue, taxonomy: Taxonomy) -> HashMap<u32, u64> {
         }
         // Attribute terms keep WordPress's own count: published objects with the term.
         Taxonomy::Attribute(attr) => {
-            for p in cat
-                .products
-                .iter()
-                .filter(|p| p.status == ProductStatus::Publish)
-            {
+            for p in cat.products.iter().filter(|p| p.status == ProductStatus::Publish) {
                 for a in p.attrs.iter() {
                     if let AttrSpec::Global { attr_id, terms } = &a.spec {
                         if *attr_id == attr {
@@ -140,10 +123,7 @@ pub fn list<'a>(
     let exclude = q.get("exclude").map(wp_parse_id_list).unwrap_or_default();
     let parent = q.get_str("parent").and_then(super::params::php_int);
     let search = q.get_str("search").filter(|s| !s.is_empty());
-    let slugs: Vec<String> = q
-        .get("slug")
-        .map(super::wp::wp_parse_list)
-        .unwrap_or_default();
+    let slugs: Vec<String> = q.get("slug").map(super::wp::wp_parse_list).unwrap_or_default();
     let mut terms: Vec<&Term> = cat
         .terms
         .iter()
@@ -160,33 +140,19 @@ pub fn list<'a>(
         "slug" => terms.sort_by(|a, b| a.slug.cmp(&b.slug)),
         "count" => terms.sort_by_key(|t| count(t)),
         "id" | "term_id" => terms.sort_by_key(|t| t.id),
-        "include" => terms.sort_by_key(|t| {
-            include
-                .iter()
-                .position(|&i| i == u64::from(t.id))
-                .unwrap_or(usize::MAX)
-        }),
+        "include" => terms.sort_by_key(|t| include.iter().position(|&i| i == u64::from(t.id)).unwrap_or(usize::MAX)),
         // menu_order of attribute terms follows their creation order here.
         "menu_order" | "term_order" | "term_group" => terms.sort_by_key(|t| t.id),
         "description" => terms.sort_by(|a, b| a.description.cmp(&b.description)),
-        _ => terms.sort_by(|a, b| {
-            a.name
-                .to_ascii_lowercase()
-                .cmp(&b.name.to_ascii_lowercase())
-        }),
+        _ => terms.sort_by_cached_key(|t| t.name.to_ascii_lowercase()),
     }
     if opts.desc {
         terms.reverse();
     }
     let total = terms.len() as u64;
     if opts.per_page > 0 {
-        let start = usize::try_from(opts.page.saturating_sub(1).saturating_mul(opts.per_page))
-            .unwrap_or(usize::MAX);
-        terms = terms
-            .into_iter()
-            .skip(start)
-            .take(usize::try_from(opts.per_page).unwrap_or(usize::MAX))
-            .collect();
+        let start = usize::try_from(opts.page.saturating_sub(1).saturating_mul(opts.per_page)).unwrap_or(usize::MAX);
+        terms = terms.into_iter().skip(start).take(usize::try_from(opts.per_page).unwrap_or(usize::MAX)).collect();
     }
     (terms, total)
 }

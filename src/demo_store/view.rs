@@ -2,9 +2,7 @@
 
 use std::sync::Arc;
 
-use super::catalogue::{
-    ItemRef, Product, ProductStatus, ProductType, StockStatus, Taxonomy, Variation,
-};
+use super::catalogue::{ItemRef, Product, ProductStatus, ProductType, StockStatus, Taxonomy, Variation};
 use super::StoreState;
 
 /// A snapshot of one product or variation.
@@ -112,23 +110,13 @@ impl CatalogueRef {
     /// The first top-level product (by id) matching `pred`.
     pub fn find(&self, pred: impl Fn(&ProductInfo) -> bool) -> Option<ProductInfo> {
         let cat = self.state.read();
-        cat.products
-            .iter()
-            .map(|p| product_info(&cat, p))
-            .find(|i| pred(i))
+        cat.products.iter().map(|p| product_info(&cat, p)).find(|i| pred(i))
     }
 
     /// The variations of a variable product.
     pub fn variations_of(&self, id: u64) -> Vec<ProductInfo> {
         let cat = self.state.read();
-        cat.product_by_id(id)
-            .map(|p| {
-                cat.variations_of(p)
-                    .iter()
-                    .map(|v| variation_info(&cat, v))
-                    .collect()
-            })
-            .unwrap_or_default()
+        cat.product_by_id(id).map(|p| cat.variations_of(p).iter().map(|v| variation_info(&cat, v)).collect()).unwrap_or_default()
     }
 
     pub fn categories(&self) -> Vec<CategoryInfo> {
@@ -136,12 +124,7 @@ impl CatalogueRef {
         cat.terms
             .iter()
             .filter(|t| t.taxonomy == Taxonomy::Category)
-            .map(|t| CategoryInfo {
-                id: t.id.into(),
-                name: t.name.to_string(),
-                slug: t.slug.to_string(),
-                parent: t.parent.into(),
-            })
+            .map(|t| CategoryInfo { id: t.id.into(), name: t.name.to_string(), slug: t.slug.to_string(), parent: t.parent.into() })
             .collect()
     }
 }
@@ -166,11 +149,7 @@ fn product_info(cat: &super::catalogue::Catalogue, p: &Product) -> ProductInfo {
         stock_quantity: p.stock.quantity.filter(|_| p.stock.manage).map(i64::from),
         category_ids: ids(&p.cats),
         tag_ids: ids(&p.tags),
-        variation_ids: cat
-            .variations_of(p)
-            .iter()
-            .map(|v| u64::from(v.id))
-            .collect(),
+        variation_ids: cat.variations_of(p).iter().map(|v| u64::from(v.id)).collect(),
         grouped_ids: ids(&p.children),
         review_count: p.review_len.into(),
         average_rating: cat.average_rating(p),

@@ -54,11 +54,7 @@ impl PhpArray {
 
     /// The index `$a[] = ...` would use: one past the largest integer key.
     fn next_index(&self) -> String {
-        let max = self
-            .0
-            .iter()
-            .filter_map(|(k, _)| k.parse::<i64>().ok())
-            .max();
+        let max = self.0.iter().filter_map(|(k, _)| k.parse::<i64>().ok()).max();
         max.map_or(0, |m| m + 1).to_string()
     }
 
@@ -160,10 +156,7 @@ fn register_variable(target: &mut PhpArray, name: &str, value: String) {
         None => (name, ""),
     };
     // A '[' with no closing ']' anywhere is kept as '_' in the base name, like PHP.
-    let mut base: String = base
-        .chars()
-        .map(|c| if c == ' ' || c == '.' { '_' } else { c })
-        .collect();
+    let mut base: String = base.chars().map(|c| if c == ' ' || c == '.' { '_' } else { c }).collect();
     if !rest.is_empty() && !rest.contains(']') {
         base.push('_');
         base.push_str(&rest[1..]);
@@ -177,11 +170,7 @@ fn register_variable(target: &mut PhpArray, name: &str, value: String) {
         match stripped.find(']') {
             Some(end) => {
                 let idx = &stripped[..end];
-                indexes.push(if idx.is_empty() {
-                    None
-                } else {
-                    Some(idx.to_string())
-                });
+                indexes.push(if idx.is_empty() { None } else { Some(idx.to_string()) });
                 rest = &stripped[end + 1..];
             }
             None => break,
@@ -214,11 +203,7 @@ pub fn build_query_raw(data: &PhpArray) -> String {
 
 fn build_query_into(data: &PhpArray, prefix: &str, parts: &mut Vec<String>) {
     for (k, v) in &data.0 {
-        let key = if prefix.is_empty() {
-            k.clone()
-        } else {
-            format!("{prefix}%5B{k}%5D")
-        };
+        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}%5B{k}%5D") };
         match v {
             PhpValue::Str(s) => parts.push(format!("{key}={s}")),
             PhpValue::Arr(a) => build_query_into(a, &key, parts),
@@ -299,14 +284,8 @@ pub fn add_query_arg(uri: &str, key: &str, value: &str) -> String {
 /// into `&#038;` and brackets in the path/query into `%5B`/`%5D`.
 pub fn esc_url(url: &str) -> String {
     let url = url.trim_start().replace(' ', "%20");
-    let mut kept: String = url
-        .chars()
-        .filter(|&c| {
-            c.is_ascii_alphanumeric()
-                || "-~+_.?#=!&;,/:%@$|*'()[]".contains(c)
-                || (c as u32) >= 0x80
-        })
-        .collect();
+    let mut kept: String =
+        url.chars().filter(|&c| c.is_ascii_alphanumeric() || "-~+_.?#=!&;,/:%@$|*'()[]".contains(c) || (c as u32) >= 0x80).collect();
     for strip in ["%0d", "%0a", "%0D", "%0A"] {
         while kept.contains(strip) {
             kept = kept.replace(strip, "");
@@ -357,8 +336,7 @@ fn entity_len(s: &str) -> Option<usize> {
             !num.is_empty() && num.chars().all(|c| c.is_ascii_digit())
         }
     } else {
-        body.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-            && body.chars().all(|c| c.is_ascii_alphanumeric())
+        body.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && body.chars().all(|c| c.is_ascii_alphanumeric())
     };
     valid.then_some(end + 2)
 }
@@ -388,9 +366,7 @@ pub fn is_numeric(s: &str) -> bool {
 }
 
 pub fn parse_numeric(s: &str) -> Option<f64> {
-    let t = s.trim_matches(|c: char| {
-        c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\x0b' || c == '\x0c'
-    });
+    let t = s.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\x0b' || c == '\x0c');
     if t.is_empty() {
         return None;
     }
@@ -404,10 +380,7 @@ pub fn parse_numeric(s: &str) -> Option<f64> {
         None => (mantissa, None),
     };
     let digits = |d: &str| d.chars().all(|c| c.is_ascii_digit());
-    if !digits(int_part)
-        || !frac_part.is_none_or(digits)
-        || (int_part.is_empty() && frac_part.is_none_or(str::is_empty))
-    {
+    if !digits(int_part) || !frac_part.is_none_or(digits) || (int_part.is_empty() && frac_part.is_none_or(str::is_empty)) {
         return None;
     }
     if let Some(e) = exponent {
@@ -422,16 +395,8 @@ pub fn parse_numeric(s: &str) -> Option<f64> {
 /// WordPress `wp_parse_list`: a comma/space separated string (or an array) as a list.
 pub fn wp_parse_list(v: &PhpValue) -> Vec<String> {
     match v {
-        PhpValue::Str(s) => s
-            .split([',', ' ', '\t', '\n', '\r'])
-            .filter(|p| !p.is_empty())
-            .map(str::to_string)
-            .collect(),
-        PhpValue::Arr(a) => {
-            a.0.iter()
-                .filter_map(|(_, v)| v.as_str().map(str::to_string))
-                .collect()
-        }
+        PhpValue::Str(s) => s.split([',', ' ', '\t', '\n', '\r']).filter(|p| !p.is_empty()).map(str::to_string).collect(),
+        PhpValue::Arr(a) => a.0.iter().filter_map(|(_, v)| v.as_str().map(str::to_string)).collect(),
     }
 }
 
@@ -468,24 +433,15 @@ mod tests {
         let mut params = PhpArray::default();
         params.set("per_page".into(), PhpValue::Str("5".into()));
         params.set("page".into(), PhpValue::Str("2".into()));
-        let base = esc_url(&add_query_args(
-            "http://h/wp-json/wc/store/v1/products",
-            &params,
-        ));
-        assert_eq!(
-            add_query_arg(&base, "page", "1"),
-            "http://h/wp-json/wc/store/v1/products?per_page=5&page=1#038;page=2"
-        );
+        let base = esc_url(&add_query_args("http://h/wp-json/wc/store/v1/products", &params));
+        assert_eq!(add_query_arg(&base, "page", "1"), "http://h/wp-json/wc/store/v1/products?per_page=5&page=1#038;page=2");
     }
 
     #[test]
     fn v3_link_drops_trailing_equals() {
         let q = parse_str("per_page=2&oauth_signature=ab%2Bc%3D");
         let base = add_query_args("http://h/wp-json/wc/v3/products", &q);
-        assert_eq!(
-            add_query_arg(&base, "page", "2"),
-            "http://h/wp-json/wc/v3/products?per_page=2&oauth_signature=ab+c&page=2"
-        );
+        assert_eq!(add_query_arg(&base, "page", "2"), "http://h/wp-json/wc/v3/products?per_page=2&oauth_signature=ab+c&page=2");
     }
 
     #[test]
@@ -494,9 +450,6 @@ mod tests {
         assert!(is_numeric("1e3"));
         assert!(!is_numeric("12abc"));
         assert!(!is_numeric(""));
-        assert_eq!(
-            sanitize_title("Rust for BFFs (Paperback)"),
-            "rust-for-bffs-paperback"
-        );
+        assert_eq!(sanitize_title("Rust for BFFs (Paperback)"), "rust-for-bffs-paperback");
     }
 }

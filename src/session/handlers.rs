@@ -1,5 +1,7 @@
 //! `POST /api/v1/session`: app clients get a bearer token for a new session.
 
+use std::sync::Arc;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
@@ -25,16 +27,7 @@ pub struct SessionToken {
         (status = 201, description = "A new session", body = SessionToken),
         (status = 503, description = "Session store unavailable", body = ErrorBody),
     ))]
-pub async fn create_session(
-    State(sessions): State<Sessions>,
-) -> Result<(StatusCode, Json<SessionToken>), ApiError> {
+pub async fn create_session(State(sessions): State<Arc<Sessions>>) -> Result<(StatusCode, Json<SessionToken>), ApiError> {
     let (token, ttl) = sessions.create_app_session().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(SessionToken {
-            token,
-            token_type: "Bearer",
-            expires_in: ttl.as_secs(),
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(SessionToken { token, token_type: "Bearer", expires_in: ttl.as_secs() })))
 }

@@ -38,10 +38,7 @@ impl Sessions {
             store,
             tokens,
             ttl,
-            locks: moka::sync::Cache::builder()
-                .time_to_idle(Duration::from_secs(120))
-                .max_capacity(1_000_000)
-                .build(),
+            locks: moka::sync::Cache::builder().time_to_idle(Duration::from_secs(120)).max_capacity(1_000_000).build(),
         }
     }
 
@@ -56,10 +53,7 @@ impl Sessions {
     /// A new, empty app session and its bearer token.
     pub async fn create_app_session(&self) -> Result<(String, Duration), ApiError> {
         let session = Session::new(None, Arc::new(self.store.clone()), Some(self.expiry()));
-        session
-            .insert(CREATED_KEY, true)
-            .await
-            .map_err(store_error)?;
+        session.insert(CREATED_KEY, true).await.map_err(store_error)?;
         session.save().await.map_err(store_error)?;
         let id = session.id().ok_or(ApiError::Internal)?;
         Ok((self.tokens.issue(&id.to_string()), self.tokens.ttl()))
@@ -98,11 +92,7 @@ impl Shopper {
     }
 
     /// Stores a value and persists it now (bearer sessions have no layer to do it).
-    pub async fn put<T: Serialize + Send + Sync>(
-        &self,
-        key: &str,
-        value: &T,
-    ) -> Result<(), ApiError> {
+    pub async fn put<T: Serialize + Send + Sync>(&self, key: &str, value: &T) -> Result<(), ApiError> {
         self.session.insert(key, value).await.map_err(store_error)?;
         self.session.save().await.map_err(store_error)
     }
@@ -111,16 +101,10 @@ impl Shopper {
     /// Saves a new cookie session so it has one.
     pub async fn id(&self) -> Result<String, ApiError> {
         if self.session.id().is_none() {
-            self.session
-                .insert(CREATED_KEY, true)
-                .await
-                .map_err(store_error)?;
+            self.session.insert(CREATED_KEY, true).await.map_err(store_error)?;
             self.session.save().await.map_err(store_error)?;
         }
-        self.session
-            .id()
-            .map(|id| id.to_string())
-            .ok_or(ApiError::Internal)
+        self.session.id().map(|id| id.to_string()).ok_or(ApiError::Internal)
     }
 }
 
@@ -130,70 +114,42 @@ pub struct InvalidToken;
 impl IntoResponse for InvalidToken {
     fn into_response(self) -> Response {
         let mut response = ApiError::InvalidToken.into_response();
-        response.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            HeaderValue::from_static(r#"Bearer error="invalid_token""#),
-        );
+        response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(r#"Bearer error="invalid_token""#));
         response
     }
 }
 
 impl<S> FromRequestParts<S> for Shopper
 where
-    Sessions: FromRef<S>,
+    Arc<Sessions>: FromRef<S>,
     S: Send + Sync,
 {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
-        let sessions = Sessions::from_ref(state);
+        let sessions = Arc::<Sessions>::from_ref(state);
         if let Some(auth) = parts.headers.get(header::AUTHORIZATION) {
             let token = auth
                 .to_str()
                 .ok()
-                .and_then(|v| {
-                    v.strip_prefix("Bearer ")
-                        .or_else(|| v.strip_prefix("bearer "))
-                })
+                .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
                 .ok_or_else(|| InvalidToken.into_response())?;
-            let id: Id = sessions
-                .tokens
-                .verify(token.trim())
-                .and_then(|sub| sub.parse().ok())
-                .ok_or_else(|| InvalidToken.into_response())?;
+            let id: Id =
+                sessions.tokens.verify(token.trim()).and_then(|sub| sub.parse().ok()).ok_or_else(|| InvalidToken.into_response())?;
             let guard = sessions.lock(id).await;
-            let session = Session::new(
-                Some(id),
-                Arc::new(sessions.store.clone()),
-                Some(sessions.expiry()),
-            );
+            let session = Session::new(Some(id), Arc::new(sessions.store.clone()), Some(sessions.expiry()));
             // A token for a session that expired or was destroyed is no longer valid.
-            let known: Option<bool> = session
-                .get(CREATED_KEY)
-                .await
-                .map_err(|e| store_error(e).into_response())?;
+            let known: Option<bool> = session.get(CREATED_KEY).await.map_err(|e| store_error(e).into_response())?;
             if known.is_none() {
                 return Err(InvalidToken.into_response());
             }
-            return Ok(Shopper {
-                session,
-                kind: ClientKind::Bearer,
-                _guard: Some(guard),
-            });
+            return Ok(Shopper { session, kind: ClientKind::Bearer, _guard: Some(guard) });
         }
-        let session = parts
-            .extensions
-            .get::<Session>()
-            .cloned()
-            .ok_or_else(|| ApiError::Internal.into_response())?;
+        let session = parts.extensions.get::<Session>().cloned().ok_or_else(|| ApiError::Internal.into_response())?;
         let guard = match session.id() {
             Some(id) => Some(sessions.lock(id).await),
             None => None,
         };
-        Ok(Shopper {
-            session,
-            kind: ClientKind::Cookie,
-            _guard: guard,
-        })
+        Ok(Shopper { session, kind: ClientKind::Cookie, _guard: guard })
     }
 }

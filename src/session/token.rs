@@ -32,18 +32,12 @@ pub struct SessionTokens {
 
 impl fmt::Debug for SessionTokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionTokens")
-            .field("secret", &"[redacted]")
-            .field("ttl", &self.ttl)
-            .finish()
+        f.debug_struct("SessionTokens").field("secret", &"[redacted]").field("ttl", &self.ttl).finish()
     }
 }
 
 fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 impl SessionTokens {
@@ -65,20 +59,10 @@ impl SessionTokens {
 
     pub fn issue(&self, session_id: &str) -> String {
         let now = now();
-        let claims = Claims {
-            iss: ISSUER.into(),
-            aud: AUDIENCE.into(),
-            sub: session_id.into(),
-            iat: now,
-            nbf: now,
-            exp: now + self.ttl.as_secs(),
-        };
-        encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &EncodingKey::from_secret(self.secret.expose_secret().as_bytes()),
-        )
-        .expect("HS256 signing cannot fail")
+        let claims =
+            Claims { iss: ISSUER.into(), aud: AUDIENCE.into(), sub: session_id.into(), iat: now, nbf: now, exp: now + self.ttl.as_secs() };
+        encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(self.secret.expose_secret().as_bytes()))
+            .expect("HS256 signing cannot fail")
     }
 
     /// The session id, if the token is ours, unexpired and unaltered.
@@ -89,13 +73,9 @@ impl SessionTokens {
         validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
         validation.validate_nbf = true;
         validation.leeway = 30;
-        decode::<Claims>(
-            token,
-            &DecodingKey::from_secret(self.secret.expose_secret().as_bytes()),
-            &validation,
-        )
-        .ok()
-        .map(|data| data.claims.sub)
+        decode::<Claims>(token, &DecodingKey::from_secret(self.secret.expose_secret().as_bytes()), &validation)
+            .ok()
+            .map(|data| data.claims.sub)
     }
 }
 
@@ -114,14 +94,12 @@ mod tests {
         let token = t.issue("abc");
         assert_eq!(t.verify(&token).as_deref(), Some("abc"));
         // Another key.
-        let other =
-            SessionTokens::new(SecretString::from("x".repeat(32)), Duration::from_secs(600));
+        let other = SessionTokens::new(SecretString::from("x".repeat(32)), Duration::from_secs(600));
         assert_eq!(other.verify(&token), None);
         // Tampered payload.
         let mut parts: Vec<String> = token.split('.').map(str::to_string).collect();
         let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-        let mut claims: serde_json::Value =
-            serde_json::from_slice(&engine.decode(&parts[1]).unwrap()).unwrap();
+        let mut claims: serde_json::Value = serde_json::from_slice(&engine.decode(&parts[1]).unwrap()).unwrap();
         claims["sub"] = "someone-else".into();
         parts[1] = engine.encode(claims.to_string());
         assert_eq!(t.verify(&parts.join(".")), None);
@@ -134,20 +112,8 @@ mod tests {
     #[test]
     fn expired_tokens_are_refused() {
         let t = SessionTokens::new(SecretString::from("k".repeat(32)), Duration::ZERO);
-        let claims = Claims {
-            iss: ISSUER.into(),
-            aud: AUDIENCE.into(),
-            sub: "s".into(),
-            iat: 1,
-            nbf: 1,
-            exp: 2,
-        };
-        let old = encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &EncodingKey::from_secret("k".repeat(32).as_bytes()),
-        )
-        .unwrap();
+        let claims = Claims { iss: ISSUER.into(), aud: AUDIENCE.into(), sub: "s".into(), iat: 1, nbf: 1, exp: 2 };
+        let old = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret("k".repeat(32).as_bytes())).unwrap();
         assert_eq!(t.verify(&old), None);
         assert!(!format!("{t:?}").contains("kkkk"));
     }

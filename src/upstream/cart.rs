@@ -27,16 +27,8 @@ impl fmt::Debug for CartCredentials {
         write!(
             f,
             "CartCredentials {{ cart_token: {}, nonce: {} }}",
-            if self.cart_token.is_some() {
-                "[redacted]"
-            } else {
-                "None"
-            },
-            if self.nonce.is_some() {
-                "[redacted]"
-            } else {
-                "None"
-            }
+            if self.cart_token.is_some() { "[redacted]" } else { "None" },
+            if self.nonce.is_some() { "[redacted]" } else { "None" }
         )
     }
 }
@@ -46,8 +38,7 @@ impl CartCredentials {
     /// has `user_id`). Read without verifying: we only compare our own tokens
     /// to notice when the store silently started a new cart.
     pub fn session_id(&self) -> Option<String> {
-        self.token_claim("user_id")
-            .and_then(|v| v.as_str().map(str::to_string))
+        self.token_claim("user_id").and_then(|v| v.as_str().map(str::to_string))
     }
 
     /// Seconds since the epoch at which the token expires.
@@ -59,9 +50,7 @@ impl CartCredentials {
         use base64::Engine;
         let token = self.cart_token.as_deref()?;
         let payload = token.split('.').nth(1)?;
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload.trim_end_matches('='))
-            .ok()?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
         let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
         claims.get(name).cloned()
     }
@@ -90,10 +79,7 @@ pub struct CartClient {
 
 impl CartClient {
     pub fn new(store_url: &str, settings: &HttpSettings) -> Self {
-        Self {
-            base: join(store_url, BASE),
-            http: Transport::new(Api::StoreApi, settings),
-        }
+        Self { base: join(store_url, BASE), http: Transport::new(Api::StoreApi, settings) }
     }
 
     async fn call<T: DeserializeOwned>(
@@ -102,27 +88,13 @@ impl CartClient {
         creds: &CartCredentials,
         shopper_ip: Option<&str>,
     ) -> Result<WithCredentials<T>, UpstreamError> {
-        let Call {
-            route,
-            method,
-            path,
-            body,
-            query,
-        } = call;
+        let Call { route, method, path, body, query } = call;
         let url = format!("{}{}", self.base, path);
-        let idempotency = if method == Method::GET {
-            Idempotency::Idempotent
-        } else {
-            Idempotency::NotIdempotent
-        };
+        let idempotency = if method == Method::GET { Idempotency::Idempotent } else { Idempotency::NotIdempotent };
         let raw = self
             .http
             .send(route, idempotency, || {
-                let mut request = self
-                    .http
-                    .client()
-                    .request(method.clone(), &url)
-                    .query(query);
+                let mut request = self.http.client().request(method.clone(), &url).query(query);
                 if let Some(token) = &creds.cart_token {
                     request = request.header("Cart-Token", token);
                 }
@@ -148,23 +120,8 @@ impl CartClient {
         &self.base
     }
 
-    pub async fn get_cart(
-        &self,
-        creds: &CartCredentials,
-        ip: Option<&str>,
-    ) -> Result<WithCredentials<StoreCart>, UpstreamError> {
-        self.call(
-            Call {
-                route: "cart",
-                method: Method::GET,
-                path: "/cart",
-                body: None,
-                query: &[],
-            },
-            creds,
-            ip,
-        )
-        .await
+    pub async fn get_cart(&self, creds: &CartCredentials, ip: Option<&str>) -> Result<WithCredentials<StoreCart>, UpstreamError> {
+        self.call(Call { route: "cart", method: Method::GET, path: "/cart", body: None, query: &[] }, creds, ip).await
     }
 
     pub async fn add_item(
@@ -174,18 +131,8 @@ impl CartClient {
         item: &AddItemRequest,
     ) -> Result<WithCredentials<StoreCart>, UpstreamError> {
         let body = serde_json::to_value(item).expect("add-item serialises");
-        self.call(
-            Call {
-                route: "cart_add_item",
-                method: Method::POST,
-                path: "/cart/add-item",
-                body: Some(&body),
-                query: &[],
-            },
-            creds,
-            ip,
-        )
-        .await
+        self.call(Call { route: "cart_add_item", method: Method::POST, path: "/cart/add-item", body: Some(&body), query: &[] }, creds, ip)
+            .await
     }
 
     pub async fn update_item(
@@ -197,13 +144,7 @@ impl CartClient {
     ) -> Result<WithCredentials<StoreCart>, UpstreamError> {
         let body = serde_json::json!({ "key": key, "quantity": quantity });
         self.call(
-            Call {
-                route: "cart_update_item",
-                method: Method::POST,
-                path: "/cart/update-item",
-                body: Some(&body),
-                query: &[],
-            },
+            Call { route: "cart_update_item", method: Method::POST, path: "/cart/update-item", body: Some(&body), query: &[] },
             creds,
             ip,
         )
@@ -218,13 +159,7 @@ impl CartClient {
     ) -> Result<WithCredentials<StoreCart>, UpstreamError> {
         let body = serde_json::json!({ "key": key });
         self.call(
-            Call {
-                route: "cart_remove_item",
-                method: Method::POST,
-                path: "/cart/remove-item",
-                body: Some(&body),
-                query: &[],
-            },
+            Call { route: "cart_remove_item", method: Method::POST, path: "/cart/remove-item", body: Some(&body), query: &[] },
             creds,
             ip,
         )
@@ -239,13 +174,7 @@ impl CartClient {
     ) -> Result<WithCredentials<StoreCart>, UpstreamError> {
         let body = serde_json::json!({ "code": code });
         self.call(
-            Call {
-                route: "cart_apply_coupon",
-                method: Method::POST,
-                path: "/cart/apply-coupon",
-                body: Some(&body),
-                query: &[],
-            },
+            Call { route: "cart_apply_coupon", method: Method::POST, path: "/cart/apply-coupon", body: Some(&body), query: &[] },
             creds,
             ip,
         )
@@ -260,13 +189,7 @@ impl CartClient {
     ) -> Result<WithCredentials<StoreCart>, UpstreamError> {
         let body = serde_json::json!({ "code": code });
         self.call(
-            Call {
-                route: "cart_remove_coupon",
-                method: Method::POST,
-                path: "/cart/remove-coupon",
-                body: Some(&body),
-                query: &[],
-            },
+            Call { route: "cart_remove_coupon", method: Method::POST, path: "/cart/remove-coupon", body: Some(&body), query: &[] },
             creds,
             ip,
         )
@@ -282,13 +205,7 @@ impl CartClient {
     ) -> Result<WithCredentials<StoreCart>, UpstreamError> {
         let body = serde_json::json!({ "billing_address": billing, "shipping_address": shipping });
         self.call(
-            Call {
-                route: "cart_update_customer",
-                method: Method::POST,
-                path: "/cart/update-customer",
-                body: Some(&body),
-                query: &[],
-            },
+            Call { route: "cart_update_customer", method: Method::POST, path: "/cart/update-customer", body: Some(&body), query: &[] },
             creds,
             ip,
         )
@@ -318,23 +235,8 @@ impl CartClient {
     }
 
     /// The session's draft order (created on first call). Needs the Nonce.
-    pub async fn draft_order(
-        &self,
-        creds: &CartCredentials,
-        ip: Option<&str>,
-    ) -> Result<WithCredentials<StoreCheckout>, UpstreamError> {
-        self.call(
-            Call {
-                route: "checkout_draft",
-                method: Method::GET,
-                path: "/checkout",
-                body: None,
-                query: &[],
-            },
-            creds,
-            ip,
-        )
-        .await
+    pub async fn draft_order(&self, creds: &CartCredentials, ip: Option<&str>) -> Result<WithCredentials<StoreCheckout>, UpstreamError> {
+        self.call(Call { route: "checkout_draft", method: Method::GET, path: "/checkout", body: None, query: &[] }, creds, ip).await
     }
 
     /// Places the order. Never retried: a retry could charge twice.
@@ -345,38 +247,15 @@ impl CartClient {
         request: &CheckoutRequest,
     ) -> Result<WithCredentials<StoreCheckout>, UpstreamError> {
         let body = serde_json::to_value(request).expect("checkout serialises");
-        self.call(
-            Call {
-                route: "checkout",
-                method: Method::POST,
-                path: "/checkout",
-                body: Some(&body),
-                query: &[],
-            },
-            creds,
-            ip,
-        )
-        .await
+        self.call(Call { route: "checkout", method: Method::POST, path: "/checkout", body: Some(&body), query: &[] }, creds, ip).await
     }
 
     /// A guest's order, by order key and billing email.
-    pub async fn order(
-        &self,
-        id: u64,
-        key: &str,
-        email: &str,
-        ip: Option<&str>,
-    ) -> Result<StoreOrder, UpstreamError> {
+    pub async fn order(&self, id: u64, key: &str, email: &str, ip: Option<&str>) -> Result<StoreOrder, UpstreamError> {
         let path = format!("/order/{id}");
         let result: WithCredentials<StoreOrder> = self
             .call(
-                Call {
-                    route: "order",
-                    method: Method::GET,
-                    path: &path,
-                    body: None,
-                    query: &[("key", key), ("billing_email", email)],
-                },
+                Call { route: "order", method: Method::GET, path: &path, body: None, query: &[("key", key), ("billing_email", email)] },
                 &CartCredentials::default(),
                 ip,
             )
@@ -388,17 +267,9 @@ impl CartClient {
 /// WooCommerce re-issues the Cart-Token and Nonce on responses; keep the
 /// latest of each, falling back to what we sent.
 fn next_credentials(sent: &CartCredentials, raw: &RawResponse) -> CartCredentials {
-    let header = |name: &str| {
-        raw.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
-    };
+    let header = |name: &str| raw.headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty()).map(str::to_string);
     CartCredentials {
         cart_token: header("cart-token").or_else(|| sent.cart_token.clone()),
-        nonce: header("nonce")
-            .or_else(|| header("x-wc-store-api-nonce"))
-            .or_else(|| sent.nonce.clone()),
+        nonce: header("nonce").or_else(|| header("x-wc-store-api-nonce")).or_else(|| sent.nonce.clone()),
     }
 }

@@ -30,12 +30,7 @@ pub enum UpstreamError {
     Transport { api: Api, detail: String },
     /// WooCommerce answered with its own error body.
     #[error("{api}: HTTP {status} {code}")]
-    Woo {
-        api: Api,
-        status: u16,
-        code: String,
-        message: String,
-    },
+    Woo { api: Api, status: u16, code: String, message: String },
     /// A body we could not read: HTML error pages, truncated or malformed JSON.
     #[error("{api}: HTTP {status} with an unreadable body")]
     BadResponse { api: Api, status: u16 },
@@ -54,9 +49,7 @@ impl UpstreamError {
     /// WooCommerce's status for the call, if it answered at all.
     pub fn status(&self) -> Option<u16> {
         match self {
-            UpstreamError::Woo { status, .. } | UpstreamError::BadResponse { status, .. } => {
-                Some(*status)
-            }
+            UpstreamError::Woo { status, .. } | UpstreamError::BadResponse { status, .. } => Some(*status),
             _ => None,
         }
     }

@@ -20,10 +20,7 @@ pub struct HttpSettings {
 
 impl Default for HttpSettings {
     fn default() -> Self {
-        Self {
-            timeout: Duration::from_secs(5),
-            retries: 2,
-        }
+        Self { timeout: Duration::from_secs(5), retries: 2 }
     }
 }
 
@@ -62,11 +59,7 @@ impl Transport {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("static reqwest client configuration is valid");
-        Self {
-            client,
-            api,
-            retries: settings.retries,
-        }
+        Self { client, api, retries: settings.retries }
     }
 
     pub(crate) fn client(&self) -> &reqwest::Client {
@@ -97,8 +90,10 @@ impl Transport {
                 Err(UpstreamError::Timeout { .. }) => "timeout".to_string(),
                 Err(_) => "transport".to_string(),
             };
-            metrics::histogram!("bff_upstream_duration_seconds", "api" => self.api.to_string(), "route" => route).record(elapsed.as_secs_f64());
-            metrics::counter!("bff_upstream_requests_total", "api" => self.api.to_string(), "route" => route, "outcome" => outcome).increment(1);
+            metrics::histogram!("bff_upstream_duration_seconds", "api" => self.api.to_string(), "route" => route)
+                .record(elapsed.as_secs_f64());
+            metrics::counter!("bff_upstream_requests_total", "api" => self.api.to_string(), "route" => route, "outcome" => outcome)
+                .increment(1);
             match result {
                 Ok(raw) if attempt < attempts && matches!(raw.status.as_u16(), 502..=504) => {
                     tracing::debug!(upstream = %self.api, route, status = raw.status.as_u16(), duration_ms, attempt, "upstream gateway error, retrying");
@@ -123,15 +118,8 @@ impl Transport {
         let response = request.send().await.map_err(|e| self.transport_error(e))?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| self.transport_error(e))?;
-        Ok(RawResponse {
-            status,
-            headers,
-            body,
-        })
+        let body = response.bytes().await.map_err(|e| self.transport_error(e))?;
+        Ok(RawResponse { status, headers, body })
     }
 
     /// reqwest errors embed the URL (with OAuth query signatures in it):
@@ -149,27 +137,16 @@ impl Transport {
         } else {
             "other"
         };
-        let detail = std::error::Error::source(&err.without_url())
-            .map(|s| format!("{kind}: {s}"))
-            .unwrap_or_else(|| kind.to_string());
-        UpstreamError::Transport {
-            api: self.api,
-            detail,
-        }
+        let detail = std::error::Error::source(&err.without_url()).map(|s| format!("{kind}: {s}")).unwrap_or_else(|| kind.to_string());
+        UpstreamError::Transport { api: self.api, detail }
     }
 
     /// Decodes a success body, or turns an error answer into a typed error.
-    pub(crate) fn decode<T: DeserializeOwned>(
-        &self,
-        raw: &RawResponse,
-    ) -> Result<T, UpstreamError> {
+    pub(crate) fn decode<T: DeserializeOwned>(&self, raw: &RawResponse) -> Result<T, UpstreamError> {
         if raw.status.is_success() {
             serde_json::from_slice(&raw.body).map_err(|err| {
                 tracing::debug!(upstream = %self.api, error = %err, "upstream body did not decode");
-                UpstreamError::BadResponse {
-                    api: self.api,
-                    status: raw.status.as_u16(),
-                }
+                UpstreamError::BadResponse { api: self.api, status: raw.status.as_u16() }
             })
         } else {
             Err(self.error_from(raw))
@@ -177,21 +154,12 @@ impl Transport {
     }
 
     /// Decodes a list and its paging headers.
-    pub(crate) fn decode_page<T: DeserializeOwned>(
-        &self,
-        raw: &RawResponse,
-    ) -> Result<Paged<T>, UpstreamError> {
+    pub(crate) fn decode_page<T: DeserializeOwned>(&self, raw: &RawResponse) -> Result<Paged<T>, UpstreamError> {
         let items: Vec<T> = self.decode(raw)?;
-        let header = |name: &str| -> Option<u64> {
-            raw.headers.get(name)?.to_str().ok()?.trim().parse().ok()
-        };
+        let header = |name: &str| -> Option<u64> { raw.headers.get(name)?.to_str().ok()?.trim().parse().ok() };
         let total = header("x-wp-total").unwrap_or(items.len() as u64);
         let total_pages = header("x-wp-totalpages").map(|p| p as u32).unwrap_or(1);
-        Ok(Paged {
-            items,
-            total,
-            total_pages,
-        })
+        Ok(Paged { items, total, total_pages })
     }
 
     pub(crate) fn error_from(&self, raw: &RawResponse) -> UpstreamError {
@@ -208,10 +176,7 @@ impl Transport {
                 code: body.code,
                 message: html_escape::decode_html_entities(&body.message).into_owned(),
             },
-            Err(_) => UpstreamError::BadResponse {
-                api: self.api,
-                status: raw.status.as_u16(),
-            },
+            Err(_) => UpstreamError::BadResponse { api: self.api, status: raw.status.as_u16() },
         }
     }
 }

@@ -15,11 +15,7 @@ use hmac::{Hmac, Mac};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
 
 /// RFC 3986 unreserved characters stay as they are; everything else is encoded.
-pub const RFC3986: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+pub const RFC3986: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 fn enc(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, RFC3986).to_string()
@@ -53,15 +49,9 @@ pub struct OAuthParams<'a> {
 impl OAuthParams<'_> {
     fn pairs(&self) -> Vec<(String, String)> {
         let mut pairs = vec![
-            (
-                "oauth_consumer_key".to_string(),
-                self.consumer_key.to_string(),
-            ),
+            ("oauth_consumer_key".to_string(), self.consumer_key.to_string()),
             ("oauth_nonce".to_string(), self.nonce.to_string()),
-            (
-                "oauth_signature_method".to_string(),
-                self.method.as_str().to_string(),
-            ),
+            ("oauth_signature_method".to_string(), self.method.as_str().to_string()),
             ("oauth_timestamp".to_string(), self.timestamp.to_string()),
         ];
         if let Some(token) = self.token {
@@ -76,36 +66,21 @@ impl OAuthParams<'_> {
 pub fn base_string(http_method: &str, base_url: &str, params: &[(String, String)]) -> String {
     let mut encoded: Vec<(String, String)> = params.iter().map(|(k, v)| (enc(k), enc(v))).collect();
     encoded.sort();
-    let joined: Vec<String> = encoded
-        .into_iter()
-        .map(|(k, v)| enc(&format!("{k}={v}")))
-        .collect();
-    format!(
-        "{}&{}&{}",
-        http_method.to_ascii_uppercase(),
-        enc(base_url),
-        joined.join("%26")
-    )
+    let joined: Vec<String> = encoded.into_iter().map(|(k, v)| enc(&format!("{k}={v}"))).collect();
+    format!("{}&{}&{}", http_method.to_ascii_uppercase(), enc(base_url), joined.join("%26"))
 }
 
 /// HMAC over the base string with key `enc(consumer_secret)&enc(token_secret)`.
-pub fn sign(
-    method: SignatureMethod,
-    base: &str,
-    consumer_secret: &str,
-    token_secret: &str,
-) -> String {
+pub fn sign(method: SignatureMethod, base: &str, consumer_secret: &str, token_secret: &str) -> String {
     let key = format!("{}&{}", enc(consumer_secret), enc(token_secret));
     match method {
         SignatureMethod::HmacSha1 => {
-            let mut mac = Hmac::<sha1::Sha1>::new_from_slice(key.as_bytes())
-                .expect("HMAC takes any key length");
+            let mut mac = Hmac::<sha1::Sha1>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
             mac.update(base.as_bytes());
             STANDARD.encode(mac.finalize().into_bytes())
         }
         SignatureMethod::HmacSha256 => {
-            let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes())
-                .expect("HMAC takes any key length");
+            let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes()).expect("HMAC takes any key length");
             mac.update(base.as_bytes());
             STANDARD.encode(mac.finalize().into_bytes())
         }
@@ -165,59 +140,20 @@ mod tests {
             base,
             "GET&http%3A%2F%2Fphotos.example.net%2Fphotos&file%3Dvacation.jpg%26oauth_consumer_key%3Ddpf43f3p2l4k3l03%26oauth_nonce%3Dkllo9940pd9333jh%26oauth_signature_method%3DHMAC-SHA1%26oauth_timestamp%3D1191242096%26oauth_token%3Dnnch734d00sl2jdk%26oauth_version%3D1.0%26size%3Doriginal"
         );
-        let signature = sign(
-            SignatureMethod::HmacSha1,
-            &base,
-            "kd94hf93k423kf44",
-            "pfkkdhi9sl3r4s00",
-        );
+        let signature = sign(SignatureMethod::HmacSha1, &base, "kd94hf93k423kf44", "pfkkdhi9sl3r4s00");
         assert_eq!(signature, "tR3+Ty81lMeYAr/Fid0kMTYa/WM=");
     }
 
     #[test]
     fn signed_query_carries_request_params_and_a_signature() {
-        let oauth = OAuthParams {
-            consumer_key: "ck_test",
-            nonce: "abc",
-            timestamp: 1,
-            method: SignatureMethod::HmacSha256,
-            token: None,
-        };
-        let query = signed_query(
-            "get",
-            "http://store.test/wp-json/wc/v3/products",
-            &[("per_page".into(), "5".into())],
-            &oauth,
-            "cs_test",
-        );
+        let oauth = OAuthParams { consumer_key: "ck_test", nonce: "abc", timestamp: 1, method: SignatureMethod::HmacSha256, token: None };
+        let query = signed_query("get", "http://store.test/wp-json/wc/v3/products", &[("per_page".into(), "5".into())], &oauth, "cs_test");
         let keys: Vec<&str> = query.iter().map(|(k, _)| k.as_str()).collect();
-        assert_eq!(
-            keys,
-            [
-                "per_page",
-                "oauth_consumer_key",
-                "oauth_nonce",
-                "oauth_signature_method",
-                "oauth_timestamp",
-                "oauth_signature"
-            ]
-        );
+        assert_eq!(keys, ["per_page", "oauth_consumer_key", "oauth_nonce", "oauth_signature_method", "oauth_timestamp", "oauth_signature"]);
         // Same inputs, same signature; a different secret changes it.
-        let again = signed_query(
-            "GET",
-            "http://store.test/wp-json/wc/v3/products",
-            &[("per_page".into(), "5".into())],
-            &oauth,
-            "cs_test",
-        );
+        let again = signed_query("GET", "http://store.test/wp-json/wc/v3/products", &[("per_page".into(), "5".into())], &oauth, "cs_test");
         assert_eq!(query, again);
-        let other = signed_query(
-            "GET",
-            "http://store.test/wp-json/wc/v3/products",
-            &[("per_page".into(), "5".into())],
-            &oauth,
-            "cs_other",
-        );
+        let other = signed_query("GET", "http://store.test/wp-json/wc/v3/products", &[("per_page".into(), "5".into())], &oauth, "cs_other");
         assert_ne!(query.last(), other.last());
     }
 

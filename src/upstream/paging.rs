@@ -19,11 +19,7 @@ pub struct Paged<T> {
 
 impl<T> Paged<T> {
     pub fn map<U>(self, f: impl FnMut(T) -> U) -> Paged<U> {
-        Paged {
-            items: self.items.into_iter().map(f).collect(),
-            total: self.total,
-            total_pages: self.total_pages,
-        }
+        Paged { items: self.items.into_iter().map(f).collect(), total: self.total, total_pages: self.total_pages }
     }
 }
 
@@ -59,19 +55,8 @@ mod tests {
         let all = walk_all(|page, per_page| {
             seen_pages.push((page, per_page));
             let start = ((page - 1) * per_page) as usize;
-            let items = data
-                .iter()
-                .skip(start)
-                .take(per_page as usize)
-                .copied()
-                .collect();
-            async move {
-                Ok(Paged {
-                    items,
-                    total: 250,
-                    total_pages: 3,
-                })
-            }
+            let items = data.iter().skip(start).take(per_page as usize).copied().collect();
+            async move { Ok(Paged { items, total: 250, total_pages: 3 }) }
         })
         .await
         .unwrap();
@@ -83,15 +68,9 @@ mod tests {
     async fn stops_at_the_first_error() {
         let result: Result<Vec<u32>, _> = walk_all(|page, _| async move {
             if page == 1 {
-                Ok(Paged {
-                    items: vec![1],
-                    total: 2,
-                    total_pages: 2,
-                })
+                Ok(Paged { items: vec![1], total: 2, total_pages: 2 })
             } else {
-                Err(UpstreamError::Timeout {
-                    api: crate::upstream::Api::RestApi,
-                })
+                Err(UpstreamError::Timeout { api: crate::upstream::Api::RestApi })
             }
         })
         .await;

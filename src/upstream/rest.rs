@@ -71,10 +71,7 @@ pub struct RestClient {
 
 impl fmt::Debug for RestClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RestClient")
-            .field("auth", &self.auth)
-            .field("credentials", &self.credentials)
-            .finish_non_exhaustive()
+        f.debug_struct("RestClient").field("auth", &self.auth).field("credentials", &self.credentials).finish_non_exhaustive()
     }
 }
 
@@ -89,25 +86,13 @@ pub struct RestProductQuery {
 }
 
 impl RestClient {
-    pub fn new(
-        store_url: &str,
-        credentials: RestCredentials,
-        mode: RestAuthMode,
-        settings: &HttpSettings,
-    ) -> Self {
+    pub fn new(store_url: &str, credentials: RestCredentials, mode: RestAuthMode, settings: &HttpSettings) -> Self {
         let is_https = store_url.starts_with("https://");
         let auth = match (mode, is_https) {
             (RestAuthMode::Basic, _) | (RestAuthMode::Auto, true) => EffectiveAuth::Basic,
-            (RestAuthMode::Oauth1, _) | (RestAuthMode::Auto, false) => {
-                EffectiveAuth::OAuth1(SignatureMethod::HmacSha256)
-            }
+            (RestAuthMode::Oauth1, _) | (RestAuthMode::Auto, false) => EffectiveAuth::OAuth1(SignatureMethod::HmacSha256),
         };
-        Self {
-            base: join(store_url, BASE),
-            credentials,
-            auth,
-            http: Transport::new(Api::RestApi, settings),
-        }
+        Self { base: join(store_url, BASE), credentials, auth, http: Transport::new(Api::RestApi, settings) }
     }
 
     /// "basic" or "oauth1", for the start-up log line.
@@ -120,24 +105,16 @@ impl RestClient {
 
     /// Builds one authenticated request. Called once per attempt so every
     /// OAuth attempt carries a fresh nonce and timestamp.
-    fn request(
-        &self,
-        method: &Method,
-        url: &str,
-        query: &[(String, String)],
-    ) -> reqwest::RequestBuilder {
+    fn request(&self, method: &Method, url: &str, query: &[(String, String)]) -> reqwest::RequestBuilder {
         let client = self.http.client();
         match self.auth {
-            EffectiveAuth::Basic => client.request(method.clone(), url).query(query).basic_auth(
-                self.credentials.consumer_key.expose_secret(),
-                Some(self.credentials.consumer_secret.expose_secret()),
-            ),
+            EffectiveAuth::Basic => client
+                .request(method.clone(), url)
+                .query(query)
+                .basic_auth(self.credentials.consumer_key.expose_secret(), Some(self.credentials.consumer_secret.expose_secret())),
             EffectiveAuth::OAuth1(signature) => {
                 let nonce = oauth1::fresh_nonce();
-                let timestamp = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map(|d| d.as_secs())
-                    .unwrap_or(0);
+                let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
                 let params = OAuthParams {
                     consumer_key: self.credentials.consumer_key.expose_secret(),
                     nonce: &nonce,
@@ -145,13 +122,7 @@ impl RestClient {
                     method: signature,
                     token: None,
                 };
-                let signed = oauth1::signed_query(
-                    method.as_str(),
-                    url,
-                    query,
-                    &params,
-                    self.credentials.consumer_secret.expose_secret(),
-                );
+                let signed = oauth1::signed_query(method.as_str(), url, query, &params, self.credentials.consumer_secret.expose_secret());
                 client.request(method.clone(), url).query(&signed)
             }
         }
@@ -166,11 +137,7 @@ impl RestClient {
         body: Option<&serde_json::Value>,
     ) -> Result<RawResponse, UpstreamError> {
         let url = format!("{}{}", self.base, path);
-        let idempotency = if method == Method::GET {
-            Idempotency::Idempotent
-        } else {
-            Idempotency::NotIdempotent
-        };
+        let idempotency = if method == Method::GET { Idempotency::Idempotent } else { Idempotency::NotIdempotent };
         self.http
             .send(route, idempotency, || {
                 let request = self.request(&method, &url, query);
@@ -182,12 +149,7 @@ impl RestClient {
             .await
     }
 
-    pub async fn get<T: DeserializeOwned>(
-        &self,
-        route: &'static str,
-        path: &str,
-        query: &[(String, String)],
-    ) -> Result<T, UpstreamError> {
+    pub async fn get<T: DeserializeOwned>(&self, route: &'static str, path: &str, query: &[(String, String)]) -> Result<T, UpstreamError> {
         let raw = self.call(route, Method::GET, path, query, None).await?;
         self.http.decode(&raw)
     }
@@ -214,19 +176,9 @@ impl RestClient {
         self.http.decode(&raw)
     }
 
-    pub async fn products_page(
-        &self,
-        filter: &RestProductQuery,
-        page: u32,
-        per_page: u32,
-    ) -> Result<Paged<RestProduct>, UpstreamError> {
-        let mut query = vec![
-            ("page".to_string(), page.to_string()),
-            (
-                "per_page".to_string(),
-                per_page.min(super::MAX_PER_PAGE).to_string(),
-            ),
-        ];
+    pub async fn products_page(&self, filter: &RestProductQuery, page: u32, per_page: u32) -> Result<Paged<RestProduct>, UpstreamError> {
+        let mut query =
+            vec![("page".to_string(), page.to_string()), ("per_page".to_string(), per_page.min(super::MAX_PER_PAGE).to_string())];
         if !filter.skus.is_empty() {
             query.push(("sku".into(), filter.skus.join(",")));
         }
@@ -245,10 +197,7 @@ impl RestClient {
     }
 
     /// Every product matching the filter, walking all pages.
-    pub async fn all_products(
-        &self,
-        filter: &RestProductQuery,
-    ) -> Result<Vec<RestProduct>, UpstreamError> {
+    pub async fn all_products(&self, filter: &RestProductQuery) -> Result<Vec<RestProduct>, UpstreamError> {
         super::walk_all(|page, per_page| self.products_page(filter, page, per_page)).await
     }
 
@@ -259,10 +208,7 @@ impl RestClient {
     pub async fn variations(&self, product_id: u64) -> Result<Vec<RestVariation>, UpstreamError> {
         let path = format!("/products/{product_id}/variations");
         super::walk_all(|page, per_page| {
-            let query = vec![
-                ("page".to_string(), page.to_string()),
-                ("per_page".to_string(), per_page.to_string()),
-            ];
+            let query = vec![("page".to_string(), page.to_string()), ("per_page".to_string(), per_page.to_string())];
             let path = path.clone();
             async move { self.get_page("variations", &path, &query).await }
         })
@@ -271,14 +217,8 @@ impl RestClient {
 
     pub async fn categories(&self) -> Result<Vec<RestCategory>, UpstreamError> {
         super::walk_all(|page, per_page| {
-            let query = vec![
-                ("page".to_string(), page.to_string()),
-                ("per_page".to_string(), per_page.to_string()),
-            ];
-            async move {
-                self.get_page("categories", "/products/categories", &query)
-                    .await
-            }
+            let query = vec![("page".to_string(), page.to_string()), ("per_page".to_string(), per_page.to_string())];
+            async move { self.get_page("categories", "/products/categories", &query).await }
         })
         .await
     }

@@ -78,10 +78,7 @@ impl StoreProductQuery {
     }
 
     fn pairs(&self) -> Vec<(String, String)> {
-        let mut pairs = vec![
-            ("page".to_string(), self.page.max(1).to_string()),
-            ("per_page".to_string(), self.per_page.to_string()),
-        ];
+        let mut pairs = vec![("page".to_string(), self.page.max(1).to_string()), ("per_page".to_string(), self.per_page.to_string())];
         self.filter_pairs(&mut pairs);
         if let Some(o) = &self.orderby {
             pairs.push(("orderby".into(), o.clone()));
@@ -111,10 +108,7 @@ pub struct StoreClient {
 
 impl StoreClient {
     pub fn new(store_url: &str, settings: &HttpSettings) -> Self {
-        Self {
-            base: join(store_url, BASE),
-            http: Transport::new(Api::StoreApi, settings),
-        }
+        Self { base: join(store_url, BASE), http: Transport::new(Api::StoreApi, settings) }
     }
 
     async fn get_raw(
@@ -124,20 +118,11 @@ impl StoreClient {
         query: &[(String, String)],
     ) -> Result<super::http::RawResponse, UpstreamError> {
         let url = format!("{}{}", self.base, path);
-        self.http
-            .send(route, Idempotency::Idempotent, || {
-                self.http.client().get(&url).query(query)
-            })
-            .await
+        self.http.send(route, Idempotency::Idempotent, || self.http.client().get(&url).query(query)).await
     }
 
-    pub async fn products(
-        &self,
-        query: &StoreProductQuery,
-    ) -> Result<Paged<StoreProduct>, UpstreamError> {
-        let raw = self
-            .get_raw("products", "/products", &query.pairs())
-            .await?;
+    pub async fn products(&self, query: &StoreProductQuery) -> Result<Paged<StoreProduct>, UpstreamError> {
+        let raw = self.get_raw("products", "/products", &query.pairs()).await?;
         self.http.decode_page(&raw)
     }
 
@@ -165,12 +150,7 @@ impl StoreClient {
         .await
     }
 
-    pub async fn reviews(
-        &self,
-        product_id: u64,
-        page: u32,
-        per_page: u32,
-    ) -> Result<Paged<StoreReview>, UpstreamError> {
+    pub async fn reviews(&self, product_id: u64, page: u32, per_page: u32) -> Result<Paged<StoreReview>, UpstreamError> {
         let query = [
             ("product_id".to_string(), product_id.to_string()),
             ("page".to_string(), page.to_string()),
@@ -181,9 +161,7 @@ impl StoreClient {
     }
 
     pub async fn categories(&self) -> Result<Vec<StoreCategory>, UpstreamError> {
-        let raw = self
-            .get_raw("categories", "/products/categories", &[])
-            .await?;
+        let raw = self.get_raw("categories", "/products/categories", &[]).await?;
         self.http.decode(&raw)
     }
 
@@ -193,16 +171,11 @@ impl StoreClient {
     }
 
     pub async fn attributes(&self) -> Result<Vec<StoreAttribute>, UpstreamError> {
-        let raw = self
-            .get_raw("attributes", "/products/attributes", &[])
-            .await?;
+        let raw = self.get_raw("attributes", "/products/attributes", &[]).await?;
         self.http.decode(&raw)
     }
 
-    pub async fn attribute_terms(
-        &self,
-        attribute_id: u64,
-    ) -> Result<Vec<StoreTerm>, UpstreamError> {
+    pub async fn attribute_terms(&self, attribute_id: u64) -> Result<Vec<StoreTerm>, UpstreamError> {
         let path = format!("/products/attributes/{attribute_id}/terms");
         let raw = self.get_raw("attribute_terms", &path, &[]).await?;
         self.http.decode(&raw)
@@ -225,28 +198,16 @@ impl StoreClient {
             query.push(("calculate_rating_counts".into(), "true".into()));
         }
         for (i, taxonomy) in want.attribute_counts.iter().enumerate() {
-            query.push((
-                format!("calculate_attribute_counts[{i}][taxonomy]"),
-                taxonomy.clone(),
-            ));
-            query.push((
-                format!("calculate_attribute_counts[{i}][query_type]"),
-                "or".into(),
-            ));
+            query.push((format!("calculate_attribute_counts[{i}][taxonomy]"), taxonomy.clone()));
+            query.push((format!("calculate_attribute_counts[{i}][query_type]"), "or".into()));
         }
-        let raw = self
-            .get_raw("collection_data", "/products/collection-data", &query)
-            .await?;
+        let raw = self.get_raw("collection_data", "/products/collection-data", &query).await?;
         self.http.decode(&raw)
     }
 
     /// A cheap call that proves the store answers; used by `/readyz`.
     pub async fn ping(&self) -> Result<(), UpstreamError> {
-        let query = StoreProductQuery {
-            page: 1,
-            per_page: 1,
-            ..Default::default()
-        };
+        let query = StoreProductQuery { page: 1, per_page: 1, ..Default::default() };
         self.products(&query).await.map(|_| ())
     }
 }

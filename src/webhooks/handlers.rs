@@ -1,5 +1,7 @@
 //! `POST /webhooks/woocommerce`: the receiver WooCommerce delivers to.
 
+use std::sync::Arc;
+
 use std::sync::atomic::Ordering;
 
 use axum::body::Bytes;
@@ -40,17 +42,12 @@ fn is_ping(headers: &HeaderMap, body: &[u8]) -> bool {
         (status = 422, description = "Signed, but not a body we understand", body = ErrorBody),
         (status = 503, description = "Busy; the store should retry", body = ErrorBody),
     ))]
-pub async fn receive(
-    State(hooks): State<Webhooks>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<StatusCode, ApiError> {
+pub async fn receive(State(hooks): State<Arc<Webhooks>>, headers: HeaderMap, body: Bytes) -> Result<StatusCode, ApiError> {
     if is_ping(&headers, &body) {
         return Ok(StatusCode::OK);
     }
     // The signature is checked on the raw bytes before anything is parsed.
-    let signed = header(&headers, "x-wc-webhook-signature")
-        .is_some_and(|sig| hooks.secrets.verify(&body, sig));
+    let signed = header(&headers, "x-wc-webhook-signature").is_some_and(|sig| hooks.secrets.verify(&body, sig));
     if !signed {
         hooks.stats.rejected.fetch_add(1, Ordering::Relaxed);
         if !hooks.secrets.is_configured() {
@@ -65,15 +62,12 @@ pub async fn receive(
         Ok(None) => return Ok(StatusCode::NO_CONTENT),
         Err(reason) => {
             tracing::warn!(%topic, %reason, "signed webhook with an unreadable body");
-            return Err(ApiError::field(
-                "body",
-                "not a WooCommerce resource body for this topic",
-            ));
+            return Err(ApiError::field("body", "not a WooCommerce resource body for this topic"));
         }
     };
     let webhook_id = header(&headers, "x-wc-webhook-id").unwrap_or("");
     let delivery_id = header(&headers, "x-wc-webhook-delivery-id").unwrap_or("");
-    if !hooks.first_delivery(webhook_id, delivery_id, &body) {
+    if !hooks.first_delivery(webhook_id, delivery_id, &body).await {
         hooks.stats.duplicates.fetch_add(1, Ordering::Relaxed);
         return Ok(StatusCode::ACCEPTED);
     }

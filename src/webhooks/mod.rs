@@ -10,10 +10,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 
 use crate::cache::ResponseCache;
+use crate::redis::Redis;
 pub use signature::WebhookSecrets;
 
 /// How long a delivery is remembered for de-duplication.
@@ -21,15 +22,14 @@ pub const DEDUPE_WINDOW: Duration = Duration::from_secs(15 * 60);
 const QUEUE: usize = 10_000;
 const ATTEMPTS: u32 = 5;
 
+/// Redis channel on which instances tell each other what to drop.
+const INVALIDATION_CHANNEL: &str = "bff:invalidate";
+
 /// What a verified delivery asks us to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Event {
     /// A product was created, updated, deleted or restored.
-    Product {
-        id: u64,
-        slug: Option<String>,
-        variations: Vec<u64>,
-    },
+    Product { id: u64, slug: Option<String>, variations: Vec<u64> },
     /// Accepted and logged only (for now).
     Other { topic: String },
 }
@@ -49,8 +49,17 @@ pub struct WebhookStats {
 pub struct Webhooks {
     pub(crate) secrets: WebhookSecrets,
     seen: moka::sync::Cache<String, ()>,
+    redis: Option<Redis>,
     queue: mpsc::Sender<Event>,
     pub stats: Arc<WebhookStats>,
+}
+
+/// An invalidation as broadcast to other instances.
+#[derive(Serialize, Deserialize)]
+struct Broadcast {
+    /// The sending instance, which has applied it already.
+    from: String,
+    event: Event,
 }
 
 #[derive(Deserialize)]
@@ -67,33 +76,46 @@ pub fn parse(topic: &str, body: &[u8]) -> Result<Option<Event>, String> {
     let (resource, _) = topic.split_once('.').unwrap_or((topic, ""));
     match resource {
         "product" => {
-            let p: ProductBody =
-                serde_json::from_slice(body).map_err(|e| format!("product body: {e}"))?;
-            Ok(Some(Event::Product {
-                id: p.id,
-                slug: p.slug.filter(|s| !s.is_empty()),
-                variations: p.variations,
-            }))
+            let p: ProductBody = serde_json::from_slice(body).map_err(|e| format!("product body: {e}"))?;
+            Ok(Some(Event::Product { id: p.id, slug: p.slug.filter(|s| !s.is_empty()), variations: p.variations }))
         }
-        "coupon" | "order" | "customer" => Ok(Some(Event::Other {
-            topic: topic.to_string(),
-        })),
+        "coupon" | "order" | "customer" => Ok(Some(Event::Other { topic: topic.to_string() })),
         _ => Ok(None),
     }
 }
 
 impl Webhooks {
-    /// Starts the worker that applies events to the cache.
-    pub fn start(secrets: WebhookSecrets, cache: ResponseCache) -> Self {
+    /// Starts the worker that applies events to the cache (and, with Redis,
+    /// tells the other instances to apply them too).
+    pub fn start(secrets: WebhookSecrets, cache: ResponseCache, redis: Option<Redis>) -> Self {
         let (queue, mut rx) = mpsc::channel::<Event>(QUEUE);
         let stats = Arc::new(WebhookStats::default());
         let worker_stats = stats.clone();
+        let instance = uuid::Uuid::new_v4().to_string();
+        if let Some(redis) = redis.clone() {
+            let (cache, instance) = (cache.clone(), instance.clone());
+            tokio::spawn(async move {
+                let subscribed = redis
+                    .subscribe(INVALIDATION_CHANNEL, move |text| {
+                        if let Ok(b) = serde_json::from_str::<Broadcast>(&text) {
+                            if b.from != instance {
+                                apply_locally(&cache, &b.event);
+                            }
+                        }
+                    })
+                    .await;
+                if let Err(err) = subscribed {
+                    tracing::error!(error = %err, "cannot subscribe to cache invalidations");
+                }
+            });
+        }
+        let worker_redis = redis.clone();
         tokio::spawn(async move {
             while let Some(event) = rx.recv().await {
                 let mut attempt = 0;
                 loop {
                     attempt += 1;
-                    match apply(&cache, &event).await {
+                    match apply(&cache, worker_redis.as_ref(), &instance, &event).await {
                         Ok(()) => {
                             worker_stats.processed.fetch_add(1, Ordering::Relaxed);
                             break;
@@ -114,21 +136,24 @@ impl Webhooks {
         });
         Self {
             secrets,
-            seen: moka::sync::Cache::builder()
-                .time_to_live(DEDUPE_WINDOW)
-                .max_capacity(1_000_000)
-                .build(),
+            seen: moka::sync::Cache::builder().time_to_live(DEDUPE_WINDOW).max_capacity(1_000_000).build(),
+            redis,
             queue,
             stats,
         }
     }
 
-    /// True the first time a delivery is seen within the window.
-    pub fn first_delivery(&self, webhook_id: &str, delivery_id: &str, body: &[u8]) -> bool {
-        let key = format!(
-            "{webhook_id}:{delivery_id}:{}",
-            hex::encode(&crate::idempotency::fingerprint(&[body])[..16])
-        );
+    /// True the first time a delivery is seen within the window (across
+    /// instances when on Redis). If Redis is down, fall back to this
+    /// instance's memory rather than drop the event.
+    pub async fn first_delivery(&self, webhook_id: &str, delivery_id: &str, body: &[u8]) -> bool {
+        let key = format!("{webhook_id}:{delivery_id}:{}", hex::encode(&crate::idempotency::fingerprint(&[body])[..16]));
+        if let Some(redis) = &self.redis {
+            match redis.set_nx(&format!("bff:webhook:{key}"), "1", DEDUPE_WINDOW).await {
+                Ok(first) => return first,
+                Err(err) => tracing::warn!(error = %err, "webhook dedupe on redis failed; using local memory"),
+            }
+        }
         let fresh = std::cell::Cell::new(false);
         self.seen.get_with(key, || fresh.set(true));
         fresh.get()
@@ -143,19 +168,28 @@ impl Webhooks {
     }
 }
 
-async fn apply(cache: &ResponseCache, event: &Event) -> Result<(), String> {
+fn apply_locally(cache: &ResponseCache, event: &Event) {
+    if let Event::Product { id, slug, variations } = event {
+        cache.invalidate_product(*id, slug.as_deref());
+        for v in variations {
+            cache.invalidate_product(*v, None);
+        }
+        cache.invalidate_lists();
+    }
+}
+
+/// Applies an event here, then broadcasts it; a failed broadcast is an
+/// error so the worker retries it (and counts it).
+async fn apply(cache: &ResponseCache, redis: Option<&Redis>, instance: &str, event: &Event) -> Result<(), String> {
     match event {
-        Event::Product {
-            id,
-            slug,
-            variations,
-        } => {
-            cache.invalidate_product(*id, slug.as_deref());
-            for v in variations {
-                cache.invalidate_product(*v, None);
-            }
-            cache.invalidate_lists();
+        Event::Product { id, .. } => {
+            apply_locally(cache, event);
             tracing::info!(product_id = id, "catalogue cache invalidated by webhook");
+            if let Some(redis) = redis {
+                let message =
+                    serde_json::to_string(&Broadcast { from: instance.to_string(), event: event.clone() }).map_err(|e| e.to_string())?;
+                redis.publish(INVALIDATION_CHANNEL, &message).await?;
+            }
             Ok(())
         }
         Event::Other { topic } => {

@@ -32,25 +32,13 @@ pub struct Reconciler {
 }
 
 fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 /// `2026-11-28T19:39:08`, the form REST v3 takes for `modified_after`.
 fn iso(secs: u64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp(secs as i64)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        t.year(),
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
+    let t = time::OffsetDateTime::from_unix_timestamp(secs as i64).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute(), t.second())
 }
 
 impl Reconciler {
@@ -69,15 +57,8 @@ impl Reconciler {
     /// One scan. On failure the cursor stays, so the next scan covers the gap.
     pub async fn run_once(&self) -> Result<usize, UpstreamError> {
         let started = now();
-        let since = self
-            .stats
-            .cursor
-            .load(Ordering::Relaxed)
-            .saturating_sub(OVERLAP.as_secs());
-        let query = RestProductQuery {
-            modified_after: Some(iso(since)),
-            ..Default::default()
-        };
+        let since = self.stats.cursor.load(Ordering::Relaxed).saturating_sub(OVERLAP.as_secs());
+        let query = RestProductQuery { modified_after: Some(iso(since)), ..Default::default() };
         self.stats.scans.fetch_add(1, Ordering::Relaxed);
         let changed = match self.rest.all_products(&query).await {
             Ok(changed) => changed,
@@ -87,21 +68,15 @@ impl Reconciler {
             }
         };
         for product in &changed {
-            self.cache
-                .invalidate_product(product.id, Some(&product.slug));
+            self.cache.invalidate_product(product.id, Some(&product.slug));
             for variation in &product.variations {
                 self.cache.invalidate_product(*variation, None);
             }
         }
         if !changed.is_empty() {
             self.cache.invalidate_lists();
-            self.stats
-                .invalidated
-                .fetch_add(changed.len() as u64, Ordering::Relaxed);
-            tracing::info!(
-                changed = changed.len(),
-                "reconciliation invalidated changed products"
-            );
+            self.stats.invalidated.fetch_add(changed.len() as u64, Ordering::Relaxed);
+            tracing::info!(changed = changed.len(), "reconciliation invalidated changed products");
         }
         self.stats.cursor.store(started, Ordering::Relaxed);
         Ok(changed.len())

@@ -28,8 +28,7 @@ impl fmt::Debug for WebhookSecrets {
 
 /// The signature WooCommerce would send for `body` with `secret`.
 pub fn sign(body: &[u8], secret: &str) -> String {
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(body);
     STANDARD.encode(mac.finalize().into_bytes())
 }
@@ -44,15 +43,11 @@ impl WebhookSecrets {
         let Ok(given) = STANDARD.decode(signature.trim()) else {
             return false;
         };
-        [&self.current, &self.previous]
-            .into_iter()
-            .flatten()
-            .any(|secret| {
-                let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose_secret().as_bytes())
-                    .expect("HMAC takes any key length");
-                mac.update(body);
-                mac.verify_slice(&given).is_ok()
-            })
+        [&self.current, &self.previous].into_iter().flatten().any(|secret| {
+            let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose_secret().as_bytes()).expect("HMAC takes any key length");
+            mac.update(body);
+            mac.verify_slice(&given).is_ok()
+        })
     }
 }
 
@@ -62,23 +57,14 @@ mod tests {
 
     #[test]
     fn verifies_current_and_previous_and_nothing_else() {
-        let secrets = WebhookSecrets {
-            current: Some(SecretString::from("new")),
-            previous: Some(SecretString::from("old")),
-        };
+        let secrets = WebhookSecrets { current: Some(SecretString::from("new")), previous: Some(SecretString::from("old")) };
         let body = br#"{"id":1}"#;
         assert!(secrets.verify(body, &sign(body, "new")));
         assert!(secrets.verify(body, &sign(body, "old")));
         assert!(!secrets.verify(body, &sign(body, "other")));
-        assert!(
-            !secrets.verify(b"{\"id\":2}", &sign(body, "new")),
-            "the body is covered"
-        );
+        assert!(!secrets.verify(b"{\"id\":2}", &sign(body, "new")), "the body is covered");
         assert!(!secrets.verify(body, "not base64!"));
-        assert!(
-            !WebhookSecrets::default().verify(body, &sign(body, "")),
-            "no secret, nothing verifies"
-        );
+        assert!(!WebhookSecrets::default().verify(body, &sign(body, "")), "no secret, nothing verifies");
         assert!(!format!("{secrets:?}").contains("new"));
     }
 }

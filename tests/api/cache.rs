@@ -13,24 +13,14 @@ async fn miss_then_hit_with_etag_and_cache_control() {
     let first = app.get("/api/v1/products?per_page=24").await;
     assert_eq!(first.header("x-cache"), Some("MISS"));
     let etag = first.header("etag").expect("etag").to_string();
-    assert!(
-        etag.starts_with('"') && !etag.starts_with("W/"),
-        "strong etag: {etag}"
-    );
+    assert!(etag.starts_with('"') && !etag.starts_with("W/"), "strong etag: {etag}");
     let cc = first.header("cache-control").unwrap();
-    assert!(
-        cc.starts_with("public, max-age=") && cc.contains("stale-while-revalidate="),
-        "{cc}"
-    );
+    assert!(cc.starts_with("public, max-age=") && cc.contains("stale-while-revalidate="), "{cc}");
     let second = app.get("/api/v1/products?per_page=24").await;
     assert_eq!(second.header("x-cache"), Some("HIT"));
     assert_eq!(second.header("etag"), Some(etag.as_str()));
     assert_eq!(first.body, second.body);
-    assert_eq!(
-        app.store.calls(LIST_ROUTE),
-        1,
-        "the hit did not reach the store"
-    );
+    assert_eq!(app.store.calls(LIST_ROUTE), 1, "the hit did not reach the store");
 }
 
 #[tokio::test]
@@ -38,27 +28,19 @@ async fn if_none_match_gives_304_without_a_body() {
     let app = TestApp::spawn().await;
     let first = app.get("/api/v1/categories").await;
     let etag = first.header("etag").unwrap().to_string();
-    let r = app
-        .get_with("/api/v1/categories", &[("if-none-match", &etag)])
-        .await;
+    let r = app.get_with("/api/v1/categories", &[("if-none-match", &etag)]).await;
     assert_eq!(r.status, 304);
     assert!(r.body.is_empty());
     assert_eq!(r.header("etag"), Some(etag.as_str()));
     assert_eq!(r.header("x-cache"), Some("HIT"));
-    let r = app
-        .get_with(
-            "/api/v1/categories",
-            &[("if-none-match", "\"something-else\"")],
-        )
-        .await;
+    let r = app.get_with("/api/v1/categories", &[("if-none-match", "\"something-else\"")]).await;
     assert_eq!(r.status, 200);
 }
 
 #[tokio::test]
 async fn equivalent_queries_share_one_cache_entry() {
     let app = TestApp::spawn().await;
-    app.get("/api/v1/products?category=clothing,accessories&per_page=24")
-        .await;
+    app.get("/api/v1/products?category=clothing,accessories&per_page=24").await;
     for same in [
         "/api/v1/products?per_page=24&category=accessories,clothing",
         "/api/v1/products?category=Clothing,accessories&page=1&per_page=24&orderby=date&order=desc",
@@ -75,18 +57,8 @@ async fn concurrent_misses_make_one_upstream_call() {
     let requests = (0..200).map(|_| app.get("/api/v1/products?per_page=12&orderby=price"));
     let answers = futures::future::join_all(requests).await;
     assert!(answers.iter().all(|r| r.status == 200));
-    assert_eq!(
-        app.store.calls(LIST_ROUTE),
-        1,
-        "200 concurrent requests, one store call"
-    );
-    assert_eq!(
-        answers
-            .iter()
-            .filter(|r| r.header("x-cache") == Some("MISS"))
-            .count(),
-        1
-    );
+    assert_eq!(app.store.calls(LIST_ROUTE), 1, "200 concurrent requests, one store call");
+    assert_eq!(answers.iter().filter(|r| r.header("x-cache") == Some("MISS")).count(), 1);
 }
 
 #[tokio::test]
@@ -113,14 +85,8 @@ async fn serves_stale_when_the_store_fails_and_503_when_nothing_is_cached() {
         let stale = app.get("/api/v1/products?per_page=6").await;
         assert_eq!(stale.status, 200, "{name}");
         assert_eq!(stale.header("x-cache"), Some("STALE"), "{name}");
-        assert_eq!(
-            stale.body, fresh.body,
-            "{name}: the stale copy is the last good one"
-        );
-        assert!(
-            stale.header("cache-control").unwrap().contains("max-age=0"),
-            "{name}"
-        );
+        assert_eq!(stale.body, fresh.body, "{name}: the stale copy is the last good one");
+        assert!(stale.header("cache-control").unwrap().contains("max-age=0"), "{name}");
         tokio::time::sleep(Duration::from_millis(60)).await;
     }
 
@@ -163,61 +129,25 @@ async fn invalidation_drops_the_product_and_lists() {
     let slug = list["items"][0]["slug"].as_str().unwrap().to_string();
     app.get(&format!("/api/v1/products/{id}")).await;
     app.get(&format!("/api/v1/products/{slug}")).await;
-    assert_eq!(
-        app.get(&format!("/api/v1/products/{id}"))
-            .await
-            .header("x-cache"),
-        Some("HIT")
-    );
+    assert_eq!(app.get(&format!("/api/v1/products/{id}")).await.header("x-cache"), Some("HIT"));
     let cache = app.state.catalogue.cache();
     cache.invalidate_product(id, Some(&slug));
     cache.invalidate_lists();
     cache.run_pending_tasks().await;
-    assert_eq!(
-        app.get(&format!("/api/v1/products/{id}"))
-            .await
-            .header("x-cache"),
-        Some("MISS")
-    );
-    assert_eq!(
-        app.get(&format!("/api/v1/products/{slug}"))
-            .await
-            .header("x-cache"),
-        Some("MISS")
-    );
-    assert_eq!(
-        app.get("/api/v1/products?per_page=3")
-            .await
-            .header("x-cache"),
-        Some("MISS")
-    );
-    assert_eq!(
-        app.get("/api/v1/categories").await.header("x-cache"),
-        Some("MISS")
-    );
-    assert_eq!(
-        app.get("/api/v1/categories").await.header("x-cache"),
-        Some("HIT"),
-        "taxonomies survive a product invalidation"
-    );
+    assert_eq!(app.get(&format!("/api/v1/products/{id}")).await.header("x-cache"), Some("MISS"));
+    assert_eq!(app.get(&format!("/api/v1/products/{slug}")).await.header("x-cache"), Some("MISS"));
+    assert_eq!(app.get("/api/v1/products?per_page=3").await.header("x-cache"), Some("MISS"));
+    assert_eq!(app.get("/api/v1/categories").await.header("x-cache"), Some("MISS"));
+    assert_eq!(app.get("/api/v1/categories").await.header("x-cache"), Some("HIT"), "taxonomies survive a product invalidation");
 }
 
 #[tokio::test]
 async fn the_cache_stays_within_its_byte_budget() {
     let app = TestApp::with(|c| c.cache.budget_bytes = 64 * 1024).await;
     for page in 1..=10 {
-        assert_eq!(
-            app.get(&format!("/api/v1/products?per_page=100&page={page}"))
-                .await
-                .status,
-            200
-        );
+        assert_eq!(app.get(&format!("/api/v1/products?per_page=100&page={page}")).await.status, 200);
     }
     let cache = app.state.catalogue.cache();
     cache.run_pending_tasks().await;
-    assert!(
-        cache.weighted_size() <= 64 * 1024,
-        "weighted size {} over budget",
-        cache.weighted_size()
-    );
+    assert!(cache.weighted_size() <= 64 * 1024, "weighted size {} over budget", cache.weighted_size());
 }

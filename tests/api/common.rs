@@ -53,13 +53,10 @@ fn init_capture() {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("capture dir");
         let pid = std::process::id();
-        let open = |name: &str| {
-            std::fs::File::create(dir.join(format!("{name}-{pid}.txt"))).expect("capture file")
-        };
+        let open = |name: &str| std::fs::File::create(dir.join(format!("{name}-{pid}.txt"))).expect("capture file");
         let logs = open("logs");
         *RESPONSES.lock().unwrap() = Some(open("responses"));
-        *SECRETS.lock().unwrap() =
-            Some(std::fs::File::create(dir.join(format!("secrets-{pid}.list"))).unwrap());
+        *SECRETS.lock().unwrap() = Some(std::fs::File::create(dir.join(format!("secrets-{pid}.list"))).unwrap());
         let _ = tracing_subscriber::fmt()
             .with_env_filter("debug,hyper=info,h2=info,rustls=info")
             .with_writer(LogSink(logs))
@@ -110,8 +107,7 @@ pub struct TestResponse {
 
 impl TestResponse {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
@@ -123,22 +119,14 @@ impl TestResponse {
         let body = self.json();
         let error = &body["error"];
         assert!(error["message"].is_string(), "error has a message: {body}");
-        assert_eq!(
-            error["request_id"].as_str(),
-            self.header("x-request-id"),
-            "error carries the request id: {body}"
-        );
+        assert_eq!(error["request_id"].as_str(), self.header("x-request-id"), "error carries the request id: {body}");
         error["code"].as_str().expect("error.code").to_string()
     }
 
     pub fn error_fields(&self) -> Vec<String> {
         self.json()["error"]["fields"]
             .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|f| f["field"].as_str().unwrap_or("").to_string())
-                    .collect()
-            })
+            .map(|a| a.iter().map(|f| f["field"].as_str().unwrap_or("").to_string()).collect())
             .unwrap_or_default()
     }
 }
@@ -156,26 +144,15 @@ impl TestApp {
         let mut config = TestConfig {
             cache: CacheSettings::default(),
             options: AppOptions::for_tests(),
-            demo: DemoStoreConfig {
-                keys: vec![clone_key(&key)],
-                ..DemoStoreConfig::default()
-            },
-            http: HttpSettings {
-                timeout: Duration::from_millis(1500),
-                retries: 1,
-            },
-            policy: HttpPolicy {
-                cookie_secure: false,
-                ..HttpPolicy::default()
-            },
+            demo: DemoStoreConfig { keys: vec![clone_key(&key)], ..DemoStoreConfig::default() },
+            http: HttpSettings { timeout: Duration::from_millis(1500), retries: 1 },
+            policy: HttpPolicy { cookie_secure: false, ..HttpPolicy::default() },
         };
         tune(&mut config);
         for k in &config.demo.keys {
             record_secret(&k.consumer_secret);
         }
-        let store = demo_store::spawn("127.0.0.1:0".parse().unwrap(), config.demo)
-            .await
-            .expect("demo store starts");
+        let store = demo_store::spawn("127.0.0.1:0".parse().unwrap(), config.demo).await.expect("demo store starts");
         let upstream = Upstream {
             url: store.url(),
             credentials: RestCredentials {
@@ -186,36 +163,24 @@ impl TestApp {
             http: config.http,
             demo: true,
         };
-        let options = AppOptions {
-            cache: config.cache,
-            ..config.options
-        };
+        let options = AppOptions { cache: config.cache, ..config.options };
         let state = AppState::new(&upstream, &options);
         let router = app::router(state.clone(), &config.policy);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         tokio::spawn(async move {
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .unwrap();
+            axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
         });
         TestApp {
             base: format!("http://{addr}"),
             store,
             state,
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(20))
-                .build()
-                .unwrap(),
+            client: reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap(),
         }
     }
 
     pub async fn get(&self, path: &str) -> TestResponse {
-        self.send(self.client.get(format!("{}{path}", self.base)), "GET", path)
-            .await
+        self.send(self.client.get(format!("{}{path}", self.base)), "GET", path).await
     }
 
     pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> TestResponse {
@@ -226,31 +191,18 @@ impl TestApp {
         self.send(request, "GET", path).await
     }
 
-    pub async fn send(
-        &self,
-        request: reqwest::RequestBuilder,
-        method: &str,
-        path: &str,
-    ) -> TestResponse {
+    pub async fn send(&self, request: reqwest::RequestBuilder, method: &str, path: &str) -> TestResponse {
         let response = request.send().await.expect("BFF answers");
         let status = response.status();
         let headers = response.headers().clone();
         let body = response.bytes().await.expect("body");
         record_response(method, path, status, &headers, &body);
-        TestResponse {
-            status,
-            headers,
-            body,
-        }
+        TestResponse { status, headers, body }
     }
 }
 
 pub fn clone_key(key: &DemoKey) -> DemoKey {
-    DemoKey {
-        consumer_key: key.consumer_key.clone(),
-        consumer_secret: key.consumer_secret.clone(),
-        permissions: KeyPermissions::ReadWrite,
-    }
+    DemoKey { consumer_key: key.consumer_key.clone(), consumer_secret: key.consumer_secret.clone(), permissions: KeyPermissions::ReadWrite }
 }
 
 /// Records a secret that a test creates outside `TestApp` (e.g. extra keys).
@@ -272,37 +224,19 @@ impl TestApp {
     pub fn browser(&self) -> ShopperClient<'_> {
         ShopperClient {
             app: self,
-            client: reqwest::Client::builder()
-                .cookie_store(true)
-                .timeout(Duration::from_secs(30))
-                .build()
-                .unwrap(),
+            client: reqwest::Client::builder().cookie_store(true).timeout(Duration::from_secs(30)).build().unwrap(),
             bearer: None,
             origin: Some(self.base.clone()),
         }
     }
 
     pub async fn app_client(&self) -> ShopperClient<'_> {
-        let r = self
-            .send(
-                self.client.post(format!("{}/api/v1/session", self.base)),
-                "POST",
-                "/api/v1/session",
-            )
-            .await;
-        assert_eq!(
-            r.status,
-            201,
-            "session created: {}",
-            String::from_utf8_lossy(&r.body)
-        );
+        let r = self.send(self.client.post(format!("{}/api/v1/session", self.base)), "POST", "/api/v1/session").await;
+        assert_eq!(r.status, 201, "session created: {}", String::from_utf8_lossy(&r.body));
         let token = r.json()["token"].as_str().unwrap().to_string();
         ShopperClient {
             app: self,
-            client: reqwest::Client::builder()
-                .timeout(Duration::from_secs(30))
-                .build()
-                .unwrap(),
+            client: reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap(),
             bearer: Some(token),
             origin: None,
         }
@@ -326,9 +260,7 @@ impl ShopperClient<'_> {
         body: Option<serde_json::Value>,
         headers: &[(&str, &str)],
     ) -> TestResponse {
-        let mut request = self
-            .client
-            .request(method.clone(), format!("{}{path}", self.app.base));
+        let mut request = self.client.request(method.clone(), format!("{}{path}", self.app.base));
         if let Some(token) = &self.bearer {
             request = request.bearer_auth(token);
         }
@@ -351,18 +283,15 @@ impl ShopperClient<'_> {
     }
 
     pub async fn post(&self, path: &str, body: serde_json::Value) -> TestResponse {
-        self.request(reqwest::Method::POST, path, Some(body), &[])
-            .await
+        self.request(reqwest::Method::POST, path, Some(body), &[]).await
     }
 
     pub async fn put(&self, path: &str, body: serde_json::Value) -> TestResponse {
-        self.request(reqwest::Method::PUT, path, Some(body), &[])
-            .await
+        self.request(reqwest::Method::PUT, path, Some(body), &[]).await
     }
 
     pub async fn patch(&self, path: &str, body: serde_json::Value) -> TestResponse {
-        self.request(reqwest::Method::PATCH, path, Some(body), &[])
-            .await
+        self.request(reqwest::Method::PATCH, path, Some(body), &[]).await
     }
 
     pub async fn delete(&self, path: &str) -> TestResponse {
@@ -370,12 +299,6 @@ impl ShopperClient<'_> {
     }
 
     pub async fn checkout(&self, key: &str, body: serde_json::Value) -> TestResponse {
-        self.request(
-            reqwest::Method::POST,
-            "/api/v1/checkout",
-            Some(body),
-            &[("idempotency-key", key)],
-        )
-        .await
+        self.request(reqwest::Method::POST, "/api/v1/checkout", Some(body), &[("idempotency-key", key)]).await
     }
 }

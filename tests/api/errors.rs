@@ -12,10 +12,7 @@ async fn validation_errors_name_the_field() {
         ("/api/v1/products?orderby=cheapest", &["orderby"]),
         ("/api/v1/products?stock_status=plenty", &["stock_status"]),
         ("/api/v1/products?utm_source=x", &["utm_source"]),
-        (
-            "/api/v1/products?on_sale=perhaps&order=up",
-            &["on_sale", "order"],
-        ),
+        ("/api/v1/products?on_sale=perhaps&order=up", &["on_sale", "order"]),
         ("/api/v1/products?min_price=-1", &["min_price"]),
         ("/api/v1/products?category=%3Cscript%3E", &["category"]),
         ("/api/v1/products?attributes=pa_color", &["attributes"]),
@@ -28,12 +25,7 @@ async fn validation_errors_name_the_field() {
     ];
     for (path, fields) in cases {
         let r = app.get(path).await;
-        assert_eq!(
-            r.status,
-            422,
-            "{path}: {}",
-            String::from_utf8_lossy(&r.body)
-        );
+        assert_eq!(r.status, 422, "{path}: {}", String::from_utf8_lossy(&r.body));
         assert_eq!(r.error_code(), "validation_failed", "{path}");
         let mut got = r.error_fields();
         got.sort();
@@ -64,30 +56,12 @@ async fn unknown_things_are_404_in_the_error_shape() {
 #[tokio::test]
 async fn wrong_method_and_oversized_bodies() {
     let app = TestApp::spawn().await;
-    let r = app
-        .send(
-            app.client.delete(format!("{}/api/v1/products", app.base)),
-            "DELETE",
-            "/api/v1/products",
-        )
-        .await;
+    let r = app.send(app.client.delete(format!("{}/api/v1/products", app.base)), "DELETE", "/api/v1/products").await;
     assert_eq!(r.status, 405);
     assert_eq!(r.error_code(), "method_not_allowed");
     let huge = vec![b'a'; 2 * 1024 * 1024];
-    let r = app
-        .send(
-            app.client
-                .post(format!("{}/api/v1/products", app.base))
-                .body(huge),
-            "POST",
-            "/api/v1/products",
-        )
-        .await;
-    assert!(
-        r.status.is_client_error(),
-        "huge body is refused with a 4xx, got {}",
-        r.status
-    );
+    let r = app.send(app.client.post(format!("{}/api/v1/products", app.base)).body(huge), "POST", "/api/v1/products").await;
+    assert!(r.status.is_client_error(), "huge body is refused with a 4xx, got {}", r.status);
 }
 
 #[tokio::test]
@@ -96,15 +70,11 @@ async fn every_response_has_a_request_id_and_ours_is_echoed() {
     let r = app.get("/api/v1/categories").await;
     let generated = r.header("x-request-id").expect("request id").to_string();
     assert_eq!(generated.len(), 36, "a UUID: {generated}");
-    let r = app
-        .get_with("/api/v1/nope", &[("x-request-id", "trace-abc-123")])
-        .await;
+    let r = app.get_with("/api/v1/nope", &[("x-request-id", "trace-abc-123")]).await;
     assert_eq!(r.header("x-request-id"), Some("trace-abc-123"));
     assert_eq!(r.json()["error"]["request_id"], "trace-abc-123");
     // A hostile id is replaced, not echoed.
-    let r = app
-        .get_with("/healthz", &[("x-request-id", "<script>alert(1)</script>")])
-        .await;
+    let r = app.get_with("/healthz", &[("x-request-id", "<script>alert(1)</script>")]).await;
     assert_ne!(r.header("x-request-id"), Some("<script>alert(1)</script>"));
     assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
 }

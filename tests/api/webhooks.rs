@@ -18,21 +18,13 @@ async fn app() -> TestApp {
     note_secret(SECRET);
     note_secret(OLD_SECRET);
     TestApp::with(|c| {
-        c.options.webhook_secrets = WebhookSecrets {
-            current: Some(SecretString::from(SECRET)),
-            previous: Some(SecretString::from(OLD_SECRET)),
-        };
+        c.options.webhook_secrets =
+            WebhookSecrets { current: Some(SecretString::from(SECRET)), previous: Some(SecretString::from(OLD_SECRET)) };
     })
     .await
 }
 
-async fn deliver(
-    app: &TestApp,
-    topic: &str,
-    delivery: &str,
-    body: &str,
-    signature: Option<String>,
-) -> crate::common::TestResponse {
+async fn deliver(app: &TestApp, topic: &str, delivery: &str, body: &str, signature: Option<String>) -> crate::common::TestResponse {
     let mut request = app
         .client
         .post(format!("{}/webhooks/woocommerce", app.base))
@@ -56,66 +48,24 @@ async fn ping_signature_and_topic_rules() {
         .post(format!("{}/webhooks/woocommerce", app.base))
         .header("content-type", "application/x-www-form-urlencoded")
         .body("webhook_id=12");
-    assert_eq!(
-        app.send(ping, "POST", "/webhooks/woocommerce").await.status,
-        200,
-        "the creation ping gets exactly 200"
-    );
+    assert_eq!(app.send(ping, "POST", "/webhooks/woocommerce").await.status, 200, "the creation ping gets exactly 200");
 
     let body = r#"{"id":1,"slug":"x"}"#;
     let r = deliver(&app, "product.updated", "d1", body, None).await;
     assert_eq!(r.status, 401);
     assert_eq!(r.error_code(), "invalid_signature");
-    let r = deliver(
-        &app,
-        "product.updated",
-        "d1",
-        body,
-        Some(sign(body.as_bytes(), "wrong-secret")),
-    )
-    .await;
+    let r = deliver(&app, "product.updated", "d1", body, Some(sign(body.as_bytes(), "wrong-secret"))).await;
     assert_eq!(r.status, 401);
     // A valid signature over a different body does not carry over.
-    let r = deliver(
-        &app,
-        "product.updated",
-        "d1",
-        r#"{"id":2}"#,
-        Some(sign(body.as_bytes(), SECRET)),
-    )
-    .await;
+    let r = deliver(&app, "product.updated", "d1", r#"{"id":2}"#, Some(sign(body.as_bytes(), SECRET))).await;
     assert_eq!(r.status, 401);
     // Garbage that is signed but is not JSON is refused after the check, never a 500.
-    let r = deliver(
-        &app,
-        "product.updated",
-        "d2",
-        "not json",
-        Some(sign(b"not json", SECRET)),
-    )
-    .await;
+    let r = deliver(&app, "product.updated", "d2", "not json", Some(sign(b"not json", SECRET))).await;
     assert_eq!(r.status, 422);
-    let r = deliver(
-        &app,
-        "action.woocommerce_something",
-        "d3",
-        "{}",
-        Some(sign(b"{}", SECRET)),
-    )
-    .await;
+    let r = deliver(&app, "action.woocommerce_something", "d3", "{}", Some(sign(b"{}", SECRET))).await;
     assert_eq!(r.status, 204, "unknown topics are acknowledged and ignored");
-    let r = deliver(
-        &app,
-        "order.updated",
-        "d4",
-        r#"{"id":5}"#,
-        Some(sign(br#"{"id":5}"#, OLD_SECRET)),
-    )
-    .await;
-    assert_eq!(
-        r.status, 202,
-        "the previous secret is accepted during a rotation"
-    );
+    let r = deliver(&app, "order.updated", "d4", r#"{"id":5}"#, Some(sign(br#"{"id":5}"#, OLD_SECRET))).await;
+    assert_eq!(r.status, 202, "the previous secret is accepted during a rotation");
 }
 
 #[tokio::test]
@@ -125,93 +75,33 @@ async fn product_events_invalidate_once_even_when_replayed() {
     let id = list["items"][0]["id"].as_u64().unwrap();
     let slug = list["items"][0]["slug"].as_str().unwrap().to_string();
     app.get(&format!("/api/v1/products/{id}")).await;
-    assert_eq!(
-        app.get(&format!("/api/v1/products/{slug}"))
-            .await
-            .header("x-cache"),
-        Some("MISS")
-    );
-    assert_eq!(
-        app.get(&format!("/api/v1/products/{id}"))
-            .await
-            .header("x-cache"),
-        Some("HIT")
-    );
+    assert_eq!(app.get(&format!("/api/v1/products/{slug}")).await.header("x-cache"), Some("MISS"));
+    assert_eq!(app.get(&format!("/api/v1/products/{id}")).await.header("x-cache"), Some("HIT"));
 
     let body = format!(r#"{{"id":{id},"slug":"{slug}","variations":[]}}"#);
     let sig = sign(body.as_bytes(), SECRET);
     let started = std::time::Instant::now();
-    let r = deliver(
-        &app,
-        "product.updated",
-        "delivery-1",
-        &body,
-        Some(sig.clone()),
-    )
-    .await;
+    let r = deliver(&app, "product.updated", "delivery-1", &body, Some(sig.clone())).await;
     assert_eq!(r.status, 202);
-    assert!(
-        started.elapsed() < Duration::from_millis(500),
-        "answered fast"
-    );
+    assert!(started.elapsed() < Duration::from_millis(500), "answered fast");
     for _ in 0..3 {
-        assert_eq!(
-            deliver(
-                &app,
-                "product.updated",
-                "delivery-1",
-                &body,
-                Some(sig.clone())
-            )
-            .await
-            .status,
-            202
-        );
+        assert_eq!(deliver(&app, "product.updated", "delivery-1", &body, Some(sig.clone())).await.status, 202);
     }
     tokio::time::sleep(Duration::from_millis(100)).await;
     app.state.catalogue.cache().run_pending_tasks().await;
-    assert_eq!(
-        app.get(&format!("/api/v1/products/{id}"))
-            .await
-            .header("x-cache"),
-        Some("MISS"),
-        "product dropped"
-    );
-    assert_eq!(
-        app.get(&format!("/api/v1/products/{slug}"))
-            .await
-            .header("x-cache"),
-        Some("MISS"),
-        "slug entry dropped"
-    );
-    assert_eq!(
-        app.get("/api/v1/products?per_page=2")
-            .await
-            .header("x-cache"),
-        Some("MISS"),
-        "lists dropped"
-    );
+    assert_eq!(app.get(&format!("/api/v1/products/{id}")).await.header("x-cache"), Some("MISS"), "product dropped");
+    assert_eq!(app.get(&format!("/api/v1/products/{slug}")).await.header("x-cache"), Some("MISS"), "slug entry dropped");
+    assert_eq!(app.get("/api/v1/products?per_page=2").await.header("x-cache"), Some("MISS"), "lists dropped");
 
     let metrics = String::from_utf8_lossy(&app.get("/metrics").await.body).to_string();
-    assert!(
-        metrics.contains("bff_webhooks_received_total 4"),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains("bff_webhooks_duplicates_total 3"),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains("bff_webhooks_processed_total 1"),
-        "{metrics}"
-    );
+    assert!(metrics.contains("bff_webhooks_received_total 4"), "{metrics}");
+    assert!(metrics.contains("bff_webhooks_duplicates_total 3"), "{metrics}");
+    assert!(metrics.contains("bff_webhooks_processed_total 1"), "{metrics}");
 }
 
 /// The raw body of a captured delivery, cut at its Content-Length.
 fn captured(name: &str) -> (String, String, Vec<u8>) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/woo-fixtures")
-        .join(name);
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/woo-fixtures").join(name);
     let text = std::fs::read(&path).unwrap();
     let split = text
         .windows(4)
@@ -220,45 +110,20 @@ fn captured(name: &str) -> (String, String, Vec<u8>) {
         .or_else(|| text.windows(2).position(|w| w == b"\n\n").map(|p| p + 2))
         .unwrap();
     let head = String::from_utf8_lossy(&text[..split]).to_string();
-    let header = |name: &str| {
-        head.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(|v| v.trim().to_string())
-            .unwrap()
-    };
+    let header = |name: &str| head.lines().find_map(|l| l.strip_prefix(name)).map(|v| v.trim().to_string()).unwrap();
     let length: usize = header("Content-Length:").parse().unwrap();
-    (
-        header("X-WC-Webhook-Topic:"),
-        header("X-WC-Webhook-Signature:"),
-        text[split..split + length].to_vec(),
-    )
+    (header("X-WC-Webhook-Topic:"), header("X-WC-Webhook-Signature:"), text[split..split + length].to_vec())
 }
 
 #[tokio::test]
 async fn real_captured_deliveries_verify_with_the_capture_secret() {
-    let readme = std::fs::read_to_string(
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/woo-fixtures/README.md"),
-    )
-    .unwrap();
-    let secret = readme
-        .lines()
-        .find(|l| l.starts_with("webhook secret"))
-        .and_then(|l| l.split_whitespace().last())
-        .unwrap()
-        .to_string();
+    let readme = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/woo-fixtures/README.md")).unwrap();
+    let secret = readme.lines().find(|l| l.starts_with("webhook secret")).and_then(|l| l.split_whitespace().last()).unwrap().to_string();
     note_secret(&secret);
-    let app = TestApp::with(|c| {
-        c.options.webhook_secrets = WebhookSecrets {
-            current: Some(SecretString::from(secret.clone())),
-            previous: None,
-        }
-    })
-    .await;
-    for name in [
-        "webhook-delivery-3.http",
-        "webhook-delivery-4.http",
-        "webhook-delivery-5.http",
-    ] {
+    let app =
+        TestApp::with(|c| c.options.webhook_secrets = WebhookSecrets { current: Some(SecretString::from(secret.clone())), previous: None })
+            .await;
+    for name in ["webhook-delivery-3.http", "webhook-delivery-4.http", "webhook-delivery-5.http"] {
         let (topic, signature, body) = captured(name);
         let request = app
             .client
@@ -279,73 +144,38 @@ async fn real_captured_deliveries_verify_with_the_capture_secret() {
             .header("x-wc-webhook-topic", &topic)
             .header("x-wc-webhook-signature", &signature)
             .body(tampered);
-        assert_eq!(
-            app.send(request, "POST", "/webhooks/woocommerce")
-                .await
-                .status,
-            401,
-            "{name} tampered"
-        );
+        assert_eq!(app.send(request, "POST", "/webhooks/woocommerce").await.status, 401, "{name} tampered");
     }
 }
 
 #[tokio::test]
 async fn reconciliation_catches_changes_without_webhooks_and_survives_errors() {
     let app = TestApp::spawn().await;
-    let list = app
-        .get("/api/v1/products?per_page=3&orderby=title")
-        .await
-        .json();
-    let product = list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["type"] == "simple")
-        .expect("a simple product")
-        .clone();
+    let list = app.get("/api/v1/products?per_page=3&orderby=title").await.json();
+    let product = list["items"].as_array().unwrap().iter().find(|p| p["type"] == "simple").expect("a simple product").clone();
     let id = product["id"].as_u64().unwrap();
     let before = app.get(&format!("/api/v1/products/{id}")).await.json();
     let reconciler = &app.state.reconciler;
     // Nothing changed yet: nothing to drop.
     assert_eq!(reconciler.run_once().await.unwrap(), 0);
-    assert_eq!(
-        app.get(&format!("/api/v1/products/{id}"))
-            .await
-            .header("x-cache"),
-        Some("HIT")
-    );
+    assert_eq!(app.get(&format!("/api/v1/products/{id}")).await.header("x-cache"), Some("HIT"));
 
     // The store changes a price and its webhook is lost.
     assert!(app.store.update_product_price(id, 123_400, None));
     // A failing scan keeps its cursor and counts the failure.
-    let cursor = reconciler
-        .stats
-        .cursor
-        .load(std::sync::atomic::Ordering::Relaxed);
+    let cursor = reconciler.stats.cursor.load(std::sync::atomic::Ordering::Relaxed);
     app.store.faults().set_fail_status(Some(500));
     assert!(reconciler.run_once().await.is_err());
-    assert_eq!(
-        reconciler
-            .stats
-            .cursor
-            .load(std::sync::atomic::Ordering::Relaxed),
-        cursor
-    );
+    assert_eq!(reconciler.stats.cursor.load(std::sync::atomic::Ordering::Relaxed), cursor);
     app.store.faults().clear();
 
-    assert!(
-        reconciler.run_once().await.unwrap() >= 1,
-        "the changed product is found"
-    );
+    assert!(reconciler.run_once().await.unwrap() >= 1, "the changed product is found");
     app.state.catalogue.cache().run_pending_tasks().await;
     let after = app.get(&format!("/api/v1/products/{id}")).await;
     assert_eq!(after.header("x-cache"), Some("MISS"));
     assert_ne!(after.json()["prices"], before["prices"]);
     assert_eq!(after.json()["prices"]["regular_price"]["amount"], 123_400);
     let metrics = String::from_utf8_lossy(&app.get("/metrics").await.body).to_string();
-    assert!(
-        metrics.contains("bff_reconcile_failures_total 1"),
-        "{metrics}"
-    );
+    assert!(metrics.contains("bff_reconcile_failures_total 1"), "{metrics}");
     assert!(metrics.contains("bff_reconcile_lag_seconds"));
 }

@@ -1,0 +1,98 @@
+//! Shared state for running several instances behind a load balancer:
+//! a Redis connection pool (sessions, idempotency records, webhook dedupe)
+//! and a subscriber for cache-invalidation fan-out. With no `REDIS_URL`
+//! everything stays in memory.
+
+use std::fmt;
+use std::time::Duration;
+
+use fred::prelude::*;
+use fred::types::{Expiration, SetOptions};
+
+#[derive(Clone)]
+pub struct Redis {
+    pool: Pool,
+    subscriber: fred::clients::Client,
+}
+
+impl fmt::Debug for Redis {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The URL can carry a password: never print it.
+        f.write_str("Redis { .. }")
+    }
+}
+
+fn failed(err: fred::error::Error) -> String {
+    format!("redis: {}", err.details())
+}
+
+impl Redis {
+    /// Connects (or fails with one line naming `REDIS_URL`).
+    pub async fn connect(url: &str) -> Result<Self, String> {
+        let config = Config::from_url(url).map_err(|e| format!("REDIS_URL: not a Redis URL ({})", e.details()))?;
+        let pool = Builder::from_config(config.clone()).build_pool(4).map_err(|e| format!("REDIS_URL: {}", e.details()))?;
+        let subscriber = Builder::from_config(config).build().map_err(|e| format!("REDIS_URL: {}", e.details()))?;
+        let connect = async {
+            pool.init().await.map_err(failed)?;
+            subscriber.init().await.map_err(failed)?;
+            Ok::<_, String>(())
+        };
+        tokio::time::timeout(Duration::from_secs(5), connect)
+            .await
+            .map_err(|_| "REDIS_URL: no answer within 5 s".to_string())?
+            .map_err(|e| format!("REDIS_URL: {e}"))?;
+        Ok(Self { pool, subscriber })
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+
+    /// `SET key value NX EX ttl`: true when this call created the key.
+    pub async fn set_nx(&self, key: &str, value: &str, ttl: Duration) -> Result<bool, String> {
+        let set: Option<String> = self
+            .pool
+            .set(key, value, Some(Expiration::EX(ttl.as_secs().max(1) as i64)), Some(SetOptions::NX), false)
+            .await
+            .map_err(failed)?;
+        Ok(set.is_some())
+    }
+
+    /// `SET key value XX EX ttl`: overwrite an existing key.
+    pub async fn replace(&self, key: &str, value: &str, ttl: Duration) -> Result<(), String> {
+        let _: Option<String> = self
+            .pool
+            .set(key, value, Some(Expiration::EX(ttl.as_secs().max(1) as i64)), Some(SetOptions::XX), false)
+            .await
+            .map_err(failed)?;
+        Ok(())
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Option<String>, String> {
+        self.pool.get(key).await.map_err(failed)
+    }
+
+    pub async fn del(&self, key: &str) -> Result<(), String> {
+        let _: i64 = self.pool.del(key).await.map_err(failed)?;
+        Ok(())
+    }
+
+    pub async fn publish(&self, channel: &str, message: &str) -> Result<(), String> {
+        let _: i64 = self.pool.next().publish(channel, message).await.map_err(failed)?;
+        Ok(())
+    }
+
+    /// Subscribes and calls `handle` with every message on `channel`.
+    pub async fn subscribe(&self, channel: &str, handle: impl Fn(String) + Send + Sync + 'static) -> Result<(), String> {
+        let mut rx = self.subscriber.message_rx();
+        self.subscriber.subscribe(channel).await.map_err(failed)?;
+        tokio::spawn(async move {
+            while let Ok(message) = rx.recv().await {
+                if let Some(text) = message.value.as_string() {
+                    handle(text);
+                }
+            }
+        });
+        Ok(())
+    }
+}
