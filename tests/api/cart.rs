@@ -17,7 +17,9 @@ fn address() -> Value {
 async fn buyable(app: &TestApp, kind: &str) -> Value {
     for page in 1..=5 {
         let list = app.get(&format!("/api/v1/products?per_page=100&page={page}&stock_status=in_stock")).await.json();
-        if let Some(p) = list["items"].as_array().unwrap().iter().find(|p| p["type"] == kind && (kind == "variable" || p["purchasable"] == true)) {
+        if let Some(p) =
+            list["items"].as_array().unwrap().iter().find(|p| p["type"] == kind && (kind == "variable" || p["purchasable"] == true))
+        {
             return app.get(&format!("/api/v1/products/{}", p["id"])).await.json();
         }
     }
@@ -27,7 +29,13 @@ async fn buyable(app: &TestApp, kind: &str) -> Value {
 /// Attributes of the first in-stock variation, as {taxonomy-or-label: slug}.
 async fn variation_choice(app: &TestApp, product: &Value) -> (Value, u64) {
     let variations = app.get(&format!("/api/v1/products/{}/variations", product["id"])).await.json();
-    let v = variations["items"].as_array().unwrap().iter().find(|v| v["stock"]["status"] == "in_stock" && v["purchasable"] == true).expect("an in-stock variation").clone();
+    let v = variations["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["stock"]["status"] == "in_stock" && v["purchasable"] == true)
+        .expect("an in-stock variation")
+        .clone();
     let mut choice = serde_json::Map::new();
     for (label, slug) in v["attributes"].as_object().unwrap() {
         let attr = product["attributes"].as_array().unwrap().iter().find(|a| a["name"] == *label).unwrap();
@@ -167,7 +175,8 @@ async fn an_expired_or_purged_upstream_cart_is_rebuilt() {
         assert_eq!(after.status, 200, "{what}");
         let after = after.json();
         let lines = |c: &Value| {
-            let mut l: Vec<(u64, u64)> = c["items"].as_array().unwrap().iter().map(|i| (i["id"].as_u64().unwrap(), i["quantity"].as_u64().unwrap())).collect();
+            let mut l: Vec<(u64, u64)> =
+                c["items"].as_array().unwrap().iter().map(|i| (i["id"].as_u64().unwrap(), i["quantity"].as_u64().unwrap())).collect();
             l.sort();
             l
         };
@@ -310,7 +319,11 @@ async fn bad_input_gets_a_4xx_never_a_5xx() {
     let variable = buyable(&app, "variable").await;
     let r = shopper.post("/api/v1/cart/items", json!({"product_id": variable["id"], "quantity": 1})).await;
     assert_eq!(r.status, 422);
-    assert!(r.error_fields().iter().all(|f| f.starts_with("variation.")) && !r.error_fields().is_empty(), "missing attributes are named: {:?}", r.error_fields());
+    assert!(
+        r.error_fields().iter().all(|f| f.starts_with("variation.")) && !r.error_fields().is_empty(),
+        "missing attributes are named: {:?}",
+        r.error_fields()
+    );
 
     let r = shopper.post("/api/v1/cart/coupons", json!({"code": "NOPE123"})).await;
     assert_eq!((r.status.as_u16(), r.error_code().as_str()), (422, "coupon_rejected"));
@@ -318,9 +331,18 @@ async fn bad_input_gets_a_4xx_never_a_5xx() {
     assert_eq!(r.status, 422);
     let r = shopper.patch("/api/v1/cart/items/0123456789abcdef0123456789abcdef", json!({"quantity": 1})).await;
     assert_eq!((r.status.as_u16(), r.error_code().as_str()), (404, "cart_item_not_found"));
+    let r = shopper.delete("/api/v1/cart/items/0123456789abcdef0123456789abcdef").await;
+    assert_eq!((r.status.as_u16(), r.error_code().as_str()), (404, "cart_item_not_found"));
+    let r = shopper.delete("/api/v1/cart/items/..%2F..%2Fetc").await;
+    assert_eq!(r.status, 422, "path tricks in a line key are refused");
 
     let raw = |body: &'static str| {
-        let req = app.client.post(format!("{}/api/v1/cart/items", app.base)).bearer_auth(shopper.bearer().unwrap()).header("content-type", "application/json").body(body);
+        let req = app
+            .client
+            .post(format!("{}/api/v1/cart/items", app.base))
+            .bearer_auth(shopper.bearer().unwrap())
+            .header("content-type", "application/json")
+            .body(body);
         app.send(req, "POST", "/api/v1/cart/items")
     };
     let r = raw("{not json").await;

@@ -97,6 +97,8 @@ pub struct TestApp {
     pub store: DemoStoreHandle,
     pub state: AppState,
     pub client: reqwest::Client,
+    /// The store's REST key this BFF uses.
+    pub key: DemoKey,
 }
 
 pub struct TestResponse {
@@ -152,7 +154,25 @@ impl TestApp {
         for k in &config.demo.keys {
             record_secret(&k.consumer_secret);
         }
-        let store = demo_store::spawn("127.0.0.1:0".parse().unwrap(), config.demo).await.expect("demo store starts");
+        let demo = std::mem::take(&mut config.demo);
+        let store = demo_store::spawn("127.0.0.1:0".parse().unwrap(), demo).await.expect("demo store starts");
+        Self::serve(store, &key, config).await
+    }
+
+    /// Another BFF instance in front of the same store (scale-out tests).
+    pub async fn sibling(&self, tune: impl FnOnce(&mut TestConfig)) -> TestApp {
+        let mut config = TestConfig {
+            cache: CacheSettings::default(),
+            options: AppOptions::for_tests(),
+            demo: DemoStoreConfig::default(),
+            http: HttpSettings { timeout: Duration::from_millis(1500), retries: 1 },
+            policy: HttpPolicy { cookie_secure: false, ..HttpPolicy::default() },
+        };
+        tune(&mut config);
+        Self::serve(self.store.clone(), &self.key, config).await
+    }
+
+    async fn serve(store: DemoStoreHandle, key: &DemoKey, config: TestConfig) -> TestApp {
         let upstream = Upstream {
             url: store.url(),
             credentials: RestCredentials {
@@ -176,6 +196,7 @@ impl TestApp {
             store,
             state,
             client: reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap(),
+            key: clone_key(key),
         }
     }
 
@@ -244,6 +265,16 @@ impl TestApp {
 }
 
 impl ShopperClient<'_> {
+    /// The same shopper (cookie jar or bearer token) talking to another instance.
+    pub fn on<'b>(&self, other: &'b TestApp) -> ShopperClient<'b> {
+        ShopperClient {
+            app: other,
+            client: self.client.clone(),
+            bearer: self.bearer.clone(),
+            origin: self.origin.as_ref().map(|_| other.base.clone()),
+        }
+    }
+
     pub fn with_origin(mut self, origin: Option<&str>) -> Self {
         self.origin = origin.map(str::to_string);
         self
@@ -300,5 +331,36 @@ impl ShopperClient<'_> {
 
     pub async fn checkout(&self, key: &str, body: serde_json::Value) -> TestResponse {
         self.request(reqwest::Method::POST, "/api/v1/checkout", Some(body), &[("idempotency-key", key)]).await
+    }
+}
+
+/// A throwaway redis-server on a free loopback port, stopped on drop.
+pub struct RedisServer {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl RedisServer {
+    pub async fn start() -> RedisServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (scripts/test.sh installs it)");
+        for _ in 0..100 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        RedisServer { child, url: format!("redis://127.0.0.1:{port}/0") }
+    }
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

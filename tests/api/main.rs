@@ -4,10 +4,11 @@
 mod common;
 
 mod cache;
-// mod cart; (enabled once the demo store has a cart)
+mod cart;
 mod catalogue;
 mod errors;
 mod fixtures;
 mod ops;
 mod rest_auth;
+mod scaleout;
 mod webhooks;

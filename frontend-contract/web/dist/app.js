@@ -711,6 +711,7 @@ async function render() {
   const route = currentRoute();
   const [section, arg] = route.path;
   document.body.dataset.route = section ?? "shop";
+  if (section !== void 0) searchInput.value = "";
   clearNotice();
   mount(view, h("p", { class: "loading", "data-testid": "loading" }, "Loading…"));
   const stale = () => seq !== renderSeq;

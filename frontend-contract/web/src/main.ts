@@ -143,6 +143,7 @@ async function render(): Promise<void> {
   const route = currentRoute();
   const [section, arg] = route.path;
   document.body.dataset.route = section ?? "shop";
+  if (section !== undefined) searchInput.value = "";
   clearNotice();
   mount(view, h("p", { class: "loading", "data-testid": "loading" }, "Loading…"));
   const stale = () => seq !== renderSeq;

@@ -1,0 +1,121 @@
+//! Two BFF instances in front of one store, sharing state through Redis:
+//! sessions, idempotent checkout, webhook dedupe and cache invalidation.
+
+use std::time::Duration;
+
+use secrecy::SecretString;
+use serde_json::json;
+use storefront_bff::redis::Redis;
+use storefront_bff::session::SessionTokens;
+use storefront_bff::webhooks::signature::sign;
+use storefront_bff::webhooks::WebhookSecrets;
+
+use crate::common::{note_secret, RedisServer, TestApp};
+
+const SECRET: &str = "whsec-scaleout-0123456789abcdef";
+
+async fn pair(redis: &RedisServer) -> (TestApp, TestApp) {
+    note_secret(SECRET);
+    let tokens = SessionTokens::generated(Duration::from_secs(3600));
+    let secrets = WebhookSecrets { current: Some(SecretString::from(SECRET)), previous: None };
+    let (conn_a, conn_b) = (Redis::connect(&redis.url).await.unwrap(), Redis::connect(&redis.url).await.unwrap());
+    let (t, s) = (tokens.clone(), secrets.clone());
+    let a = TestApp::with(move |c| {
+        c.options.redis = Some(conn_a);
+        c.options.tokens = t;
+        c.options.webhook_secrets = s;
+    })
+    .await;
+    let b = a
+        .sibling(move |c| {
+            c.options.redis = Some(conn_b);
+            c.options.tokens = tokens;
+            c.options.webhook_secrets = secrets;
+        })
+        .await;
+    // Let both subscribers attach before anything is published.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    (a, b)
+}
+
+async fn simple_product(app: &TestApp) -> u64 {
+    let list = app.get("/api/v1/products?per_page=50&stock_status=in_stock").await.json();
+    list["items"].as_array().unwrap().iter().find(|p| p["type"] == "simple" && p["purchasable"] == true).unwrap()["id"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn a_shopper_can_move_between_instances() {
+    let redis = RedisServer::start().await;
+    let (a, b) = pair(&redis).await;
+    let id = simple_product(&a).await;
+
+    let browser = a.browser();
+    let r = browser.post("/api/v1/cart/items", json!({"product_id": id, "quantity": 2})).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let on_b = browser.on(&b).get("/api/v1/cart").await.json();
+    assert_eq!(on_b["items"][0]["quantity"], 2, "the cookie session is known to the other instance");
+
+    let app_client = a.app_client().await;
+    app_client.post("/api/v1/cart/items", json!({"product_id": id, "quantity": 1})).await;
+    let on_b = app_client.on(&b).get("/api/v1/cart").await;
+    assert_eq!(on_b.status, 200);
+    assert_eq!(on_b.json()["items"][0]["quantity"], 1, "the bearer session too");
+}
+
+#[tokio::test]
+async fn one_checkout_key_makes_one_order_across_instances() {
+    let redis = RedisServer::start().await;
+    let (a, b) = pair(&redis).await;
+    let id = simple_product(&a).await;
+    let shopper = a.app_client().await;
+    shopper.post("/api/v1/cart/items", json!({"product_id": id, "quantity": 1})).await;
+    shopper.put("/api/v1/cart/addresses", json!({"billing": {"email": "scale@example.test", "country": "US", "first_name": "S"}})).await;
+    let before = a.store.orders_placed();
+    let on_b = shopper.on(&b);
+    let body = json!({"payment_method": "cod"});
+    let attempts =
+        (0..20).map(|i| if i % 2 == 0 { shopper.checkout("scale-1", body.clone()) } else { on_b.checkout("scale-1", body.clone()) });
+    let answers = futures::future::join_all(attempts).await;
+    let ids: Vec<u64> = answers
+        .iter()
+        .map(|r| {
+            assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+            r.json()["order_id"].as_u64().unwrap()
+        })
+        .collect();
+    assert!(ids.iter().all(|i| *i == ids[0]), "{ids:?}");
+    assert_eq!(a.store.orders_placed(), before + 1, "exactly one order");
+}
+
+#[tokio::test]
+async fn a_webhook_on_one_instance_invalidates_every_instance_once() {
+    let redis = RedisServer::start().await;
+    let (a, b) = pair(&redis).await;
+    let list = b.get("/api/v1/products?per_page=1").await.json();
+    let id = list["items"][0]["id"].as_u64().unwrap();
+    b.get(&format!("/api/v1/products/{id}")).await;
+    a.get(&format!("/api/v1/products/{id}")).await;
+    assert_eq!(b.get(&format!("/api/v1/products/{id}")).await.header("x-cache"), Some("HIT"));
+
+    let body = format!(r#"{{"id":{id},"slug":"x","variations":[]}}"#);
+    async fn deliver(app: &TestApp, body: &str) -> crate::common::TestResponse {
+        let request = app
+            .client
+            .post(format!("{}/webhooks/woocommerce", app.base))
+            .header("x-wc-webhook-topic", "product.updated")
+            .header("x-wc-webhook-id", "3")
+            .header("x-wc-webhook-delivery-id", "same-delivery")
+            .header("x-wc-webhook-signature", sign(body.as_bytes(), SECRET))
+            .body(body.to_string());
+        app.send(request, "POST", "/webhooks/woocommerce").await
+    }
+    assert_eq!(deliver(&a, &body).await.status, 202);
+    assert_eq!(deliver(&b, &body).await.status, 202, "a replay to the other instance is accepted...");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let processed = |app: &TestApp| app.state.webhooks.stats.processed.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(processed(&a) + processed(&b), 1, "...but processed once");
+    b.state.catalogue.cache().run_pending_tasks().await;
+    a.state.catalogue.cache().run_pending_tasks().await;
+    assert_eq!(b.get(&format!("/api/v1/products/{id}")).await.header("x-cache"), Some("MISS"), "fanned out to the other instance");
+    assert_eq!(a.get(&format!("/api/v1/products/{id}")).await.header("x-cache"), Some("MISS"));
+}
