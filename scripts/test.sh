@@ -7,6 +7,13 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
 
+step "tools the tests need"
+if ! command -v redis-server >/dev/null 2>&1; then
+  # The scale-out tests start their own redis-server on a free loopback port.
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+fi
+redis-server --version
+
 step "format"
 cargo fmt --check
 
@@ -15,6 +22,13 @@ cargo clippy --all-targets -- -D warnings
 
 step "unit tests"
 cargo test --lib --bins
+
+step "demo store tests (its WooCommerce fidelity against the captures)"
+for t in tests/demo_store_*.rs; do
+  name=$(basename "$t" .rs)
+  case "$name" in *_common|*_support) continue ;; esac
+  cargo test --test "$name"
+done
 
 step "integration tests (BFF + demo store over real TCP)"
 cargo test --test api
