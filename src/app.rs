@@ -134,15 +134,21 @@ pub struct HttpPolicy {
     pub cookie_secure: bool,
     /// Serve the reference storefront page at `/` (demo mode).
     pub reference_page: bool,
+    /// `Strict-Transport-Security: max-age=…` when > 0 (deployments behind TLS).
+    pub hsts_max_age_secs: u64,
 }
 
 impl Default for HttpPolicy {
     fn default() -> Self {
-        Self { cors_origins: Vec::new(), body_limit_bytes: 64 * 1024, cookie_secure: true, reference_page: false }
+        Self { cors_origins: Vec::new(), body_limit_bytes: 64 * 1024, cookie_secure: true, reference_page: false, hsts_max_age_secs: 0 }
     }
 }
 
 pub const SESSION_COOKIE: &str = "sfbff_session";
+
+/// Content-Security-Policy for every answer (JSON ignores it; /docs and the
+/// reference page need only their own scripts, styles and API).
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
 
 /// The whole HTTP application: API routes, docs, fallbacks and middleware.
 pub fn router(state: AppState, policy: &HttpPolicy) -> Router {
@@ -180,6 +186,13 @@ pub fn router(state: AppState, policy: &HttpPolicy) -> Router {
         )
         .layer(CatchPanicLayer::custom(|_| ApiError::Internal.into_response()))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        // Same-origin only: /docs and the reference page load nothing from elsewhere.
+        .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_str(&format!("max-age={}", policy.hsts_max_age_secs)).ok().filter(|_| policy.hsts_max_age_secs > 0),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(cors(&policy.cors_origins))
         .layer(DefaultBodyLimit::max(policy.body_limit_bytes));
@@ -229,6 +242,7 @@ impl Settings {
             // Demo mode serves plain http on loopback; real deployments sit behind TLS.
             cookie_secure: self.cookie_secure.unwrap_or(!demo),
             reference_page: demo,
+            hsts_max_age_secs: self.hsts_max_age_secs,
         }
     }
 

@@ -101,6 +101,9 @@ pub struct Settings {
     /// Log format.
     #[arg(long, env = "LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,
+    /// Send Strict-Transport-Security with this max-age (seconds) when serving behind TLS; 0: off.
+    #[arg(long, env = "HSTS_MAX_AGE_SECS", default_value_t = 0)]
+    pub hsts_max_age_secs: u64,
     /// Largest accepted request body, bytes.
     #[arg(long, env = "BODY_LIMIT_BYTES", default_value_t = 64 * 1024)]
     pub body_limit_bytes: usize,

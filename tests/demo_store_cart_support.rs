@@ -149,7 +149,7 @@ impl Got {
         self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
     }
 
-    pub fn item<'a>(&'a self, id: u64) -> Option<&'a Value> {
+    pub fn item(&self, id: u64) -> Option<&Value> {
         self.json["items"].as_array()?.iter().find(|i| i["id"] == id)
     }
 }

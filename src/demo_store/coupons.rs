@@ -164,7 +164,7 @@ pub(crate) async fn rest_coupons(
     };
     let data = state.shop.lock();
     let mut all: Vec<&Coupon> = data.coupons.iter().collect();
-    all.sort_by(|a, b| b.id.cmp(&a.id));
+    all.sort_by_key(|c| std::cmp::Reverse(c.id));
     let total = all.len() as u64;
     let cur = &state.settings.currency;
     let items: Vec<J> = all.iter().skip(((page - 1) * per_page) as usize).take(per_page as usize).map(|c| c.rest_json(&ctx, cur)).collect();

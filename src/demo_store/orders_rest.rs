@@ -62,7 +62,7 @@ fn trimmed(minor: u64, places: u32) -> String {
 /// A whole number as an integer, otherwise a float (PHP's JSON numbers).
 fn number(minor: u64, places: u32) -> J {
     let div = 10u64.pow(places);
-    if minor % div == 0 {
+    if minor.is_multiple_of(div) {
         int(minor / div)
     } else {
         J::Float(minor as f64 / div as f64)
@@ -279,7 +279,7 @@ pub(crate) async fn list(
     let cat = state.read();
     let data = state.shop.lock();
     let mut orders: Vec<&Order> =
-        data.orders.values().filter(|o| if any { o.status != "checkout-draft" } else { wanted.iter().any(|w| *w == o.status) }).collect();
+        data.orders.values().filter(|o| if any { o.status != "checkout-draft" } else { wanted.contains(&o.status) }).collect();
     orders.sort_by_key(|o| (o.created, o.id));
     if !asc {
         orders.reverse();

@@ -78,3 +78,19 @@ async fn every_response_has_a_request_id_and_ours_is_echoed() {
     assert_ne!(r.header("x-request-id"), Some("<script>alert(1)</script>"));
     assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
 }
+
+#[tokio::test]
+async fn security_headers_are_on_every_answer() {
+    let app = TestApp::spawn().await;
+    for path in ["/api/v1/categories", "/api/v1/nope", "/docs/", "/healthz"] {
+        let r = app.get(path).await;
+        assert_eq!(r.header("x-content-type-options"), Some("nosniff"), "{path}");
+        assert_eq!(r.header("x-frame-options"), Some("DENY"), "{path}");
+        assert_eq!(r.header("referrer-policy"), Some("no-referrer"), "{path}");
+        let csp = r.header("content-security-policy").unwrap_or_default();
+        assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(r.header("strict-transport-security").is_none(), "no HSTS unless configured");
+    }
+    let tls = TestApp::with(|c| c.policy.hsts_max_age_secs = 31_536_000).await;
+    assert_eq!(tls.get("/healthz").await.header("strict-transport-security"), Some("max-age=31536000"));
+}
