@@ -297,10 +297,8 @@ pub(crate) fn session_headers(call: &Call<'_>, with_token: bool) -> Vec<(&'stati
 }
 
 pub(crate) fn finish(call: &Call<'_>, a: Answer) -> Response {
-    let mut reply = Reply::error(&WpError::new(a.status, "", ""));
-    reply.status = a.status;
+    let mut reply = Reply::json(a.status, &J::Null).allow(Some(a.allow));
     reply.body = a.body;
-    reply.allow = Some(a.allow);
     let mut resp = call.ctx.respond(reply);
     if a.session_headers {
         for (k, v) in session_headers(call, true) {

@@ -151,3 +151,29 @@ async fn the_cache_stays_within_its_byte_budget() {
     cache.run_pending_tasks().await;
     assert!(cache.weighted_size() <= 64 * 1024, "weighted size {} over budget", cache.weighted_size());
 }
+
+#[tokio::test]
+async fn idempotent_reads_are_retried_on_gateway_errors_but_writes_never() {
+    let app = TestApp::spawn().await;
+    // One 503, then healthy: the read succeeds on its retry.
+    app.store.faults().fail_times(503, 1);
+    let r = app.get("/api/v1/products?per_page=4").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(app.store.calls(LIST_ROUTE), 2, "one failure, one retry");
+    // A 500 is not a gateway error: no retry, and nothing cached to fall back on.
+    app.store.faults().fail_times(500, 1);
+    let r = app.get("/api/v1/products?per_page=5").await;
+    assert_eq!(r.status, 503);
+    assert_eq!(app.store.calls(LIST_ROUTE), 3);
+    // A cart write is never retried, even on a 503.
+    let shopper = app.app_client().await;
+    let list = app.get("/api/v1/products?per_page=50&stock_status=in_stock").await.json();
+    let id = list["items"].as_array().unwrap().iter().find(|p| p["type"] == "simple" && p["purchasable"] == true).unwrap()["id"].clone();
+    shopper.get("/api/v1/cart").await;
+    let before = app.store.calls("POST /wp-json/wc/store/v1/cart/add-item");
+    app.store.faults().set_route_filter(Some("add-item".into()));
+    app.store.faults().fail_times(503, 1);
+    let r = shopper.post("/api/v1/cart/items", serde_json::json!({"product_id": id, "quantity": 1})).await;
+    assert_eq!(r.status, 503);
+    assert_eq!(app.store.calls("POST /wp-json/wc/store/v1/cart/add-item"), before + 1, "no second attempt");
+}
