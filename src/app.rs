@@ -115,7 +115,7 @@ impl AppState {
             catalogue: Arc::new(catalogue),
             cart: Arc::new(cart),
             sessions: Arc::new(Sessions::new(session_store, options.tokens.clone(), options.session_ttl)),
-            ops: Arc::new(Ops { store, mode: if upstream.demo { "demo" } else { "store" } }),
+            ops: Arc::new(Ops { store, mode: if upstream.demo { "demo" } else { "store" }, redis: options.redis.clone() }),
             rest: Arc::new(rest),
             trusted_proxies: TrustedProxies(Arc::new(options.trusted_proxies.clone())),
             allowed_origins: AllowedOrigins(Arc::new(options.cors_origins.clone())),
@@ -152,6 +152,8 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsa
 
 /// The whole HTTP application: API routes, docs, fallbacks and middleware.
 pub fn router(state: AppState, policy: &HttpPolicy) -> Router {
+    // Install the recorder before the first request, not at the first scrape.
+    crate::metrics::handle();
     let docs: Router = SwaggerUi::new("/docs").url("/openapi.json", routes::openapi()).into();
     let sessions = SessionManagerLayer::new(state.sessions.store())
         .with_name(SESSION_COOKIE)
@@ -197,13 +199,12 @@ pub fn router(state: AppState, policy: &HttpPolicy) -> Router {
         .layer(cors(&policy.cors_origins))
         .layer(DefaultBodyLimit::max(policy.body_limit_bytes));
     // The request id goes outermost so the trace span and every answer carry it.
-    app.layer(stack).layer(axum::middleware::from_fn(request_id::layer))
+    app.layer(axum::middleware::from_fn(crate::metrics::track)).layer(stack).layer(axum::middleware::from_fn(request_id::layer))
 }
 
-/// One log line and one counter per answered request.
+/// One log line per answered request.
 fn on_response<B>(response: &http::Response<B>, latency: Duration, _: &tracing::Span) {
     tracing::info!(status = response.status().as_u16(), duration_ms = latency.as_millis() as u64, "request served");
-    metrics::counter!("bff_http_responses_total", "status" => response.status().as_str().to_string()).increment(1);
 }
 
 fn cors(origins: &[String]) -> CorsLayer {

@@ -25,6 +25,21 @@ pub fn handle() -> &'static PrometheusHandle {
     })
 }
 
+/// Counts and times every request by route template (never the raw path,
+/// which would let clients create unbounded label values), method and status.
+pub async fn track(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let route =
+        request.extensions().get::<axum::extract::MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
+    let method = request.method().as_str().to_string();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_str().to_string();
+    let labels = [("route", route), ("method", method), ("status", status)];
+    metrics::histogram!("bff_http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
+    metrics::counter!("bff_http_requests_total", &labels).increment(1);
+    response
+}
+
 /// Prometheus metrics for scraping.
 #[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn render(State(state): State<AppState>) -> impl IntoResponse {

@@ -16,6 +16,8 @@ pub struct Ops {
     pub store: StoreClient,
     /// "demo" or "store".
     pub mode: &'static str,
+    /// Shared state, when several instances run.
+    pub redis: Option<crate::redis::Redis>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -35,10 +37,16 @@ pub async fn healthz(State(ops): State<Arc<Ops>>) -> Json<Health> {
 /// Readiness: the store answers a minimal catalogue request.
 #[utoipa::path(get, path = "/readyz", tag = "ops", responses(
     (status = 200, body = Health),
-    (status = 503, description = "The store is not reachable", body = ErrorBody),
+    (status = 503, description = "The store (`upstream_unavailable`) or Redis (`session_store_unavailable`) is not reachable", body = ErrorBody),
     (status = 502, description = "The store answers, but not usably", body = ErrorBody),
 ))]
 pub async fn readyz(State(ops): State<Arc<Ops>>) -> Result<Json<Health>, ApiError> {
+    if let Some(redis) = &ops.redis {
+        redis.ping().await.map_err(|err| {
+            tracing::warn!(error = %err, "not ready: redis unreachable");
+            ApiError::SessionStoreUnavailable
+        })?;
+    }
     ops.store.ping().await.map_err(|e| ApiError::from_upstream(e, "not_found"))?;
     Ok(Json(Health { status: "ready", mode: ops.mode }))
 }

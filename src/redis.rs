@@ -12,7 +12,7 @@ use fred::types::{Expiration, SetOptions};
 #[derive(Clone)]
 pub struct Redis {
     pool: Pool,
-    subscriber: fred::clients::Client,
+    subscriber: fred::clients::SubscriberClient,
 }
 
 impl fmt::Debug for Redis {
@@ -30,11 +30,20 @@ impl Redis {
     /// Connects (or fails with one line naming `REDIS_URL`).
     pub async fn connect(url: &str) -> Result<Self, String> {
         let config = Config::from_url(url).map_err(|e| format!("REDIS_URL: not a Redis URL ({})", e.details()))?;
-        let pool = Builder::from_config(config.clone()).build_pool(4).map_err(|e| format!("REDIS_URL: {}", e.details()))?;
-        let subscriber = Builder::from_config(config).build().map_err(|e| format!("REDIS_URL: {}", e.details()))?;
+        // Reconnect forever, but let each command fail after a second while
+        // Redis is away: requests that need shared state answer 503 quickly
+        // and everything recovers by itself when Redis returns.
+        let mut builder = Builder::from_config(config);
+        builder
+            .set_policy(ReconnectPolicy::new_constant(0, 250))
+            .with_performance_config(|p| p.default_command_timeout = Duration::from_secs(1));
+        let pool = builder.build_pool(4).map_err(|e| format!("REDIS_URL: {}", e.details()))?;
+        let subscriber = builder.build_subscriber_client().map_err(|e| format!("REDIS_URL: {}", e.details()))?;
         let connect = async {
             pool.init().await.map_err(failed)?;
             subscriber.init().await.map_err(failed)?;
+            // Re-subscribes to our channels after every reconnect.
+            let _ = subscriber.manage_subscriptions();
             Ok::<_, String>(())
         };
         tokio::time::timeout(Duration::from_secs(5), connect)
@@ -74,6 +83,13 @@ impl Redis {
 
     pub async fn del(&self, key: &str) -> Result<(), String> {
         let _: i64 = self.pool.del(key).await.map_err(failed)?;
+        Ok(())
+    }
+
+    /// A round trip, for readiness.
+    pub async fn ping(&self) -> Result<(), String> {
+        let call = async { self.pool.next().ping::<String>(None).await.map_err(failed) };
+        tokio::time::timeout(Duration::from_secs(1), call).await.map_err(|_| "redis: no answer within 1 s".to_string())??;
         Ok(())
     }
 

@@ -289,3 +289,46 @@ async fn product_changes_are_pushed_as_signed_webhooks() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(received.lock().unwrap().len(), 3, "no webhook, no delivery");
 }
+
+#[tokio::test]
+async fn odd_input_gets_a_4xx_never_a_5xx() {
+    let store = start().await;
+    let ids = ids(&store);
+    let mut s = Shopper::new(&store);
+    s.get("/cart").await;
+    let bodies = [
+        ("/cart/add-item", json!({"id": ids.mug, "quantity": i64::MAX})),
+        ("/cart/add-item", json!({"id": ids.mug, "quantity": i64::MAX})),
+        ("/cart/add-item", json!({"id": ids.tee, "quantity": i64::MIN})),
+        ("/cart/add-item", json!({"id": -5, "quantity": 1})),
+        ("/cart/add-item", json!({"id": "abc"})),
+        ("/cart/add-item", json!({"id": ids.shirt, "variation": "red"})),
+        ("/cart/add-item", json!({"id": ids.shirt, "variation": [{"attribute": 1}, "x", null]})),
+        ("/cart/add-item", json!([1, 2, 3])),
+        ("/cart/add-item", json!(null)),
+        ("/cart/update-item", json!({"key": 5, "quantity": 1})),
+        ("/cart/update-item", json!({"key": "x", "quantity": 1.5})),
+        ("/cart/apply-coupon", json!({"code": ["save10"]})),
+        ("/cart/apply-coupon", json!({"code": "bad\r\n<b>code</b>"})),
+        ("/cart/remove-coupon", json!({})),
+        ("/cart/update-customer", json!({"billing_address": "nope"})),
+        ("/cart/update-customer", json!({"billing_address": {"email": 5, "country": {"x": 1}}})),
+        ("/cart/select-shipping-rate", json!({"package_id": {"a": 1}, "rate_id": 7})),
+        ("/checkout", json!({"billing_address": [], "payment_method": 5})),
+        ("/checkout", json!({"billing_address": {"email": "a@b.co"}, "payment_method": "cod", "customer_note": {}})),
+        ("/batch", json!({"requests": [{"path": "/wc/store/v1/batch", "body": {}}, {"path": 5}, "x"]})),
+    ];
+    for (route, body) in bodies {
+        let g = s.post(route, body.clone()).await;
+        assert!((200..500).contains(&g.status), "{route} {body}: {} {}", g.status, g.json);
+    }
+    let raw = reqwest::Client::new()
+        .post(format!("{}{STORE}/cart/add-item", store.url()))
+        .header("Nonce", s.nonce.clone().unwrap())
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 400);
+    assert!(s.get("/cart").await.status == 200, "the store still answers");
+}

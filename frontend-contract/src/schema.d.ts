@@ -2109,7 +2109,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The store is not reachable */
+            /** @description The store (`upstream_unavailable`) or Redis (`session_store_unavailable`) is not reachable */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -125,7 +125,6 @@ pub(crate) fn choices(cat: &Catalogue, v: &super::catalogue::Variation) -> Vec<A
 
 /// What an add-item request resolves to.
 struct Resolved {
-    item: ItemRef,
     product_id: u32,
     variation_id: u32,
     attrs: Vec<(String, String)>,
@@ -134,14 +133,14 @@ struct Resolved {
 fn resolve(cat: &Catalogue, id: u64, posted: &[(String, String)]) -> Result<Resolved, WpError> {
     let item = cat.item(id).ok_or_else(invalid_product)?;
     let (product, variation) = match item {
-        ItemRef::Product(p) => (&cat.products[p as usize], None),
+        ItemRef::Product(p) => (cat.products.get(p as usize).ok_or_else(invalid_product)?, None),
         ItemRef::Variation(x) => {
-            let v = &cat.variations[x as usize];
+            let v = cat.variations.get(x as usize).ok_or_else(invalid_product)?;
             (cat.parent_of(v), Some(v))
         }
     };
     if product.kind != ProductType::Variable {
-        return Ok(Resolved { item, product_id: product.id, variation_id: 0, attrs: Vec::new() });
+        return Ok(Resolved { product_id: product.id, variation_id: 0, attrs: Vec::new() });
     }
     let attrs = var_attrs(cat, product);
     let given = posted_values(&attrs, posted);
@@ -171,8 +170,7 @@ fn resolve(cat: &Catalogue, id: u64, posted: &[(String, String)]) -> Result<Reso
         out.push((a.meta_key(), own));
     }
     out.sort();
-    let vidx = cat.item(chosen.id.into()).ok_or_else(no_variation)?;
-    Ok(Resolved { item: vidx, product_id: product.id, variation_id: chosen.id, attrs: out })
+    Ok(Resolved { product_id: product.id, variation_id: chosen.id, attrs: out })
 }
 
 /// `POST /cart/add-item`.
@@ -186,7 +184,6 @@ pub(crate) fn add_item(cat: &Catalogue, session: &mut Session, id: u64, quantity
         quantity: 0,
     };
     let item = super::cart_totals::Item::find(cat, &line).ok_or_else(invalid_product)?;
-    let _ = r.item;
     let name = item.full_name(cat);
     let quantity = if item.product.sold_individually { 1 } else { quantity };
     let purchasable = item.product.status == ProductStatus::Publish
@@ -213,7 +210,7 @@ pub(crate) fn add_item(cat: &Catalogue, session: &mut Session, id: u64, quantity
     if stock.manage && stock.backorders == Backorders::No {
         let remaining = i64::from(stock.quantity.unwrap_or(0));
         let in_cart: i64 = session.lines.iter().filter(|l| l.item_id() == item.id()).map(|l| i64::from(l.quantity)).sum();
-        if remaining < in_cart + quantity {
+        if remaining < in_cart.saturating_add(quantity) {
             return Err(WpError::new(
                 400,
                 "woocommerce_rest_product_partially_out_of_stock",
@@ -223,7 +220,7 @@ pub(crate) fn add_item(cat: &Catalogue, session: &mut Session, id: u64, quantity
     }
     let max = item.max_quantity();
     if let Some(existing) = session.lines.iter_mut().find(|l| l.key == line.key) {
-        let wanted = i64::from(existing.quantity) + quantity;
+        let wanted = i64::from(existing.quantity).saturating_add(quantity);
         if wanted < 1 {
             return Err(quantity_error(&name, "minimum", 1));
         }

@@ -33,7 +33,9 @@ pub(crate) fn methods(pattern: &str) -> Option<&'static [Method]> {
         Some(r) if r.starts_with("cart/") => Some(POST),
         Some(_) => None,
         None => match pattern.strip_prefix(super::server::V3) {
-            Some("/orders") | Some("/coupons") => Some(GET),
+            // `POST /orders` creates (orders_create.rs).
+            Some("/orders") => Some(BOTH),
+            Some("/coupons") => Some(GET),
             Some("/orders/{id}") => Some(REST_ITEM),
             _ => None,
         },

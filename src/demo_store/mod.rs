@@ -28,7 +28,7 @@
 //! | `/wp-json/wc/store/v1/checkout` | `GET` (draft order) and `POST` (place it) |
 //! | `/wp-json/wc/store/v1/order/{id}` | `GET`, guest order view |
 //! | `/wp-json/wc/store/v1/batch` | `POST` |
-//! | `/wp-json/wc/v3/orders` and `/wp-json/wc/v3/orders/{id}` | `PUT`/`PATCH`/`POST` on `{id}` update |
+//! | `/wp-json/wc/v3/orders` and `/wp-json/wc/v3/orders/{id}` | `POST` on the collection creates; `PUT`/`PATCH`/`POST` on `{id}` update |
 //! | `/wp-json/wc/v3/coupons` | |
 //! | `(no route)` | anything else, e.g. `"GET (no route)"` |
 //!
@@ -49,6 +49,7 @@ mod generate;
 mod http;
 mod mutate;
 mod orders;
+mod orders_create;
 mod orders_rest;
 mod params;
 mod pricing;

@@ -106,6 +106,12 @@ pub(crate) struct Order {
     pub(crate) cart_hash: String,
     pub(crate) meta_ids: Vec<u64>,
     pub(crate) user_agent: String,
+    /// The customer (user id) the order belongs to; 0 for guests.
+    pub(crate) customer_id: u64,
+    /// `store-api` for checkouts, `rest-api` for orders created through REST v3.
+    pub(crate) created_via: String,
+    /// Meta set through REST v3 `meta_data` (meta id, key, value), listed after the internal hashes.
+    pub(crate) custom_meta: Vec<(u64, String, String)>,
 }
 
 /// `wc_generate_order_key`: `wc_order_` and 13 letters/digits.
@@ -157,6 +163,9 @@ impl Order {
             cart_hash: String::new(),
             meta_ids,
             user_agent: String::new(),
+            customer_id: 0,
+            created_via: "store-api".into(),
+            custom_meta: Vec::new(),
         }
     }
 

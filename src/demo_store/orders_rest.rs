@@ -31,6 +31,8 @@ const LIST_ARGS: &[Arg] = &[
     arg("order", Kind::Enum(&["asc", "desc"])),
     arg("orderby", Kind::Enum(&["date", "id", "include", "title", "slug", "modified"])),
     arg("status", Kind::EnumList(LIST_STATUSES)),
+    arg("customer", Kind::Int { min: Some(0), max: None }),
+    arg("search", Kind::Str),
 ];
 
 /// `page` and `per_page` (1..=100, default 10) of a REST v3 collection.
@@ -147,6 +149,7 @@ pub(crate) fn order_json(o: &Order, cat: &Catalogue, ctx: &ApiCtx, cur: &Currenc
             let v = if k == "is_vat_exempt" { "no".to_string() } else { super::tokens::md5_hex(format!("{k}{}", o.id).as_bytes()) };
             meta(id, k, &v, None)
         })
+        .chain(o.custom_meta.iter().map(|(id, k, v)| meta(*id, k, v, None)))
         .collect();
     let tax_lines: Vec<J> = o
         .tax_line_id
@@ -223,7 +226,7 @@ pub(crate) fn order_json(o: &Order, cat: &Catalogue, ctx: &ApiCtx, cur: &Currenc
         .with("cart_tax", m(o.cart_tax))
         .with("total", m(o.total))
         .with("total_tax", m(o.total_tax))
-        .with("customer_id", J::Int(0))
+        .with("customer_id", int(o.customer_id))
         .with("order_key", o.key.as_str())
         .with("billing", address(&o.billing, true))
         .with("shipping", address(&o.shipping, false))
@@ -232,7 +235,7 @@ pub(crate) fn order_json(o: &Order, cat: &Catalogue, ctx: &ApiCtx, cur: &Currenc
         .with("transaction_id", "")
         .with("customer_ip_address", "127.0.0.1")
         .with("customer_user_agent", o.user_agent.as_str())
-        .with("created_via", "store-api")
+        .with("created_via", o.created_via.as_str())
         .with("customer_note", o.customer_note.as_str())
         .with("date_completed", date(o.completed))
         .with("date_paid", date(o.paid))
@@ -278,8 +281,15 @@ pub(crate) async fn list(
     let asc = ctx.query.get_str("order") == Some("asc");
     let cat = state.read();
     let data = state.shop.lock();
-    let mut orders: Vec<&Order> =
-        data.orders.values().filter(|o| if any { o.status != "checkout-draft" } else { wanted.contains(&o.status) }).collect();
+    let customer = ctx.query.get_str("customer").and_then(|c| c.trim().parse::<u64>().ok());
+    let search = ctx.query.get_str("search").map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+    let mut orders: Vec<&Order> = data
+        .orders
+        .values()
+        .filter(|o| if any { o.status != "checkout-draft" } else { wanted.contains(&o.status) })
+        .filter(|o| customer.is_none_or(|c| o.customer_id == c))
+        .filter(|o| search.as_deref().is_none_or(|s| super::orders_create::matches_search(o, s)))
+        .collect();
     orders.sort_by_key(|o| (o.created, o.id));
     if !asc {
         orders.reverse();

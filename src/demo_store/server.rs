@@ -23,7 +23,7 @@ use tokio::net::{TcpListener, TcpStream};
 use super::auth::{check_permissions, AuthOutcome, AuthRequest, KeyUser};
 use super::http::{html, ApiCtx, Namespace, WpError};
 use super::wp::parse_str;
-use super::{cart_routes, checkout, collection, coupons, faults, orders_rest, rest_api, store_api, webhooks, StoreState};
+use super::{cart_routes, checkout, collection, coupons, faults, orders_create, orders_rest, rest_api, store_api, webhooks, StoreState};
 
 /// Bodies above this are refused rather than buffered (1 MiB is plenty for product updates).
 const MAX_BODY: usize = 1 << 20;
@@ -66,7 +66,7 @@ pub(crate) fn build_router(state: Arc<StoreState>) -> Router {
         .route(&s("/checkout"), any(cart_routes::store_route))
         .route(&s("/batch"), any(cart_routes::store_route))
         .route(&s("/order/{id}"), any(checkout::order_route))
-        .route(&v("/orders"), any(orders_rest::list))
+        .route(&v("/orders"), any(orders_create::collection))
         .route(&v("/orders/{id}"), any(orders_rest::item))
         .route(&v("/coupons"), any(coupons::rest_coupons))
         .route("/wp-content/uploads/{*path}", get(image))
@@ -226,7 +226,10 @@ fn method_allowed(pattern: &str, method: &Method) -> bool {
         return allowed.contains(method);
     }
     let item = pattern == format!("{V3}/products/{{id}}") || pattern == format!("{V3}/products/{{id}}/variations/{{variation_id}}");
-    matches!(*method, Method::GET | Method::HEAD) || (item && matches!(*method, Method::PUT | Method::PATCH | Method::POST))
+    let creates = pattern == format!("{V3}/orders");
+    matches!(*method, Method::GET | Method::HEAD)
+        || (item && matches!(*method, Method::PUT | Method::PATCH | Method::POST))
+        || (creates && *method == Method::POST)
 }
 
 /// Unknown routes and wrong methods: WordPress answers both with `rest_no_route` (404).

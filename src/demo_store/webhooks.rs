@@ -98,8 +98,14 @@ impl Webhooks {
             let cat = state.read();
             let view = RestView { cat: &cat, home: &state.home, currency: &state.settings.currency };
             let json = match cat.item(id) {
-                Some(ItemRef::Product(p)) => serde_json::to_vec(&view.product(&cat.products[p as usize])),
-                Some(ItemRef::Variation(x)) => serde_json::to_vec(&view.variation_as_product(&cat.variations[x as usize])),
+                Some(ItemRef::Product(p)) => match cat.products.get(p as usize) {
+                    Some(p) => serde_json::to_vec(&view.product(p)),
+                    None => return,
+                },
+                Some(ItemRef::Variation(x)) => match cat.variations.get(x as usize) {
+                    Some(v) => serde_json::to_vec(&view.variation_as_product(v)),
+                    None => return,
+                },
                 None => return,
             };
             match json {

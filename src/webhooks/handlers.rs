@@ -67,7 +67,11 @@ pub async fn receive(State(hooks): State<Arc<Webhooks>>, headers: HeaderMap, bod
     };
     let webhook_id = header(&headers, "x-wc-webhook-id").unwrap_or("");
     let delivery_id = header(&headers, "x-wc-webhook-delivery-id").unwrap_or("");
-    if !hooks.first_delivery(webhook_id, delivery_id, &body).await {
+    let first = hooks.first_delivery(webhook_id, delivery_id, &body).await.map_err(|err| {
+        tracing::error!(error = %err, "webhook dedupe store unavailable");
+        ApiError::SessionStoreUnavailable
+    })?;
+    if !first {
         hooks.stats.duplicates.fetch_add(1, Ordering::Relaxed);
         return Ok(StatusCode::ACCEPTED);
     }

@@ -144,19 +144,17 @@ impl Webhooks {
     }
 
     /// True the first time a delivery is seen within the window (across
-    /// instances when on Redis). If Redis is down, fall back to this
-    /// instance's memory rather than drop the event.
-    pub async fn first_delivery(&self, webhook_id: &str, delivery_id: &str, body: &[u8]) -> bool {
+    /// instances when on Redis). With Redis configured but unreachable this
+    /// is an error (the store retries on our 503), never a silent fallback
+    /// to this instance's memory.
+    pub async fn first_delivery(&self, webhook_id: &str, delivery_id: &str, body: &[u8]) -> Result<bool, String> {
         let key = format!("{webhook_id}:{delivery_id}:{}", hex::encode(&crate::idempotency::fingerprint(&[body])[..16]));
         if let Some(redis) = &self.redis {
-            match redis.set_nx(&format!("bff:webhook:{key}"), "1", DEDUPE_WINDOW).await {
-                Ok(first) => return first,
-                Err(err) => tracing::warn!(error = %err, "webhook dedupe on redis failed; using local memory"),
-            }
+            return redis.set_nx(&format!("bff:webhook:{key}"), "1", DEDUPE_WINDOW).await;
         }
         let fresh = std::cell::Cell::new(false);
         self.seen.get_with(key, || fresh.set(true));
-        fresh.get()
+        Ok(fresh.get())
     }
 
     /// Queues an event; fails only when the queue is full (the store retries

@@ -337,12 +337,29 @@ impl ShopperClient<'_> {
 /// A throwaway redis-server on a free loopback port, stopped on drop.
 pub struct RedisServer {
     child: std::process::Child,
+    port: u16,
     pub url: String,
 }
 
 impl RedisServer {
     pub async fn start() -> RedisServer {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Self::spawn(port).await;
+        RedisServer { child, port, url: format!("redis://127.0.0.1:{port}/0") }
+    }
+
+    /// Kills the server (an outage).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts it again on the same port (empty: it keeps nothing on disk).
+    pub async fn restart(&mut self) {
+        self.child = Self::spawn(self.port).await;
+    }
+
+    async fn spawn(port: u16) -> std::process::Child {
         let child = std::process::Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .stdout(std::process::Stdio::null())
@@ -354,7 +371,7 @@ impl RedisServer {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        RedisServer { child, url: format!("redis://127.0.0.1:{port}/0") }
+        child
     }
 }
 

@@ -65,3 +65,49 @@ async fn docs_page_and_its_assets_come_from_the_binary() {
     let init = String::from_utf8_lossy(&app.get("/docs/swagger-initializer.js").await.body).to_string();
     assert!(init.contains("/openapi.json"), "docs point at our document");
 }
+
+/// Sums a metric's samples whose labels include all of `labels`.
+fn metric(scrape: &prometheus_parse::Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
+    scrape
+        .samples
+        .iter()
+        .filter(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+        .map(|s| match s.value {
+            prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Gauge(v) | prometheus_parse::Value::Untyped(v) => v,
+            prometheus_parse::Value::Histogram(ref buckets) => buckets.iter().map(|b| b.count).fold(0.0, f64::max),
+            _ => 0.0,
+        })
+        .sum()
+}
+
+async fn scrape(app: &TestApp) -> prometheus_parse::Scrape {
+    let r = app.get("/metrics").await;
+    assert_eq!(r.status, 200);
+    assert!(r.header("content-type").unwrap().starts_with("text/plain"));
+    let text = String::from_utf8_lossy(&r.body).to_string();
+    prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).expect("the Prometheus text parser reads /metrics")
+}
+
+#[tokio::test]
+async fn metrics_parse_and_move_as_expected() {
+    let app = TestApp::spawn().await;
+    let before = scrape(&app).await;
+    app.get("/api/v1/tags").await;
+    app.get("/api/v1/tags").await;
+    app.get("/api/v1/products/not%20a%20slug").await;
+    app.get("/api/v1/categories?page=2").await;
+    let after = scrape(&app).await;
+    let moved = |name: &str, labels: &[(&str, &str)]| metric(&after, name, labels) - metric(&before, name, labels);
+    assert!(moved("bff_http_requests_total", &[("route", "/api/v1/tags"), ("status", "200")]) >= 2.0);
+    assert!(moved("bff_http_requests_total", &[("route", "/api/v1/categories"), ("status", "422")]) >= 1.0);
+    let raw = String::from_utf8_lossy(&app.get("/metrics").await.body).to_string();
+    assert!(raw.contains(r#"route="/api/v1/products/{id}""#), "route templates label requests");
+    assert!(!raw.contains("not a slug") && !raw.contains("not%20a%20slug"), "raw paths never become labels");
+    assert!(moved("bff_cache_requests_total", &[("status", "HIT")]) >= 1.0);
+    assert!(moved("bff_cache_requests_total", &[("status", "MISS")]) >= 1.0);
+    assert!(moved("bff_upstream_requests_total", &[("api", "store_api"), ("route", "tags")]) >= 1.0);
+    assert!(after.samples.iter().any(|s| s.metric == "bff_http_request_duration_seconds"), "latency histogram");
+    assert!(after.samples.iter().any(|s| s.metric == "bff_upstream_duration_seconds"), "upstream latency histogram");
+    assert!(after.samples.iter().any(|s| s.metric == "bff_reconcile_lag_seconds"));
+    assert!(after.samples.iter().any(|s| s.metric == "bff_webhooks_rejected_total"));
+}

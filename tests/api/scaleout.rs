@@ -119,3 +119,39 @@ async fn a_webhook_on_one_instance_invalidates_every_instance_once() {
     assert_eq!(b.get(&format!("/api/v1/products/{id}")).await.header("x-cache"), Some("MISS"), "fanned out to the other instance");
     assert_eq!(a.get(&format!("/api/v1/products/{id}")).await.header("x-cache"), Some("MISS"));
 }
+
+#[tokio::test]
+async fn losing_redis_fails_readiness_and_shared_state_with_503_then_recovers() {
+    let mut redis = RedisServer::start().await;
+    let (a, _b) = pair(&redis).await;
+    let id = simple_product(&a).await;
+    let browser = a.browser();
+    assert_eq!(browser.post("/api/v1/cart/items", json!({"product_id": id, "quantity": 1})).await.status, 201);
+    assert_eq!(a.get("/readyz").await.status, 200);
+
+    redis.kill();
+    let ready = a.get("/readyz").await;
+    assert_eq!(ready.status, 503);
+    assert_eq!(ready.error_code(), "session_store_unavailable");
+    for r in
+        [browser.get("/api/v1/cart").await, a.send(a.client.post(format!("{}/api/v1/session", a.base)), "POST", "/api/v1/session").await]
+    {
+        assert_eq!(r.status, 503, "{}", String::from_utf8_lossy(&r.body));
+        assert_eq!(r.error_code(), "session_store_unavailable");
+    }
+    // The public catalogue does not need shared state and keeps answering.
+    assert_eq!(a.get("/api/v1/products?per_page=2").await.status, 200);
+
+    redis.restart().await;
+    let mut recovered = false;
+    for _ in 0..40 {
+        if a.get("/readyz").await.status == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(recovered, "readiness recovers when Redis returns");
+    assert_eq!(browser.get("/api/v1/cart").await.status, 200);
+    assert_eq!(a.app_client().await.get("/api/v1/cart").await.status, 200);
+}

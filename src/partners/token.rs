@@ -1,0 +1,123 @@
+//! Partner access tokens: JWT, HS256 pinned, with `iss`, `aud` (the partner API), `sub` (partner
+//! id), `scope`, `iat`, `nbf`, `exp`, `jti`, and `sv` (a fingerprint of the partner's secret hash,
+//! so rotating a secret revokes its tokens). The key never leaves the server.
+
+use std::fmt;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use super::scopes::ScopeSet;
+
+pub const ISSUER: &str = "storefront-bff";
+pub const AUDIENCE: &str = "storefront-bff:partner-api";
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub iss: String,
+    pub aud: String,
+    /// The partner id.
+    pub sub: String,
+    /// Space-delimited granted scopes.
+    pub scope: String,
+    pub iat: u64,
+    pub nbf: u64,
+    pub exp: u64,
+    pub jti: String,
+    /// Secret version (see the module docs).
+    pub sv: String,
+}
+
+/// What a verified token says.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub partner_id: String,
+    pub scopes: ScopeSet,
+    pub secret_version: String,
+}
+
+/// Signs and verifies partner tokens. `Debug` never shows the key.
+#[derive(Clone)]
+pub struct PartnerTokens {
+    secret: SecretString,
+    ttl: Duration,
+}
+
+impl fmt::Debug for PartnerTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PartnerTokens").field("secret", &"[redacted]").field("ttl", &self.ttl).finish()
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+impl PartnerTokens {
+    pub fn new(secret: SecretString, ttl: Duration) -> Self {
+        Self { secret, ttl }
+    }
+
+    /// A random key for demo mode and tests: tokens die with the process.
+    pub fn generated(ttl: Duration) -> Self {
+        use rand::RngCore;
+        let mut bytes = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut bytes);
+        Self::new(SecretString::from(hex::encode(bytes)), ttl)
+    }
+
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
+
+    pub fn issue(&self, partner_id: &str, scopes: ScopeSet, secret_version: &str) -> String {
+        let now = now();
+        let claims = Claims {
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            sub: partner_id.into(),
+            scope: scopes.to_string(),
+            iat: now,
+            nbf: now,
+            exp: now + self.ttl.as_secs(),
+            jti: uuid::Uuid::new_v4().to_string(),
+            sv: secret_version.into(),
+        };
+        encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(self.secret.expose_secret().as_bytes()))
+            .expect("HS256 signing cannot fail")
+    }
+
+    /// The token's claims if it is ours, for the partner API, unexpired and unaltered.
+    pub fn verify(&self, token: &str) -> Option<Verified> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+        validation.validate_nbf = true;
+        validation.leeway = 5;
+        let data = decode::<Claims>(token, &DecodingKey::from_secret(self.secret.expose_secret().as_bytes()), &validation).ok()?;
+        let scopes = ScopeSet::parse_list(&data.claims.scope).ok()?;
+        Some(Verified { partner_id: data.claims.sub, scopes, secret_version: data.claims.sv })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_refuses_other_keys_and_audiences() {
+        let t = PartnerTokens::new(SecretString::from("k".repeat(32)), Duration::from_secs(600));
+        let token = t.issue("acme", ScopeSet::all(), "abc");
+        let v = t.verify(&token).unwrap();
+        assert_eq!((v.partner_id.as_str(), v.scopes, v.secret_version.as_str()), ("acme", ScopeSet::all(), "abc"));
+        let other = PartnerTokens::new(SecretString::from("x".repeat(32)), Duration::from_secs(600));
+        assert!(other.verify(&token).is_none());
+        // A shopper session token (same issuer, other audience) is not a partner token.
+        let session = crate::session::SessionTokens::new(SecretString::from("k".repeat(32)), Duration::from_secs(600)).issue("s");
+        assert!(t.verify(&session).is_none());
+        assert!(!format!("{t:?}").contains("kkkk"));
+    }
+}
