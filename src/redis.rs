@@ -43,7 +43,7 @@ impl Redis {
             pool.init().await.map_err(failed)?;
             subscriber.init().await.map_err(failed)?;
             // Re-subscribes to our channels after every reconnect.
-            let _ = subscriber.manage_subscriptions();
+            drop(subscriber.manage_subscriptions());
             Ok::<_, String>(())
         };
         tokio::time::timeout(Duration::from_secs(5), connect)

@@ -165,3 +165,16 @@ pub struct PartnerOrder {
     /// Present once the order has a tracking number in its meta.
     pub tracking: Option<Tracking>,
 }
+
+/// The token request (`application/x-www-form-urlencoded`).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TokenForm {
+    /// Must be `client_credentials`.
+    pub grant_type: String,
+    /// Space-delimited subset of the client's scopes; default: all of them.
+    pub scope: Option<String>,
+    /// When not sent by HTTP Basic.
+    pub client_id: Option<String>,
+    /// When not sent by HTTP Basic.
+    pub client_secret: Option<String>,
+}
