@@ -48,6 +48,7 @@ pub struct AppState {
     pub allowed_origins: AllowedOrigins,
     pub webhooks: Arc<Webhooks>,
     pub reconciler: Arc<Reconciler>,
+    pub partners: Arc<crate::partners::Partners>,
 }
 
 /// Everything about the server that is not "where is the store".
@@ -63,6 +64,10 @@ pub struct AppOptions {
     pub webhook_secrets: WebhookSecrets,
     /// Shared state for several instances; `None` keeps everything in memory.
     pub redis: Option<crate::redis::Redis>,
+    /// This BFF's public URL, to keep the store's product webhooks pointed at it.
+    pub register_webhooks_url: Option<String>,
+    /// The partner API; `None` (no `PARTNERS_FILE`) answers 404 `partners_disabled`.
+    pub partners: Option<crate::partners::PartnerOptions>,
 }
 
 impl AppOptions {
@@ -78,6 +83,8 @@ impl AppOptions {
             cors_origins: Vec::new(),
             webhook_secrets: WebhookSecrets::default(),
             redis: None,
+            register_webhooks_url: None,
+            partners: None,
         }
     }
 }
@@ -107,6 +114,16 @@ impl AppState {
             options.redis.clone().map(Idempotency::on_redis).unwrap_or_default(),
             limits,
         );
+        let partners = crate::partners::Partners::new(
+            options.partners.as_ref(),
+            catalogue.clone(),
+            rest.clone(),
+            options.redis.clone().map(Idempotency::on_redis).unwrap_or_default(),
+        );
+        let registrar = match (&options.register_webhooks_url, &options.webhook_secrets.current) {
+            (Some(url), Some(secret)) => Some(crate::webhooks::register::Registrar::new(Arc::new(rest.clone()), url, secret.clone())),
+            _ => None,
+        };
         let session_store = match &options.redis {
             Some(redis) => SharedStore(Arc::new(tower_sessions_redis_store::RedisStore::new(redis.pool().clone()))),
             None => options.session_store.clone(),
@@ -115,12 +132,13 @@ impl AppState {
             catalogue: Arc::new(catalogue),
             cart: Arc::new(cart),
             sessions: Arc::new(Sessions::new(session_store, options.tokens.clone(), options.session_ttl)),
-            ops: Arc::new(Ops { store, mode: if upstream.demo { "demo" } else { "store" }, redis: options.redis.clone() }),
+            ops: Arc::new(Ops { store, mode: if upstream.demo { "demo" } else { "store" }, redis: options.redis.clone(), registrar }),
             rest: Arc::new(rest),
             trusted_proxies: TrustedProxies(Arc::new(options.trusted_proxies.clone())),
             allowed_origins: AllowedOrigins(Arc::new(options.cors_origins.clone())),
             webhooks: Arc::new(webhooks),
             reconciler: Arc::new(reconciler),
+            partners: Arc::new(partners),
         }
     }
 }
@@ -283,6 +301,8 @@ impl Settings {
                 )?,
             },
             redis: None,
+            register_webhooks_url: self.register_webhooks.clone(),
+            partners: crate::partners::options(self, demo)?,
         })
     }
 

@@ -42,6 +42,19 @@ pub enum Command {
     },
     /// Print the OpenAPI document (how `openapi/openapi.json` is regenerated).
     Openapi,
+    /// Partner registry tools (see the README's Partners section).
+    Partner {
+        #[command(subcommand)]
+        action: PartnerCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PartnerCommand {
+    /// Read a client secret from stdin and print its argon2id hash (for `client_secret_hash`).
+    HashSecret,
+    /// Validate a partner registry file; problems name their line and field.
+    Check { file: PathBuf },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
@@ -140,6 +153,9 @@ pub struct Settings {
     /// File holding the previous webhook secret.
     #[arg(long, env = "WEBHOOK_SECRET_PREVIOUS_FILE")]
     pub webhook_secret_previous_file: Option<PathBuf>,
+    /// This BFF's public base URL: at start-up and every reconcile interval, make sure the store's product webhooks deliver to URL/webhooks/woocommerce (creating or re-enabling them). Needs WEBHOOK_SECRET.
+    #[arg(long = "register-webhooks", env = "REGISTER_WEBHOOKS_URL", value_parser = parse_store_url)]
+    pub register_webhooks: Option<String>,
     /// Seconds between reconciliation scans (REST v3 products modified since the last scan); 0 disables.
     #[arg(long, env = "RECONCILE_INTERVAL_SECS", default_value_t = 300)]
     pub reconcile_interval_secs: u64,
@@ -149,6 +165,21 @@ pub struct Settings {
     /// Products in the embedded demo store (demo mode only).
     #[arg(long, env = "DEMO_PRODUCTS", default_value_t = 240)]
     pub demo_products: usize,
+    /// Partner registry (TOML). Unset: the partner API answers 404 partners_disabled.
+    #[arg(long, env = "PARTNERS_FILE")]
+    pub partners_file: Option<PathBuf>,
+    /// Key (≥ 32 characters) that signs partner access tokens. Required with WOO_URL and PARTNERS_FILE; generated in demo mode.
+    #[arg(long, env = "PARTNER_TOKEN_SECRET", hide_env_values = true)]
+    pub partner_token_secret: Option<String>,
+    /// File holding the partner token key.
+    #[arg(long, env = "PARTNER_TOKEN_SECRET_FILE")]
+    pub partner_token_secret_file: Option<PathBuf>,
+    /// Lifetime of partner access tokens, seconds.
+    #[arg(long, env = "PARTNER_TOKEN_TTL_SECS", default_value_t = 3600, value_parser = clap::value_parser!(u64).range(60..=86_400))]
+    pub partner_token_ttl_secs: u64,
+    /// How often PARTNERS_FILE is checked for changes, seconds (0: only on SIGHUP).
+    #[arg(long, env = "PARTNERS_POLL_SECS", default_value_t = 2)]
+    pub partners_poll_secs: u64,
 }
 
 fn parse_store_url(raw: &str) -> Result<String, String> {

@@ -79,6 +79,13 @@ pub enum ApiError {
     /// The answer of an earlier request with the same idempotency key.
     #[error("{message}")]
     Replayed { status: StatusCode, code: String, message: String },
+    /// A partner request without a usable access token (missing, expired, forged, or its partner
+    /// disabled): 401 with `WWW-Authenticate: Bearer` (RFC 6750).
+    #[error("invalid partner token")]
+    PartnerToken { missing: bool },
+    /// The partner's token lacks the scope this route needs: 403 `insufficient_scope` (RFC 6750).
+    #[error("insufficient scope")]
+    InsufficientScope { scope: &'static str },
 }
 
 /// One invalid input field.
@@ -145,6 +152,8 @@ impl ApiError {
             ApiError::Replayed { status, .. } => *status,
             ApiError::InvalidSignature => StatusCode::UNAUTHORIZED,
             ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::PartnerToken { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::InsufficientScope { .. } => StatusCode::FORBIDDEN,
         }
     }
 
@@ -173,6 +182,8 @@ impl ApiError {
             ApiError::IdempotencyInProgress => "idempotency_in_progress",
             ApiError::InvalidSignature => "invalid_signature",
             ApiError::Busy => "busy",
+            ApiError::PartnerToken { .. } => "invalid_token",
+            ApiError::InsufficientScope { .. } => "insufficient_scope",
         }
     }
 
@@ -243,6 +254,11 @@ impl ApiError {
             ApiError::Replayed { message, .. } => message.clone(),
             ApiError::InvalidSignature => "The webhook signature does not verify.".into(),
             ApiError::Busy => "Too much work queued; retry shortly.".into(),
+            ApiError::PartnerToken { missing: true } => {
+                "Send a partner access token: Authorization: Bearer <token> from POST /api/v1/partner/token.".into()
+            }
+            ApiError::PartnerToken { missing: false } => "The access token is invalid, expired or revoked; get a new one.".into(),
+            ApiError::InsufficientScope { scope } => format!("This request needs the {scope} scope."),
         }
     }
 }
@@ -267,6 +283,15 @@ impl IntoResponse for ApiError {
             _ if status == StatusCode::SERVICE_UNAVAILABLE => Some(RETRY_AFTER_SECS),
             _ => None,
         };
+        // RFC 6750 §3: say how to authenticate, and what was wrong.
+        let challenge = match &self {
+            ApiError::PartnerToken { missing: true } => Some("Bearer realm=\"partner-api\"".to_string()),
+            ApiError::PartnerToken { missing: false } => Some("Bearer realm=\"partner-api\", error=\"invalid_token\"".to_string()),
+            ApiError::InsufficientScope { scope } => {
+                Some(format!("Bearer realm=\"partner-api\", error=\"insufficient_scope\", scope=\"{scope}\""))
+            }
+            _ => None,
+        };
         let (code, message) = (self.code().to_string(), self.message());
         let (fields, cart) = match self {
             ApiError::Validation(fields) => (fields, None),
@@ -277,6 +302,9 @@ impl IntoResponse for ApiError {
         let mut response = (status, axum::Json(body)).into_response();
         if let Some(secs) = retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        }
+        if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
         }
         if status == StatusCode::METHOD_NOT_ALLOWED {
             // Let intermediaries know this is not cacheable.

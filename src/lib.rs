@@ -17,6 +17,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod metrics;
 pub mod ops;
+pub mod partners;
 pub mod ratelimit;
 pub mod redis;
 pub mod request_id;

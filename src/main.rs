@@ -9,8 +9,8 @@ use std::process::ExitCode;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{CommandFactory, FromArgMatches};
-use storefront_bff::config::{load_config_file, Cli, Command};
-use storefront_bff::{app, demo_store, routes, telemetry};
+use storefront_bff::config::{load_config_file, Cli, Command, PartnerCommand};
+use storefront_bff::{app, demo_store, partners, routes, telemetry};
 
 fn main() -> ExitCode {
     let cli = match parse_cli() {
@@ -90,7 +90,28 @@ async fn run(cli: Cli) -> ExitCode {
                 }
             }
         }
+        Some(Command::Partner { action }) => partner_command(action),
         None | Some(Command::Serve) => serve(cli).await,
+    }
+}
+
+/// `partner hash-secret` and `partner check FILE`.
+fn partner_command(action: PartnerCommand) -> ExitCode {
+    let outcome = match action {
+        PartnerCommand::HashSecret => partners::cli::hash_secret_from(std::io::stdin().lock()),
+        PartnerCommand::Check { file } => partners::cli::check(&file),
+    };
+    match outcome {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(problems) => {
+            for line in problems.lines() {
+                eprintln!("error: {line}");
+            }
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -129,10 +150,25 @@ async fn serve(cli: Cli) -> ExitCode {
         }
     }
     let state = app::AppState::new(&upstream, &options);
+    if settings.register_webhooks.is_some() && options.webhook_secrets.current.is_none() {
+        eprintln!("error: REGISTER_WEBHOOKS_URL needs WEBHOOK_SECRET (the secret the store will sign with)");
+        return ExitCode::FAILURE;
+    }
+    if let Some(registrar) = state.ops.registrar.clone() {
+        let interval = std::time::Duration::from_secs(settings.reconcile_interval_secs.max(60));
+        registrar.spawn(interval);
+    }
     if settings.reconcile_interval_secs > 0 {
         (*state.reconciler).clone().spawn(std::time::Duration::from_secs(settings.reconcile_interval_secs));
     }
     tracing::info!(rest_auth = state.rest.auth_name(), "REST API client ready");
+    match state.partners.registry() {
+        Some(registry) => {
+            registry.reload_on_sighup();
+            tracing::info!(file = %registry.path().display(), partners = registry.get().len(), "partner API enabled (reloads on SIGHUP and on change)");
+        }
+        None => tracing::info!("partner API disabled (no PARTNERS_FILE)"),
+    }
     let policy = settings.http_policy(upstream.demo);
     if !policy.cookie_secure {
         tracing::warn!("session cookie is not Secure (plain-http development); set COOKIE_SECURE=true behind TLS");

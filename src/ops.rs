@@ -18,6 +18,8 @@ pub struct Ops {
     pub mode: &'static str,
     /// Shared state, when several instances run.
     pub redis: Option<crate::redis::Redis>,
+    /// Keeps the store's product webhooks pointed at us (`--register-webhooks`).
+    pub registrar: Option<crate::webhooks::register::Registrar>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -26,12 +28,16 @@ pub struct Health {
     pub status: &'static str,
     /// "demo" when running against the embedded demo store.
     pub mode: &'static str,
+    /// With `--register-webhooks`: the product webhooks as last checked
+    /// (what was found, and whether it was created or re-enabled).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhooks: Option<Vec<crate::webhooks::register::WebhookCheck>>,
 }
 
 /// Liveness: the process is up. Never touches the store.
 #[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, body = Health)))]
 pub async fn healthz(State(ops): State<Arc<Ops>>) -> Json<Health> {
-    Json(Health { status: "ok", mode: ops.mode })
+    Json(Health { status: "ok", mode: ops.mode, webhooks: None })
 }
 
 /// Readiness: the store answers a minimal catalogue request.
@@ -48,5 +54,6 @@ pub async fn readyz(State(ops): State<Arc<Ops>>) -> Result<Json<Health>, ApiErro
         })?;
     }
     ops.store.ping().await.map_err(|e| ApiError::from_upstream(e, "not_found"))?;
-    Ok(Json(Health { status: "ready", mode: ops.mode }))
+    let webhooks = ops.registrar.as_ref().and_then(|r| r.last()).and_then(Result::ok);
+    Ok(Json(Health { status: "ready", mode: ops.mode, webhooks }))
 }

@@ -5,8 +5,10 @@ use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
+use crate::partners::handlers::SecuritySchemes as PartnerSecurity;
 use crate::{
-    cart::handlers as cart, catalogue::handlers as catalogue, metrics, ops, session::handlers as session, webhooks::handlers as webhooks,
+    cart::handlers as cart, catalogue::handlers as catalogue, metrics, ops, partners::handlers as partners, session::handlers as session,
+    webhooks::handlers as webhooks,
 };
 
 #[derive(OpenApi)]
@@ -21,7 +23,9 @@ use crate::{
         (name = "cart", description = "The shopper's cart and checkout. Browsers use the session cookie (writes need an allowed Origin); apps use `Authorization: Bearer` from `POST /api/v1/session`."),
         (name = "webhooks", description = "WooCommerce webhook receiver (signed deliveries invalidate the catalogue cache)"),
         (name = "ops", description = "Health, readiness and metrics"),
-    )
+        (name = "partners", description = "The partner (B2B) API: OAuth 2.0 client credentials at `POST /api/v1/partner/token`, then `Authorization: Bearer` with scopes `catalog:read`, `stock:read`, `orders:read`, `orders:write`. 404 `partners_disabled` when the server has no partner registry."),
+    ),
+    modifiers(&PartnerSecurity)
 )]
 pub struct ApiDoc;
 
@@ -42,6 +46,13 @@ pub fn public() -> OpenApiRouter<AppState> {
         .routes(routes!(metrics::render))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
+        // Partner API: bearer tokens, no session and no cookies.
+        .routes(routes!(partners::token))
+        .routes(routes!(partners::list_products))
+        .routes(routes!(partners::get_product))
+        .routes(routes!(partners::stock))
+        .routes(routes!(partners::create_order, partners::list_orders))
+        .routes(routes!(partners::get_order))
 }
 
 /// Shopper routes: they run inside a session (cookie or bearer) and, for

@@ -229,6 +229,127 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/partner/orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The partner's own orders, newest first. */
+        get: operations["list_orders"];
+        put?: never;
+        /**
+         * Place a bulk order (JSON, or `text/csv` with `sku,quantity` lines and `po_number` in the query).
+         *     All or nothing: every SKU must exist and be orderable in the quantity asked, else 422 lists
+         *     every failing line. Requires `Idempotency-Key`: the same key and body return the first order
+         *     (kept 24 h); the same key with another body is 422 `idempotency_key_reused`.
+         */
+        post: operations["create_order"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/partner/orders/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One of the partner's orders: status, totals, lines and tracking number. Another partner's
+         *     order is a 404.
+         */
+        get: operations["get_order"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/partner/products": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The catalogue at the partner's prices: the filters of `GET /api/v1/products`, each item with
+         *     `partner_price` and the `price_rule` that set it. Served from the catalogue cache.
+         */
+        get: operations["list_products"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/partner/products/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One product (by id or slug) at the partner's price. */
+        get: operations["get_product"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/partner/stock": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stock status and quantity per SKU (up to 500). Unknown SKUs come back as `not_found`.
+         *     Figures may be up to 30 seconds old.
+         */
+        post: operations["stock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/partner/token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Get an access token (OAuth 2.0 client credentials, RFC 6749 §4.4). Send the client id and
+         *     secret by HTTP Basic or in the form body; `scope` may narrow the granted scopes. Errors use the
+         *     RFC 6749 §5.2 shape `{error, error_description}`.
+         */
+        post: operations["token"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/products": {
         parameters: {
             query?: never;
@@ -614,6 +735,11 @@ export interface components {
             status: string;
             /** @description "demo" when running against the embedded demo store. */
             mode: string;
+            /**
+             * @description With `--register-webhooks`: the product webhooks as last checked
+             *     (what was found, and whether it was created or re-enabled).
+             */
+            webhooks?: components["schemas"]["WebhookCheck"][] | null;
         };
         Image: {
             src: string;
@@ -686,6 +812,12 @@ export interface components {
              */
             minor_unit: number;
         };
+        /** @description RFC 6749 §5.2 error body of the token endpoint (the only route not using `ErrorBody`). */
+        OAuthErrorBody: {
+            /** @description `invalid_request`, `invalid_client`, `invalid_scope` or `unsupported_grant_type`. */
+            error: string;
+            error_description: string;
+        };
         OrderLine: {
             /** Format: int64 */
             product_id: number;
@@ -697,6 +829,27 @@ export interface components {
                 [key: string]: string;
             };
             total: components["schemas"]["Money"];
+        };
+        OrderLineRequest: {
+            sku: string;
+            /**
+             * Format: int64
+             * @description 1 to 9999.
+             */
+            quantity: number;
+        };
+        /**
+         * @description A bulk order. As `text/csv` the body is `sku,quantity` lines (an optional header line) and
+         *     `po_number` / `note` come as query parameters.
+         */
+        OrderRequest: {
+            /** @description 1 to 500 lines; a SKU given twice is ordered once with the quantities added. */
+            lines: components["schemas"]["OrderLineRequest"][];
+            /** @description The partner's purchase order number (1 to 64 characters), stored in the order's meta. */
+            po_number: string;
+            shipping_address?: null | components["schemas"]["Address"];
+            /** @description At most 2000 characters. */
+            note?: string | null;
         };
         OrderTotals: {
             subtotal: components["schemas"]["Money"];
@@ -714,6 +867,42 @@ export interface components {
             totals: components["schemas"]["OrderTotals"];
             billing: components["schemas"]["Address"];
             shipping: components["schemas"]["Address"];
+        };
+        /** @description A page of items. */
+        Page_PartnerOrder: {
+            items: {
+                /** Format: int64 */
+                id: number;
+                number: string;
+                /** @description WooCommerce status: `pending`, `processing`, `on-hold`, `completed`, `cancelled`, `refunded`, `failed`. */
+                status: string;
+                po_number?: string | null;
+                /** @description GMT, `YYYY-MM-DDTHH:MM:SS`. */
+                created_at: string;
+                totals: components["schemas"]["OrderTotals"];
+                lines: components["schemas"]["PartnerOrderLine"][];
+                tracking?: null | components["schemas"]["Tracking"];
+            }[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /** Format: int64 */
+            total: number;
+            /** Format: int32 */
+            total_pages: number;
+        };
+        /** @description A page of items. */
+        Page_PartnerProduct: {
+            items: (components["schemas"]["ProductSummary"] & components["schemas"]["PartnerPricing"])[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /** Format: int64 */
+            total: number;
+            /** Format: int32 */
+            total_pages: number;
         };
         /** @description A page of items. */
         Page_ProductSummary: {
@@ -774,6 +963,46 @@ export interface components {
             /** Format: int32 */
             total_pages: number;
         };
+        /** @description One of the partner's orders. */
+        PartnerOrder: {
+            /** Format: int64 */
+            id: number;
+            number: string;
+            /** @description WooCommerce status: `pending`, `processing`, `on-hold`, `completed`, `cancelled`, `refunded`, `failed`. */
+            status: string;
+            po_number?: string | null;
+            /** @description GMT, `YYYY-MM-DDTHH:MM:SS`. */
+            created_at: string;
+            totals: components["schemas"]["OrderTotals"];
+            lines: components["schemas"]["PartnerOrderLine"][];
+            tracking?: null | components["schemas"]["Tracking"];
+        };
+        PartnerOrderLine: {
+            sku: string;
+            name: string;
+            /** Format: int64 */
+            product_id: number;
+            /** Format: int64 */
+            quantity: number;
+            /** @description Line total before tax. */
+            total: components["schemas"]["Money"];
+        };
+        /** @description The partner's price for an item. */
+        PartnerPricing: {
+            /** @description Unit price for this partner (for variable products: from the cheapest variation's price). */
+            partner_price: components["schemas"]["Money"];
+            /** @description Which price-list rule set `partner_price`. */
+            price_rule: components["schemas"]["PriceRule"];
+            /**
+             * Format: double
+             * @description The discount applied, in percent, for `category` and `default` rules.
+             */
+            discount_percent?: number | null;
+        };
+        /** @description A catalogue product with the partner's price. */
+        PartnerProduct: components["schemas"]["ProductSummary"] & components["schemas"]["PartnerPricing"];
+        /** @description One product with the partner's price. */
+        PartnerProductDetail: components["schemas"]["ProductDetail"] & components["schemas"]["PartnerPricing"];
         PaymentResult: {
             /** @description e.g. `success`, `pending`, `failure`. */
             status: string;
@@ -787,6 +1016,11 @@ export interface components {
             min: components["schemas"]["Money"];
             max: components["schemas"]["Money"];
         };
+        /**
+         * @description Which price-list rule set the partner price.
+         * @enum {string}
+         */
+        PriceRule: "sku" | "category" | "default" | "none";
         Prices: {
             /** @description What the shopper pays now. */
             price: components["schemas"]["Money"];
@@ -934,6 +1168,32 @@ export interface components {
             /** Format: int64 */
             count: number;
         };
+        StockItem: {
+            sku: string;
+            status: components["schemas"]["StockState"];
+            /**
+             * Format: int64
+             * @description Units in stock, when the store tracks them for this item.
+             */
+            quantity?: number | null;
+            /** Format: int64 */
+            product_id?: number | null;
+        };
+        StockRequest: {
+            /** @description 1 to 500 SKUs. */
+            skus: string[];
+        };
+        StockResponse: {
+            /** @description One per distinct requested SKU, in request order. */
+            items: components["schemas"]["StockItem"][];
+            /** @description The SKUs with status `not_found`. */
+            not_found: string[];
+        };
+        /**
+         * @description Stock of one SKU (`not_found` for SKUs the store does not sell).
+         * @enum {string}
+         */
+        StockState: "in_stock" | "out_of_stock" | "on_backorder" | "not_found";
         /** @enum {string} */
         StockStatus: "in_stock" | "out_of_stock" | "on_backorder";
         /** @description A tag or an attribute term. */
@@ -950,6 +1210,36 @@ export interface components {
             id: number;
             name: string;
             slug: string;
+        };
+        /** @description The token request (`application/x-www-form-urlencoded`). */
+        TokenForm: {
+            /** @description Must be `client_credentials`. */
+            grant_type: string;
+            /** @description Space-delimited subset of the client's scopes; default: all of them. */
+            scope?: string | null;
+            /** @description When not sent by HTTP Basic. */
+            client_id?: string | null;
+            /** @description When not sent by HTTP Basic. */
+            client_secret?: string | null;
+        };
+        /** @description RFC 6749 §5.1 access token response. */
+        TokenResponse: {
+            /** @description A JWT; send it as `Authorization: Bearer <token>`. */
+            access_token: string;
+            /** @description Always `Bearer`. */
+            token_type: string;
+            /**
+             * Format: int64
+             * @description Seconds until the token expires.
+             */
+            expires_in: number;
+            /** @description Granted scopes, space-delimited. */
+            scope: string;
+        };
+        Tracking: {
+            number: string;
+            provider?: string | null;
+            url?: string | null;
         };
         /** @description A variation with its own price and stock. */
         Variation: {
@@ -973,6 +1263,14 @@ export interface components {
             attributes: {
                 [key: string]: string;
             };
+        };
+        /** @description One topic's webhook as last checked. */
+        WebhookCheck: {
+            topic: string;
+            /** @description The status WooCommerce reported before we acted: `active`, `paused`, `disabled` or `missing`. */
+            found: string;
+            /** @description `none`, `created` or `reenabled`. */
+            action: string;
         };
     };
     responses: never;
@@ -1706,6 +2004,623 @@ export interface operations {
             /** @description Store unavailable */
             503: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_orders: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100. Default 20. */
+                per_page?: number;
+                /** @description One WooCommerce status: pending, processing, on-hold, completed, cancelled, refunded, failed. */
+                status?: string;
+                /** @description Orders whose PO number contains this text. */
+                po_number?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the partner's orders */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_PartnerOrder"];
+                };
+            };
+            /** @description `invalid_token` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `insufficient_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `partners_disabled` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A query parameter is invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Store unavailable */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_order: {
+        parameters: {
+            query?: {
+                /** @description With text/csv bodies: the purchase order number */
+                po_number?: string;
+                /** @description With text/csv bodies: a note for the shop */
+                note?: string;
+            };
+            header: {
+                /** @description A unique key per order, e.g. a UUID */
+                "Idempotency-Key": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrderRequest"];
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description The order was placed at the partner's prices */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PartnerOrder"];
+                };
+            };
+            /** @description `idempotency_key_required` or malformed body */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `invalid_token` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `insufficient_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `partners_disabled` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `idempotency_in_progress`: the first request with this key is still running */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Neither application/json nor text/csv */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `validation_failed` with every failing line in `fields`, or `idempotency_key_reused` */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Store unavailable; nothing was ordered */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_order: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Order id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PartnerOrder"];
+                };
+            };
+            /** @description `invalid_token` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `insufficient_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `order_not_found` (also for other partners' orders) or `partners_disabled` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The id is not numeric */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Store unavailable */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_products: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. Default 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100. Default 24. */
+                per_page?: number;
+                /** @description Full-text search (at most 100 characters). */
+                search?: string;
+                /** @description Category id or slug; several comma-separated (any of them). */
+                category?: string;
+                /** @description Tag id or slug; several comma-separated. */
+                tag?: string;
+                /** @description Attribute filters: `pa_color:red,blue;pa_size:m` (terms of one attribute are OR-ed, attributes AND-ed). */
+                attributes?: string;
+                /** @description Lowest price, in minor units. */
+                min_price?: number;
+                /** @description Highest price, in minor units. */
+                max_price?: number;
+                on_sale?: boolean;
+                stock_status?: "in_stock" | "out_of_stock" | "on_backorder";
+                orderby?: "date" | "price" | "popularity" | "rating" | "title" | "menu_order";
+                order?: "asc" | "desc";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of products at the partner's prices */
+            200: {
+                headers: {
+                    /** @description HIT, MISS or STALE (the shared catalogue cache) */
+                    "X-Cache"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_PartnerProduct"];
+                };
+            };
+            /** @description `invalid_token` (missing, expired, forged or revoked) */
+            401: {
+                headers: {
+                    /** @description Bearer error="invalid_token" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `insufficient_scope` */
+            403: {
+                headers: {
+                    /** @description Bearer error="insufficient_scope" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `partners_disabled` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A query parameter is invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited` (the partner's own limit) */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Store unavailable and nothing cached */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_product: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Numeric product id, or the product's slug */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The product at the partner's price */
+            200: {
+                headers: {
+                    "X-Cache"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PartnerProductDetail"];
+                };
+            };
+            /** @description `invalid_token` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `insufficient_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `product_not_found` or `partners_disabled` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Neither an id nor a slug */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Store unavailable and nothing cached */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    stock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StockRequest"];
+            };
+        };
+        responses: {
+            /** @description Stock per SKU, in request order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StockResponse"];
+                };
+            };
+            /** @description Malformed JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `invalid_token` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `insufficient_scope` */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `partners_disabled` */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No SKUs, more than 500, or a malformed SKU (`skus[i]` named) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited` */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Store unavailable */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/x-www-form-urlencoded": components["schemas"]["TokenForm"];
+            };
+        };
+        responses: {
+            /** @description A bearer token */
+            200: {
+                headers: {
+                    /** @description no-store */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenResponse"];
+                };
+            };
+            /** @description `invalid_request`, `unsupported_grant_type`, `invalid_scope`, or `invalid_client` with body credentials */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+            /** @description `invalid_client` with HTTP Basic credentials */
+            401: {
+                headers: {
+                    /** @description Basic realm="partner-api" */
+                    "WWW-Authenticate"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthErrorBody"];
+                };
+            };
+            /** @description `partners_disabled`: the server has no partner registry */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `busy`: too many token requests being verified; retry */
+            503: {
+                headers: {
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -70,6 +70,7 @@ mod terms;
 mod tokens;
 mod view;
 mod webhooks;
+mod webhooks_rest;
 mod wp;
 
 use std::fmt;
@@ -424,6 +425,16 @@ impl DemoStoreHandle {
     /// `product.updated` POST from a background task.
     pub fn set_webhook(&self, delivery_url: Option<String>, secret: String) {
         self.store.inner.shop.webhooks.set(delivery_url, secret);
+    }
+
+    /// Disables every webhook, as WooCommerce does after repeated delivery failures.
+    pub fn disable_webhooks(&self) {
+        self.store.inner.shop.webhooks.disable_all();
+    }
+
+    /// `(topic, delivery_url, status)` of every webhook.
+    pub fn webhooks(&self) -> Vec<(String, String, String)> {
+        self.store.inner.shop.webhooks.all().into_iter().map(|h| (h.topic, h.url, h.status)).collect()
     }
 
     /// Webhook deliveries (not pings) that reached the receiver.

@@ -23,7 +23,10 @@ use tokio::net::{TcpListener, TcpStream};
 use super::auth::{check_permissions, AuthOutcome, AuthRequest, KeyUser};
 use super::http::{html, ApiCtx, Namespace, WpError};
 use super::wp::parse_str;
-use super::{cart_routes, checkout, collection, coupons, faults, orders_create, orders_rest, rest_api, store_api, webhooks, StoreState};
+use super::{
+    cart_routes, checkout, collection, coupons, faults, orders_create, orders_rest, rest_api, store_api, webhooks, webhooks_rest,
+    StoreState,
+};
 
 /// Bodies above this are refused rather than buffered (1 MiB is plenty for product updates).
 const MAX_BODY: usize = 1 << 20;
@@ -69,6 +72,8 @@ pub(crate) fn build_router(state: Arc<StoreState>) -> Router {
         .route(&v("/orders"), any(orders_create::collection))
         .route(&v("/orders/{id}"), any(orders_rest::item))
         .route(&v("/coupons"), any(coupons::rest_coupons))
+        .route(&v("/webhooks"), any(webhooks_rest::collection))
+        .route(&v("/webhooks/{id}"), any(webhooks_rest::item))
         .route("/wp-content/uploads/{*path}", get(image))
         .fallback(no_route)
         .layer(middleware::from_fn_with_state(Arc::clone(&state), pipeline))
@@ -226,7 +231,10 @@ fn method_allowed(pattern: &str, method: &Method) -> bool {
         return allowed.contains(method);
     }
     let item = pattern == format!("{V3}/products/{{id}}") || pattern == format!("{V3}/products/{{id}}/variations/{{variation_id}}");
-    let creates = pattern == format!("{V3}/orders");
+    let creates = pattern == format!("{V3}/orders") || pattern == format!("{V3}/webhooks");
+    if pattern == format!("{V3}/webhooks/{{id}}") {
+        return matches!(*method, Method::GET | Method::HEAD | Method::PUT | Method::PATCH | Method::POST);
+    }
     matches!(*method, Method::GET | Method::HEAD)
         || (item && matches!(*method, Method::PUT | Method::PATCH | Method::POST))
         || (creates && *method == Method::POST)

@@ -22,17 +22,23 @@ use super::StoreState;
 
 const USER_AGENT: &str = "WooCommerce/8.9.1 Hookshot (WordPress/6.5.3)";
 
+/// One webhook as WooCommerce stores it (see `wh-01-create.http`).
 #[derive(Clone)]
-struct Hook {
-    id: u64,
-    url: String,
-    secret: String,
+pub(crate) struct Hook {
+    pub(crate) id: u64,
+    pub(crate) name: String,
+    /// `active`, `paused` or `disabled` (WooCommerce disables a hook after repeated failures).
+    pub(crate) status: String,
+    pub(crate) topic: String,
+    pub(crate) url: String,
+    pub(crate) secret: String,
+    pub(crate) created: String,
 }
 
 /// The webhook configuration and delivery counter.
 #[derive(Default)]
 pub(crate) struct Webhooks {
-    hook: Mutex<Option<Hook>>,
+    hooks: Mutex<Vec<Hook>>,
     next_id: AtomicU64,
     deliveries: Arc<AtomicU64>,
     client: OnceLock<reqwest::Client>,
@@ -58,32 +64,71 @@ impl Webhooks {
         self.client.get_or_init(|| reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default()).clone()
     }
 
+    /// The active hook that receives `product.updated`, if any.
     fn current(&self) -> Option<Hook> {
-        self.hook.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.all().into_iter().find(|h| h.status == "active" && h.topic == "product.updated")
+    }
+
+    pub(crate) fn all(&self) -> Vec<Hook> {
+        self.hooks.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Creates a hook (REST v3 `POST /webhooks`) and pings it like WooCommerce does.
+    pub(crate) fn create(&self, name: String, topic: String, url: String, secret: String, status: String) -> Hook {
+        let t = time::OffsetDateTime::now_utc();
+        let created =
+            format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute(), t.second());
+        let hook = Hook { id: self.next_id.fetch_add(1, Ordering::SeqCst) + 1, name, status, topic, url, secret, created };
+        self.hooks.lock().unwrap_or_else(|e| e.into_inner()).push(hook.clone());
+        self.ping(&hook);
+        hook
+    }
+
+    /// Applies a REST v3 `PUT /webhooks/{id}` (status and/or delivery URL).
+    pub(crate) fn update(&self, id: u64, status: Option<String>, url: Option<String>) -> Option<Hook> {
+        let mut hooks = self.hooks.lock().unwrap_or_else(|e| e.into_inner());
+        let hook = hooks.iter_mut().find(|h| h.id == id)?;
+        if let Some(s) = status {
+            hook.status = s;
+        }
+        if let Some(u) = url {
+            hook.url = u;
+        }
+        Some(hook.clone())
+    }
+
+    /// What WooCommerce does after too many failed deliveries.
+    pub(crate) fn disable_all(&self) {
+        for hook in self.hooks.lock().unwrap_or_else(|e| e.into_inner()).iter_mut() {
+            hook.status = "disabled".into();
+        }
+    }
+
+    fn ping(&self, hook: &Hook) {
+        let Ok(rt) = tokio::runtime::Handle::try_current() else { return };
+        let (client, url, id) = (self.client(), hook.url.clone(), hook.id);
+        rt.spawn(async move {
+            let _ = client
+                .post(&url)
+                .header("user-agent", USER_AGENT)
+                .header("accept", "*/*")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!("webhook_id={id}"))
+                .send()
+                .await;
+        });
     }
 
     pub(crate) fn deliveries(&self) -> u64 {
         self.deliveries.load(Ordering::SeqCst)
     }
 
-    /// Configures (or with `None` removes) the webhook; a new one is pinged once with `webhook_id=N`.
+    /// Configures (or with `None` removes) the one `product.updated` webhook; a new one is pinged once with `webhook_id=N`.
     pub(crate) fn set(&self, url: Option<String>, secret: String) {
-        let hook = url.map(|url| Hook { id: self.next_id.fetch_add(1, Ordering::SeqCst) + 1, url, secret });
-        *self.hook.lock().unwrap_or_else(|e| e.into_inner()) = hook.clone();
-        let (Some(h), Ok(rt)) = (hook, tokio::runtime::Handle::try_current()) else {
-            return;
-        };
-        let client = self.client();
-        rt.spawn(async move {
-            let _ = client
-                .post(&h.url)
-                .header("user-agent", USER_AGENT)
-                .header("accept", "*/*")
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(format!("webhook_id={}", h.id))
-                .send()
-                .await;
-        });
+        self.hooks.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        if let Some(url) = url {
+            self.create("demo product.updated".into(), "product.updated".into(), url, secret, "active".into());
+        }
     }
 
     /// Sends `product.updated` for item `id` (rendered now, delivered in the background).

@@ -40,7 +40,13 @@ fn private_json<T: serde::Serialize>(status: StatusCode, value: &T, cache: Optio
 }
 
 fn body(bytes: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
-    bytes.map_err(|e| if e.status() == StatusCode::PAYLOAD_TOO_LARGE { ApiError::PayloadTooLarge } else { ApiError::BadRequest("The body could not be read.".into()) })
+    bytes.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge
+        } else {
+            ApiError::BadRequest("The body could not be read.".into())
+        }
+    })
 }
 
 /// Get an access token (OAuth 2.0 client credentials, RFC 6749 §4.4). Send the client id and
@@ -85,7 +91,11 @@ pub async fn token(State(partners): State<Arc<Partners>>, headers: HeaderMap, by
         (status = 429, description = "`rate_limited` (the partner's own limit)", body = ErrorBody, headers(("Retry-After" = u64))),
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody, headers(("Retry-After" = u64))),
     ))]
-pub async fn list_products(State(partners): State<Arc<Partners>>, caller: PartnerCaller, ListQuery(q): ListQuery) -> Result<Response, ApiError> {
+pub async fn list_products(
+    State(partners): State<Arc<Partners>>,
+    caller: PartnerCaller,
+    ListQuery(q): ListQuery,
+) -> Result<Response, ApiError> {
     caller.require(Scope::CatalogRead)?;
     let live = partners.live()?;
     let cached = live.catalogue.products(&q).await?;
@@ -153,7 +163,11 @@ pub async fn get_product(
         (status = 429, description = "`rate_limited`", body = ErrorBody, headers(("Retry-After" = u64))),
         (status = 503, description = "Store unavailable", body = ErrorBody, headers(("Retry-After" = u64))),
     ))]
-pub async fn stock(State(partners): State<Arc<Partners>>, caller: PartnerCaller, Json(request): Json<StockRequest>) -> Result<Response, ApiError> {
+pub async fn stock(
+    State(partners): State<Arc<Partners>>,
+    caller: PartnerCaller,
+    Json(request): Json<StockRequest>,
+) -> Result<Response, ApiError> {
     caller.require(Scope::StockRead)?;
     let live = partners.live()?;
     let mut errors = Vec::new();
@@ -298,4 +312,26 @@ pub async fn get_order(
     let id: u64 = id.parse().map_err(|_| ApiError::field("id", "a numeric order id"))?;
     let order = live.order(&caller.partner, id).await?;
     private_json(StatusCode::OK, &order, None)
+}
+
+/// Adds the partner security schemes to the OpenAPI document: `partner_oauth` (OAuth 2.0 client
+/// credentials with the four scopes) and `partner_client` (HTTP Basic, for the token endpoint).
+pub struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ClientCredentials, Flow, Http, HttpAuthScheme, OAuth2, Scopes, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let scopes = Scopes::from_iter(Scope::ALL.map(|s| (s.as_str(), s.description())));
+        components.add_security_scheme(
+            "partner_oauth",
+            SecurityScheme::OAuth2(OAuth2::with_description(
+                [Flow::ClientCredentials(ClientCredentials::new("/api/v1/partner/token", scopes))],
+                "Partner access tokens (JWT, `Authorization: Bearer`), from the client-credentials grant.",
+            )),
+        );
+        let mut basic = Http::new(HttpAuthScheme::Basic);
+        basic.description = Some("The partner's client_id and client_secret (token endpoint only).".into());
+        components.add_security_scheme("partner_client", SecurityScheme::Http(basic));
+    }
 }

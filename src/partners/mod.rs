@@ -125,3 +125,25 @@ impl Partners {
         }
     }
 }
+
+/// Partner options from configuration; errors name the variable (or the registry's line and field).
+pub fn options(settings: &crate::config::Settings, demo: bool) -> Result<Option<PartnerOptions>, String> {
+    let Some(file) = &settings.partners_file else {
+        return Ok(None);
+    };
+    let ttl = Duration::from_secs(settings.partner_token_ttl_secs);
+    let secret =
+        crate::config::optional_secret("PARTNER_TOKEN_SECRET", &settings.partner_token_secret, &settings.partner_token_secret_file)?;
+    let tokens = match secret {
+        Some(secret) => {
+            use secrecy::ExposeSecret;
+            if secret.expose_secret().len() < 32 {
+                return Err("PARTNER_TOKEN_SECRET must be at least 32 characters".into());
+            }
+            PartnerTokens::new(secret, ttl)
+        }
+        None if demo => PartnerTokens::generated(ttl),
+        None => return Err("PARTNER_TOKEN_SECRET is required when WOO_URL and PARTNERS_FILE are set (or PARTNER_TOKEN_SECRET_FILE)".into()),
+    };
+    PartnerOptions::open(file, tokens, Duration::from_secs(settings.partners_poll_secs)).map(Some)
+}

@@ -114,8 +114,11 @@ fn check(mut input: OrderInput, csv: bool) -> Result<OrderInput, ApiError> {
         errors.push(FieldError::new("lines", format!("1 to {MAX_LINES} lines")));
     }
     for line in &input.lines {
-        let (sku_field, quantity_field) =
-            if csv { (line.field.clone(), line.field.clone()) } else { (format!("{}.sku", line.field), format!("{}.quantity", line.field)) };
+        let (sku_field, quantity_field) = if csv {
+            (line.field.clone(), line.field.clone())
+        } else {
+            (format!("{}.sku", line.field), format!("{}.quantity", line.field))
+        };
         if !valid_sku(&line.sku) {
             errors.push(FieldError::new(sku_field, "a SKU: 1 to 100 characters, no commas"));
         }

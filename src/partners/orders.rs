@@ -102,7 +102,8 @@ impl RestOrder {
     /// A tracking number from the usual meta: WooCommerce Shipment Tracking's items, or plain keys.
     fn tracking(&self) -> Option<Tracking> {
         if let Some(Value::Array(items)) = self.meta("_wc_shipment_tracking_items") {
-            if let Some(last) = items.iter().rev().find(|i| i.get("tracking_number").and_then(Value::as_str).is_some_and(|n| !n.is_empty())) {
+            if let Some(last) = items.iter().rev().find(|i| i.get("tracking_number").and_then(Value::as_str).is_some_and(|n| !n.is_empty()))
+            {
                 let text = |k: &str| last.get(k).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
                 return Some(Tracking {
                     number: text("tracking_number")?,
@@ -247,7 +248,7 @@ impl Live {
         // An earlier attempt with this key lost its answer: it may have gone through.
         if self.ambiguous.contains_key(scoped) {
             if let Some(order) = self.find_placed(partner, key).await? {
-                self.ambiguous.invalidate(scoped);
+                self.ambiguous.invalidate(scoped).await;
                 return Ok(view(&order));
             }
         }
@@ -310,10 +311,12 @@ impl Live {
             ("orderby".to_string(), "date".to_string()),
             ("order".to_string(), "desc".to_string()),
         ];
-        let page = self.rest.get_page::<RestOrder>("orders", "/orders", &query).await.map_err(|e| ApiError::from_upstream(e, "not_found"))?;
-        Ok(page.items.into_iter().find(|o| {
-            o.meta_text(PARTNER_META).as_deref() == Some(partner.id.as_str()) && o.meta_text(KEY_META).as_deref() == Some(key)
-        }))
+        let page =
+            self.rest.get_page::<RestOrder>("orders", "/orders", &query).await.map_err(|e| ApiError::from_upstream(e, "not_found"))?;
+        Ok(page
+            .items
+            .into_iter()
+            .find(|o| o.meta_text(PARTNER_META).as_deref() == Some(partner.id.as_str()) && o.meta_text(KEY_META).as_deref() == Some(key)))
     }
 
     /// Checks every line against the store (fresh) and prices it; 422 lists every failing line.
@@ -411,7 +414,8 @@ impl Live {
         if let Some(po) = &q.po_number {
             query.push(("search".into(), po.clone()));
         }
-        let page = self.rest.get_page::<RestOrder>("orders", "/orders", &query).await.map_err(|e| ApiError::from_upstream(e, "not_found"))?;
+        let page =
+            self.rest.get_page::<RestOrder>("orders", "/orders", &query).await.map_err(|e| ApiError::from_upstream(e, "not_found"))?;
         let po = q.po_number.as_ref().map(|p| p.to_lowercase());
         let items = page
             .items
@@ -460,7 +464,8 @@ mod tests {
         .unwrap();
         let t = order.tracking().unwrap();
         assert_eq!((t.number.as_str(), t.provider.as_deref()), ("1Z999", Some("ups")));
-        let plain: RestOrder = serde_json::from_value(json!({"id": 2, "meta_data": [{"key": "tracking_number", "value": "TRK1"}]})).unwrap();
+        let plain: RestOrder =
+            serde_json::from_value(json!({"id": 2, "meta_data": [{"key": "tracking_number", "value": "TRK1"}]})).unwrap();
         assert_eq!(plain.tracking().unwrap().number, "TRK1");
         let none: RestOrder = serde_json::from_value(json!({"id": 3})).unwrap();
         assert!(none.tracking().is_none());

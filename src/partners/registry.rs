@@ -154,7 +154,11 @@ impl Registry {
             let secret = match SecretHash::parse(p.client_secret_hash.get_ref()) {
                 Ok(h) => Some(h),
                 Err(why) => {
-                    problems.add(&p.client_secret_hash, &field("client_secret_hash"), format!("{why}; make one with `storefront-bff partner hash-secret`"));
+                    problems.add(
+                        &p.client_secret_hash,
+                        &field("client_secret_hash"),
+                        format!("{why}; make one with `storefront-bff partner hash-secret`"),
+                    );
                     None
                 }
             };
@@ -197,7 +201,8 @@ impl Registry {
                     problems.add(&p.client_id, &field("client_id"), format!("{client_id:?} is used twice"));
                 }
                 if other.customer_id == customer_id && customer_id != 0 {
-                    let why = format!("customer {customer_id} already belongs to partner {:?}; each partner needs its own customer", other.id);
+                    let why =
+                        format!("customer {customer_id} already belongs to partner {:?}; each partner needs its own customer", other.id);
                     problems.add(&p.customer_id, &field("customer_id"), why);
                 }
             }
@@ -349,7 +354,9 @@ mod tests {
 
     #[test]
     fn a_good_file_parses() {
-        let text = file("[partner.prices]\ndefault_discount_percent = 5\ncategories = { Shirts = 12.5, \"17\" = 10 }\nskus = { \"SKU-1\" = 990 }\n");
+        let text = file(
+            "[partner.prices]\ndefault_discount_percent = 5\ncategories = { Shirts = 12.5, \"17\" = 10 }\nskus = { \"SKU-1\" = 990 }\n",
+        );
         let r = Registry::parse(&text, "p.toml").unwrap();
         let p = r.by_client_id("acme-portal").unwrap();
         assert_eq!(p.id, "acme");

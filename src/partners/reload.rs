@@ -81,7 +81,8 @@ impl RegistryHandle {
     /// Reloads and logs the outcome (partner ids and counts only, never a hash).
     pub async fn reload_logged(self: &Arc<Self>, force: bool, why: &'static str) -> Result<Reloaded, String> {
         let handle = Arc::clone(self);
-        let outcome = tokio::task::spawn_blocking(move || handle.reload(force)).await.unwrap_or_else(|e| Err(format!("reload failed ({e})")));
+        let outcome =
+            tokio::task::spawn_blocking(move || handle.reload(force)).await.unwrap_or_else(|e| Err(format!("reload failed ({e})")));
         match &outcome {
             Ok(Reloaded::Replaced(n)) => {
                 tracing::info!(partners = n, trigger = why, "partner registry reloaded");

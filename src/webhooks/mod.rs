@@ -4,6 +4,7 @@
 
 pub mod handlers;
 pub mod reconcile;
+pub mod register;
 pub mod signature;
 
 use std::sync::atomic::{AtomicU64, Ordering};

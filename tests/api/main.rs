@@ -9,6 +9,7 @@ mod catalogue;
 mod errors;
 mod fixtures;
 mod ops;
+mod partners;
 mod rest_auth;
 mod scaleout;
 mod webhooks;

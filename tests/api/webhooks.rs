@@ -179,3 +179,36 @@ async fn reconciliation_catches_changes_without_webhooks_and_survives_errors() {
     assert!(metrics.contains("bff_reconcile_failures_total 1"), "{metrics}");
     assert!(metrics.contains("bff_reconcile_lag_seconds"));
 }
+
+#[tokio::test]
+async fn registration_creates_missing_webhooks_and_reenables_disabled_ones() {
+    note_secret(SECRET);
+    let app = TestApp::with(|c| {
+        c.options.webhook_secrets = WebhookSecrets { current: Some(SecretString::from(SECRET)), previous: None };
+        c.options.register_webhooks_url = Some("http://bff.example.test/".into());
+    })
+    .await;
+    let registrar = app.state.ops.registrar.clone().expect("registration configured");
+    let url = "http://bff.example.test/webhooks/woocommerce";
+
+    let first = registrar.run_once().await.unwrap();
+    assert_eq!(first.len(), 4);
+    assert!(first.iter().all(|c| c.found == "missing" && c.action == "created"), "{first:?}");
+    let hooks = app.store.webhooks();
+    for topic in storefront_bff::webhooks::register::TOPICS {
+        assert!(hooks.iter().any(|(t, u, s)| t == topic && u == url && s == "active"), "{topic} registered: {hooks:?}");
+    }
+
+    // WooCommerce switches webhooks off after failed deliveries: they come back on.
+    app.store.disable_webhooks();
+    let second = registrar.run_once().await.unwrap();
+    assert!(second.iter().all(|c| c.found == "disabled" && c.action == "reenabled"), "{second:?}");
+    assert!(app.store.webhooks().iter().all(|(_, _, s)| s == "active"));
+    let ready = app.get("/readyz").await.json();
+    assert_eq!(ready["webhooks"].as_array().unwrap().len(), 4, "{ready}");
+    assert_eq!(ready["webhooks"][0]["found"], "disabled", "readiness reports what was disabled");
+
+    let third = registrar.run_once().await.unwrap();
+    assert!(third.iter().all(|c| c.action == "none"), "nothing to do: {third:?}");
+    assert_eq!(app.store.webhooks().len(), 4, "no duplicates");
+}
