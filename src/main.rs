@@ -40,7 +40,8 @@ fn parse_cli() -> Result<Cli, String> {
     if let Some(path) = config_path {
         load_config_file(std::path::Path::new(&path), &known)?;
     }
-    let matches = match command.clone().try_get_matches() {
+    // A fresh command: clap reads the environment when a command is built.
+    let matches = match Cli::command().try_get_matches() {
         Ok(m) => m,
         Err(err) => {
             use clap::error::{ContextKind, ContextValue, ErrorKind};

@@ -6,6 +6,7 @@ mod common;
 mod cache;
 mod cart;
 mod catalogue;
+mod config;
 mod errors;
 mod fixtures;
 mod ops;

@@ -212,3 +212,57 @@ async fn registration_creates_missing_webhooks_and_reenables_disabled_ones() {
     assert!(third.iter().all(|c| c.action == "none"), "nothing to do: {third:?}");
     assert_eq!(app.store.webhooks().len(), 4, "no duplicates");
 }
+
+#[tokio::test]
+async fn a_real_signed_delivery_from_the_store_makes_the_next_read_fresh() {
+    let app = app().await;
+    let list = app.get("/api/v1/products?per_page=20&orderby=title").await.json();
+    let product = list["items"].as_array().unwrap().iter().find(|p| p["type"] == "simple").unwrap().clone();
+    let id = product["id"].as_u64().unwrap();
+    app.get(&format!("/api/v1/products/{id}")).await;
+    assert_eq!(app.get(&format!("/api/v1/products/{id}")).await.header("x-cache"), Some("HIT"));
+
+    // Forged, missing and tampered deliveries change nothing.
+    let body = format!(r#"{{"id":{id},"slug":"x"}}"#);
+    for signature in [Some(sign(body.as_bytes(), "forged-secret")), None, Some(sign(b"{\"id\":1}", SECRET))] {
+        assert_eq!(deliver(&app, "product.updated", "bad", &body, signature).await.status, 401);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(app.get(&format!("/api/v1/products/{id}")).await.header("x-cache"), Some("HIT"), "no invalidation");
+
+    // The store itself delivers a signed product.updated after a price change.
+    app.store.set_webhook(Some(format!("{}/webhooks/woocommerce", app.base)), SECRET.to_string());
+    assert!(app.store.update_product_price(id, 4_321, None));
+    let started = std::time::Instant::now();
+    loop {
+        let r = app.get(&format!("/api/v1/products/{id}")).await;
+        if r.json()["prices"]["regular_price"]["amount"] == 4_321 {
+            assert_eq!(r.header("x-cache"), Some("MISS"), "fetched fresh after the webhook");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(3), "the delivery invalidated the product");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(app.store.webhook_deliveries() >= 1);
+}
+
+#[tokio::test]
+async fn the_reconciliation_loop_picks_up_a_change_within_one_interval() {
+    let app = TestApp::spawn().await;
+    let list = app.get("/api/v1/products?per_page=20&orderby=title").await.json();
+    let id = list["items"].as_array().unwrap().iter().find(|p| p["type"] == "simple").unwrap()["id"].as_u64().unwrap();
+    app.get(&format!("/api/v1/products/{id}")).await;
+    (*app.state.reconciler).clone().spawn(Duration::from_secs(1));
+    // WooCommerce's modified dates have one-second resolution.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert!(app.store.update_product_price(id, 8_765, None));
+    let started = std::time::Instant::now();
+    loop {
+        app.state.catalogue.cache().run_pending_tasks().await;
+        if app.get(&format!("/api/v1/products/{id}")).await.json()["prices"]["regular_price"]["amount"] == 8_765 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_millis(2500), "picked up within one interval (plus a scan)");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
