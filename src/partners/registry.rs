@@ -384,6 +384,6 @@ mod tests {
         assert!(err.contains("field customer_id: missing field"), "{err}");
         let twice = format!("{}\n{}", file(""), file("").replace("\"acme\"", "\"other\""));
         let err = Registry::parse(&twice, "p.toml").unwrap_err();
-        assert!(err.contains("line 11, field partner[1].client_id") && err.contains("line 14, field partner[1].customer_id"), "{err}");
+        assert!(err.contains("line 12, field partner[1].client_id") && err.contains("line 15, field partner[1].customer_id"), "{err}");
     }
 }

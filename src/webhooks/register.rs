@@ -67,6 +67,9 @@ pub async fn ensure(rest: &RestClient, delivery_url: &str, secret: &SecretString
     Ok(checks)
 }
 
+/// The last check's outcome: `None` before the first.
+type LastCheck = Option<Result<Vec<WebhookCheck>, String>>;
+
 /// Runs `ensure` at start-up and then periodically, keeping the last result
 /// for `/readyz`.
 #[derive(Clone)]
@@ -74,7 +77,7 @@ pub struct Registrar {
     rest: std::sync::Arc<RestClient>,
     delivery_url: String,
     secret: SecretString,
-    last: std::sync::Arc<std::sync::RwLock<Option<Result<Vec<WebhookCheck>, String>>>>,
+    last: std::sync::Arc<std::sync::RwLock<LastCheck>>,
 }
 
 impl Registrar {
@@ -94,7 +97,7 @@ impl Registrar {
     }
 
     /// The last check: `None` before the first.
-    pub fn last(&self) -> Option<Result<Vec<WebhookCheck>, String>> {
+    pub fn last(&self) -> LastCheck {
         self.last.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 

@@ -291,12 +291,18 @@ async fn a_wrong_secret_and_an_unknown_client_answer_alike() {
     assert_eq!(basic[0].2.as_deref(), Some("Basic realm=\"partner-api\", charset=\"UTF-8\""));
     assert!(basic.iter().all(|a| *a == basic[0]), "identical answers: {basic:?}");
 
-    // Unknown clients are verified against a dummy hash of the same cost: no fast path.
-    let known: Vec<Duration> = [times[0], times[3]].into();
-    let unknown: Vec<Duration> = [times[1], times[2], times[4], times[5]].into();
-    let slowest_known = known.iter().max().unwrap();
+    // Unknown clients are verified against a dummy hash of the same cost: no fast path. (Load
+    // only slows requests down, so the fastest of each kind is the honest comparison.)
+    let mut known: Vec<Duration> = vec![times[0], times[3]];
+    for _ in 0..2 {
+        let start = Instant::now();
+        token_request(&app, &[("grant_type", "client_credentials"), ("client_id", &acme.client_id), ("client_secret", &wrong)], None).await;
+        known.push(start.elapsed());
+    }
+    let unknown: Vec<Duration> = vec![times[1], times[2], times[4], times[5]];
+    let fastest_known = known.iter().min().unwrap();
     let fastest_unknown = unknown.iter().min().unwrap();
-    assert!(fastest_unknown.as_secs_f64() > slowest_known.as_secs_f64() * 0.25, "known {known:?} vs unknown {unknown:?}");
+    assert!(fastest_unknown.as_secs_f64() > fastest_known.as_secs_f64() * 0.3, "known {known:?} vs unknown {unknown:?}");
 }
 
 #[tokio::test]
@@ -424,7 +430,7 @@ async fn a_disabled_partner_is_cut_off_at_once_and_a_malformed_file_changes_noth
     let rotated = PartnerSpec { secret: format!("ps_{}", random_hex(20)), ..acme.clone() };
     note_secret(&rotated.secret);
     let rotated = PartnerSpec { hash: hash_with(rotated.secret.as_bytes(), cheap()), ..rotated };
-    registry.rewrite(&[rotated.clone()]);
+    registry.rewrite(std::slice::from_ref(&rotated));
     app.state.partners.reload_now().await.unwrap();
     assert_eq!(get(&app, "/api/v1/partner/products?per_page=1", &bearer).await.status, 401);
     let fresh = token(&app, &rotated, None).await;
