@@ -214,7 +214,9 @@ pub fn router(state: AppState, policy: &HttpPolicy) -> Router {
             HeaderValue::from_str(&format!("max-age={}", policy.hsts_max_age_secs)).ok().filter(|_| policy.hsts_max_age_secs > 0),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(cors(&policy.cors_origins))
+        // With no cross-origin frontends configured there is nothing for CORS to
+        // allow: skip the layer (and its per-request Vary headers) entirely.
+        .option_layer((!policy.cors_origins.is_empty()).then(|| cors(&policy.cors_origins)))
         .layer(DefaultBodyLimit::max(policy.body_limit_bytes));
     // The request id goes outermost so the trace span and every answer carry it.
     app.layer(axum::middleware::from_fn(crate::metrics::track)).layer(stack).layer(axum::middleware::from_fn(request_id::layer))

@@ -237,7 +237,7 @@ export interface paths {
             cookie?: never;
         };
         /** The partner's own orders, newest first. */
-        get: operations["list_orders"];
+        get: operations["partner_list_orders"];
         put?: never;
         /**
          * Place a bulk order (JSON, or `text/csv` with `sku,quantity` lines and `po_number` in the query).
@@ -245,7 +245,7 @@ export interface paths {
          *     every failing line. Requires `Idempotency-Key`: the same key and body return the first order
          *     (kept 24 h); the same key with another body is 422 `idempotency_key_reused`.
          */
-        post: operations["create_order"];
+        post: operations["partner_create_order"];
         delete?: never;
         options?: never;
         head?: never;
@@ -263,7 +263,7 @@ export interface paths {
          * One of the partner's orders: status, totals, lines and tracking number. Another partner's
          *     order is a 404.
          */
-        get: operations["get_order"];
+        get: operations["partner_get_order"];
         put?: never;
         post?: never;
         delete?: never;
@@ -283,7 +283,7 @@ export interface paths {
          * The catalogue at the partner's prices: the filters of `GET /api/v1/products`, each item with
          *     `partner_price` and the `price_rule` that set it. Served from the catalogue cache.
          */
-        get: operations["list_products"];
+        get: operations["partner_list_products"];
         put?: never;
         post?: never;
         delete?: never;
@@ -300,7 +300,7 @@ export interface paths {
             cookie?: never;
         };
         /** One product (by id or slug) at the partner's price. */
-        get: operations["get_product"];
+        get: operations["partner_get_product"];
         put?: never;
         post?: never;
         delete?: never;
@@ -322,7 +322,7 @@ export interface paths {
          * Stock status and quantity per SKU (up to 500). Unknown SKUs come back as `not_found`.
          *     Figures may be up to 30 seconds old.
          */
-        post: operations["stock"];
+        post: operations["partner_stock"];
         delete?: never;
         options?: never;
         head?: never;
@@ -343,7 +343,7 @@ export interface paths {
          *     secret by HTTP Basic or in the form body; `scope` may narrow the granted scopes. Errors use the
          *     RFC 6749 §5.2 shape `{error, error_description}`.
          */
-        post: operations["token"];
+        post: operations["partner_token"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2012,7 +2012,7 @@ export interface operations {
             };
         };
     };
-    list_orders: {
+    partner_list_orders: {
         parameters: {
             query?: {
                 /** @description Page number, from 1. */
@@ -2097,7 +2097,7 @@ export interface operations {
             };
         };
     };
-    create_order: {
+    partner_create_order: {
         parameters: {
             query?: {
                 /** @description With text/csv bodies: the purchase order number */
@@ -2213,7 +2213,7 @@ export interface operations {
             };
         };
     };
-    get_order: {
+    partner_get_order: {
         parameters: {
             query?: never;
             header?: never;
@@ -2292,7 +2292,7 @@ export interface operations {
             };
         };
     };
-    list_products: {
+    partner_list_products: {
         parameters: {
             query?: {
                 /** @description Page number, from 1. Default 1. */
@@ -2395,7 +2395,7 @@ export interface operations {
             };
         };
     };
-    get_product: {
+    partner_get_product: {
         parameters: {
             query?: never;
             header?: never;
@@ -2475,7 +2475,7 @@ export interface operations {
             };
         };
     };
-    stock: {
+    partner_stock: {
         parameters: {
             query?: never;
             header?: never;
@@ -2564,7 +2564,7 @@ export interface operations {
             };
         };
     };
-    token: {
+    partner_token: {
         parameters: {
             query?: never;
             header?: never;

@@ -52,7 +52,8 @@ test("/docs renders offline and Try it out on GET /api/v1/products answers 200",
   }
 
   // Try it out → Execute on GET /api/v1/products.
-  const op = page.locator(".opblock-get").filter({ has: page.locator(".opblock-summary-path", { hasText: /^\/api\/v1\/products$/ }) }).first();
+  // By Swagger UI's operation id (tag + operationId): the partner API also has a products route.
+  const op = page.locator("#operations-catalogue-list_products");
   await op.locator(".opblock-summary").first().click();
   await op.locator(".try-out__btn").click();
   await op.locator('tr[data-param-name="per_page"] input').fill("3");

@@ -52,7 +52,7 @@ fn body(bytes: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
 /// Get an access token (OAuth 2.0 client credentials, RFC 6749 §4.4). Send the client id and
 /// secret by HTTP Basic or in the form body; `scope` may narrow the granted scopes. Errors use the
 /// RFC 6749 §5.2 shape `{error, error_description}`.
-#[utoipa::path(post, path = "/api/v1/partner/token", tag = "partners",
+#[utoipa::path(operation_id = "partner_token", post, path = "/api/v1/partner/token", tag = "partners",
     request_body(content((TokenForm = "application/x-www-form-urlencoded"))),
     security((), ("partner_client" = [])),
     responses(
@@ -76,7 +76,7 @@ pub async fn token(State(partners): State<Arc<Partners>>, headers: HeaderMap, by
 
 /// The catalogue at the partner's prices: the filters of `GET /api/v1/products`, each item with
 /// `partner_price` and the `price_rule` that set it. Served from the catalogue cache.
-#[utoipa::path(get, path = "/api/v1/partner/products", tag = "partners",
+#[utoipa::path(operation_id = "partner_list_products", get, path = "/api/v1/partner/products", tag = "partners",
     params(ProductListQuery),
     security(("partner_oauth" = ["catalog:read"])),
     responses(
@@ -114,7 +114,7 @@ pub async fn list_products(
 }
 
 /// One product (by id or slug) at the partner's price.
-#[utoipa::path(get, path = "/api/v1/partner/products/{id}", tag = "partners",
+#[utoipa::path(operation_id = "partner_get_product", get, path = "/api/v1/partner/products/{id}", tag = "partners",
     params(("id" = String, Path, description = "Numeric product id, or the product's slug")),
     security(("partner_oauth" = ["catalog:read"])),
     responses(
@@ -150,7 +150,7 @@ pub async fn get_product(
 
 /// Stock status and quantity per SKU (up to 500). Unknown SKUs come back as `not_found`.
 /// Figures may be up to 30 seconds old.
-#[utoipa::path(post, path = "/api/v1/partner/stock", tag = "partners",
+#[utoipa::path(operation_id = "partner_stock", post, path = "/api/v1/partner/stock", tag = "partners",
     request_body = StockRequest,
     security(("partner_oauth" = ["stock:read"])),
     responses(
@@ -201,7 +201,7 @@ pub async fn stock(
 /// All or nothing: every SKU must exist and be orderable in the quantity asked, else 422 lists
 /// every failing line. Requires `Idempotency-Key`: the same key and body return the first order
 /// (kept 24 h); the same key with another body is 422 `idempotency_key_reused`.
-#[utoipa::path(post, path = "/api/v1/partner/orders", tag = "partners",
+#[utoipa::path(operation_id = "partner_create_order", post, path = "/api/v1/partner/orders", tag = "partners",
     request_body(content((OrderRequest = "application/json"), (String = "text/csv"))),
     params(
         ("Idempotency-Key" = String, Header, description = "A unique key per order, e.g. a UUID"),
@@ -257,7 +257,7 @@ pub struct OrderListParams {
 }
 
 /// The partner's own orders, newest first.
-#[utoipa::path(get, path = "/api/v1/partner/orders", tag = "partners",
+#[utoipa::path(operation_id = "partner_list_orders", get, path = "/api/v1/partner/orders", tag = "partners",
     params(OrderListParams),
     security(("partner_oauth" = ["orders:read"])),
     responses(
@@ -289,7 +289,7 @@ pub async fn list_orders(State(partners): State<Arc<Partners>>, caller: PartnerC
 
 /// One of the partner's orders: status, totals, lines and tracking number. Another partner's
 /// order is a 404.
-#[utoipa::path(get, path = "/api/v1/partner/orders/{id}", tag = "partners",
+#[utoipa::path(operation_id = "partner_get_order", get, path = "/api/v1/partner/orders/{id}", tag = "partners",
     params(("id" = u64, Path, description = "Order id")),
     security(("partner_oauth" = ["orders:read"])),
     responses(

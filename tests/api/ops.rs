@@ -116,3 +116,18 @@ async fn metrics_parse_and_move_as_expected() {
     assert!(after.samples.iter().any(|s| s.metric == "bff_reconcile_lag_seconds"));
     assert!(after.samples.iter().any(|s| s.metric == "bff_webhooks_rejected_total"));
 }
+
+#[test]
+fn operation_ids_are_unique() {
+    let doc = serde_json::to_value(storefront_bff::routes::openapi()).unwrap();
+    let mut ids: Vec<String> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|item| item.as_object().unwrap().values().filter_map(|op| op["operationId"].as_str().map(str::to_string)))
+        .collect();
+    let total = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), total, "duplicate operationIds confuse generated clients and /docs");
+}
