@@ -1,8 +1,6 @@
 //! Helpers for the demo store cart tests: capture parsing, recursive key-set comparison and a Store API shopper that carries Cart-Token and Nonce like a client does.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
-
 use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde_json::Value;
@@ -25,7 +23,7 @@ impl Capture {
 }
 
 pub fn capture(name: &str) -> Capture {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/woo-fixtures").join(name);
+    let path = woo_fixtures_dir().join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     let mut lines = text.split('\n').skip_while(|l| l.starts_with("###"));
     let status = lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|s| s.parse().ok()).unwrap_or(0);
@@ -265,4 +263,16 @@ pub fn shirt_variation(store: &DemoStoreHandle, shirt: u64) -> (u64, String, Str
     let color = parts.next().unwrap_or_default().to_string();
     let size = parts.next().unwrap_or_default().to_string();
     (v.id, size, color)
+}
+
+/// The real WooCommerce captures: `../shared/woo-fixtures` when present,
+/// else the copy in `tests/fixtures/woo-fixtures`.
+fn woo_fixtures_dir() -> std::path::PathBuf {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let shared = root.join("../shared/woo-fixtures");
+    if shared.is_dir() {
+        shared
+    } else {
+        root.join("tests/fixtures/woo-fixtures")
+    }
 }

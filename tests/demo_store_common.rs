@@ -10,7 +10,7 @@ use serde_json::Value;
 use storefront_bff::demo_store::{spawn, DemoKey, DemoStoreConfig, DemoStoreHandle, KeyPermissions};
 
 pub fn fixtures_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/woo-fixtures")
+    woo_fixtures_dir()
 }
 
 /// A recorded exchange: the `###` comment lines, the response status, headers and body.
@@ -297,4 +297,16 @@ pub async fn get_json(client: &reqwest::Client, req: reqwest::RequestBuilder) ->
     let text = resp.text().await.expect("body");
     let json = serde_json::from_str(&text).unwrap_or(Value::Null);
     (status, headers, json)
+}
+
+/// The real WooCommerce captures: `../shared/woo-fixtures` when present,
+/// else the copy in `tests/fixtures/woo-fixtures`.
+fn woo_fixtures_dir() -> std::path::PathBuf {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let shared = root.join("../shared/woo-fixtures");
+    if shared.is_dir() {
+        shared
+    } else {
+        root.join("tests/fixtures/woo-fixtures")
+    }
 }

@@ -2,7 +2,6 @@
 //! are refused before parsing, pings are acknowledged, duplicates are
 //! processed once, and product events invalidate the catalogue cache.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use secrecy::SecretString;
@@ -101,7 +100,7 @@ async fn product_events_invalidate_once_even_when_replayed() {
 
 /// The raw body of a captured delivery, cut at its Content-Length.
 fn captured(name: &str) -> (String, String, Vec<u8>) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/woo-fixtures").join(name);
+    let path = woo_fixtures_dir().join(name);
     let text = std::fs::read(&path).unwrap();
     let split = text
         .windows(4)
@@ -117,7 +116,7 @@ fn captured(name: &str) -> (String, String, Vec<u8>) {
 
 #[tokio::test]
 async fn real_captured_deliveries_verify_with_the_capture_secret() {
-    let readme = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/woo-fixtures/README.md")).unwrap();
+    let readme = std::fs::read_to_string(woo_fixtures_dir().join("README.md")).unwrap();
     let secret = readme.lines().find(|l| l.starts_with("webhook secret")).and_then(|l| l.split_whitespace().last()).unwrap().to_string();
     note_secret(&secret);
     let app =
@@ -264,5 +263,17 @@ async fn the_reconciliation_loop_picks_up_a_change_within_one_interval() {
         }
         assert!(started.elapsed() < Duration::from_millis(2500), "picked up within one interval (plus a scan)");
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The real WooCommerce captures: `../shared/woo-fixtures` when present,
+/// else the copy in `tests/fixtures/woo-fixtures`.
+fn woo_fixtures_dir() -> std::path::PathBuf {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let shared = root.join("../shared/woo-fixtures");
+    if shared.is_dir() {
+        shared
+    } else {
+        root.join("tests/fixtures/woo-fixtures")
     }
 }
