@@ -15,6 +15,7 @@ pub mod demo_store;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod jwt;
 pub mod metrics;
 pub mod ops;
 pub mod partners;

@@ -3,13 +3,13 @@
 //! so rotating a secret revokes its tokens). The key never leaves the server.
 
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
 use super::scopes::ScopeSet;
+use crate::jwt::{now, Hs256Key};
 
 pub const ISSUER: &str = "storefront-bff";
 pub const AUDIENCE: &str = "storefront-bff:partner-api";
@@ -41,31 +41,24 @@ pub struct Verified {
 /// Signs and verifies partner tokens. `Debug` never shows the key.
 #[derive(Clone)]
 pub struct PartnerTokens {
-    secret: SecretString,
+    key: Hs256Key,
     ttl: Duration,
 }
 
 impl fmt::Debug for PartnerTokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PartnerTokens").field("secret", &"[redacted]").field("ttl", &self.ttl).finish()
+        f.debug_struct("PartnerTokens").field("key", &self.key).field("ttl", &self.ttl).finish()
     }
-}
-
-fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 impl PartnerTokens {
     pub fn new(secret: SecretString, ttl: Duration) -> Self {
-        Self { secret, ttl }
+        Self { key: Hs256Key::new(secret), ttl }
     }
 
     /// A random key for demo mode and tests: tokens die with the process.
     pub fn generated(ttl: Duration) -> Self {
-        use rand::RngCore;
-        let mut bytes = [0u8; 32];
-        rand::thread_rng().fill_bytes(&mut bytes);
-        Self::new(SecretString::from(hex::encode(bytes)), ttl)
+        Self { key: Hs256Key::generated(), ttl }
     }
 
     pub fn ttl(&self) -> Duration {
@@ -85,21 +78,14 @@ impl PartnerTokens {
             jti: uuid::Uuid::new_v4().to_string(),
             sv: secret_version.into(),
         };
-        encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(self.secret.expose_secret().as_bytes()))
-            .expect("HS256 signing cannot fail")
+        self.key.sign(&claims)
     }
 
     /// The token's claims if it is ours, for the partner API, unexpired and unaltered.
     pub fn verify(&self, token: &str) -> Option<Verified> {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_issuer(&[ISSUER]);
-        validation.set_audience(&[AUDIENCE]);
-        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
-        validation.validate_nbf = true;
-        validation.leeway = 5;
-        let data = decode::<Claims>(token, &DecodingKey::from_secret(self.secret.expose_secret().as_bytes()), &validation).ok()?;
-        let scopes = ScopeSet::parse_list(&data.claims.scope).ok()?;
-        Some(Verified { partner_id: data.claims.sub, scopes, secret_version: data.claims.sv })
+        let claims = self.key.verify::<Claims>(token, ISSUER, AUDIENCE)?;
+        let scopes = ScopeSet::parse_list(&claims.scope).ok()?;
+        Some(Verified { partner_id: claims.sub, scopes, secret_version: claims.sv })
     }
 }
 

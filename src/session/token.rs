@@ -3,11 +3,12 @@
 //! server-side session. The token carries no cart data and no store secret.
 
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use jsonwebtoken::{decode, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
+
+use crate::jwt::{now, Hs256Key};
 
 pub const ISSUER: &str = "storefront-bff";
 pub const AUDIENCE: &str = "storefront-bff:session";
@@ -26,31 +27,24 @@ struct Claims {
 /// Signs and verifies session tokens. `Debug` never shows the key.
 #[derive(Clone)]
 pub struct SessionTokens {
-    secret: SecretString,
+    key: Hs256Key,
     ttl: Duration,
 }
 
 impl fmt::Debug for SessionTokens {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionTokens").field("secret", &"[redacted]").field("ttl", &self.ttl).finish()
+        f.debug_struct("SessionTokens").field("key", &self.key).field("ttl", &self.ttl).finish()
     }
-}
-
-fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 impl SessionTokens {
     pub fn new(secret: SecretString, ttl: Duration) -> Self {
-        Self { secret, ttl }
+        Self { key: Hs256Key::new(secret), ttl }
     }
 
     /// A random key for demo mode and tests: tokens die with the process.
     pub fn generated(ttl: Duration) -> Self {
-        use rand::RngCore;
-        let mut bytes = [0u8; 32];
-        rand::thread_rng().fill_bytes(&mut bytes);
-        Self::new(SecretString::from(hex::encode(bytes)), ttl)
+        Self { key: Hs256Key::generated(), ttl }
     }
 
     pub fn ttl(&self) -> Duration {
@@ -59,23 +53,19 @@ impl SessionTokens {
 
     pub fn issue(&self, session_id: &str) -> String {
         let now = now();
-        let claims =
-            Claims { iss: ISSUER.into(), aud: AUDIENCE.into(), sub: session_id.into(), iat: now, nbf: now, exp: now + self.ttl.as_secs() };
-        encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(self.secret.expose_secret().as_bytes()))
-            .expect("HS256 signing cannot fail")
+        self.key.sign(&Claims {
+            iss: ISSUER.into(),
+            aud: AUDIENCE.into(),
+            sub: session_id.into(),
+            iat: now,
+            nbf: now,
+            exp: now + self.ttl.as_secs(),
+        })
     }
 
     /// The session id, if the token is ours, unexpired and unaltered.
     pub fn verify(&self, token: &str) -> Option<String> {
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_issuer(&[ISSUER]);
-        validation.set_audience(&[AUDIENCE]);
-        validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
-        validation.validate_nbf = true;
-        validation.leeway = 30;
-        decode::<Claims>(token, &DecodingKey::from_secret(self.secret.expose_secret().as_bytes()), &validation)
-            .ok()
-            .map(|data| data.claims.sub)
+        self.key.verify::<Claims>(token, ISSUER, AUDIENCE).map(|c| c.sub)
     }
 }
 
@@ -83,6 +73,7 @@ impl SessionTokens {
 mod tests {
     use super::*;
     use base64::Engine;
+    use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 
     fn tokens() -> SessionTokens {
         SessionTokens::new(SecretString::from("k".repeat(32)), Duration::from_secs(600))
