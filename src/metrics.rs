@@ -21,6 +21,18 @@ pub fn handle() -> &'static PrometheusHandle {
         let handle = recorder.handle();
         // Another recorder may already be installed (an embedding program): keep ours readable anyway.
         let _ = metrics::set_global_recorder(recorder);
+        // Histograms buffer raw samples until drained; drain them on a timer
+        // so memory stays flat even when nobody scrapes /metrics.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let upkeep = handle.clone();
+            runtime.spawn(async move {
+                let mut ticker = tokio::time::interval(std::time::Duration::from_secs(5));
+                loop {
+                    ticker.tick().await;
+                    upkeep.run_upkeep();
+                }
+            });
+        }
         handle
     })
 }
