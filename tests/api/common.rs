@@ -381,3 +381,15 @@ impl Drop for RedisServer {
         let _ = self.child.wait();
     }
 }
+
+/// The real WooCommerce captures: `../shared/woo-fixtures` when present,
+/// else the copy in `tests/fixtures/woo-fixtures`.
+pub fn woo_fixtures_dir() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let shared = root.join("../shared/woo-fixtures");
+    if shared.is_dir() {
+        shared
+    } else {
+        root.join("tests/fixtures/woo-fixtures")
+    }
+}

@@ -1,20 +1,16 @@
 //! The real WooCommerce captures deserialise into our upstream models, and
 //! our OAuth signer reproduces the signatures the real store accepted.
 
-use std::path::PathBuf;
-
 use storefront_bff::upstream::oauth1::{base_string, sign, SignatureMethod};
 use storefront_bff::upstream::rest_models::{RestCategory, RestProduct, RestVariation};
 use storefront_bff::upstream::store_models::*;
 
-fn fixtures() -> PathBuf {
-    woo_fixtures_dir()
-}
+use crate::common::woo_fixtures_dir;
 
 /// The body of a capture: everything after the first blank line following
 /// the status line.
 fn body(name: &str) -> String {
-    let text = std::fs::read_to_string(fixtures().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let text = std::fs::read_to_string(woo_fixtures_dir().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
     let text = text.replace("\r\n", "\n");
     let start = text.find("\nHTTP/1.1").expect("status line");
     let rest = &text[start..];
@@ -70,7 +66,7 @@ fn rest_v3_captures_deserialise() {
 /// The throwaway read-write credentials of the capture store, read from the
 /// fixtures README at run time (never copied into code).
 fn capture_credentials() -> (String, String) {
-    let readme = std::fs::read_to_string(fixtures().join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(woo_fixtures_dir().join("README.md")).unwrap();
     let value = |label: &str| {
         readme
             .lines()
@@ -84,7 +80,7 @@ fn capture_credentials() -> (String, String) {
 
 /// The `### curl` line's query parameters.
 fn curl_query(name: &str) -> Vec<(String, String)> {
-    let text = std::fs::read_to_string(fixtures().join(name)).unwrap();
+    let text = std::fs::read_to_string(woo_fixtures_dir().join(name)).unwrap();
     let curl = text.lines().find(|l| l.starts_with("### curl")).unwrap();
     let url = curl.split_whitespace().find(|w| w.starts_with("http://")).unwrap().replace("\\?", "?").replace("\\&", "&");
     let query = url.split_once('?').unwrap().1;
@@ -107,17 +103,5 @@ fn signer_reproduces_signatures_the_real_store_accepted() {
         }
         let base = base_string("GET", "http://127.0.0.1:8881/wp-json/wc/v3/products", &params);
         assert_eq!(sign(method, &base, &secret, ""), accepted, "{name}");
-    }
-}
-
-/// The real WooCommerce captures: `../shared/woo-fixtures` when present,
-/// else the copy in `tests/fixtures/woo-fixtures`.
-fn woo_fixtures_dir() -> std::path::PathBuf {
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let shared = root.join("../shared/woo-fixtures");
-    if shared.is_dir() {
-        shared
-    } else {
-        root.join("tests/fixtures/woo-fixtures")
     }
 }

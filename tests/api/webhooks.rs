@@ -8,7 +8,7 @@ use secrecy::SecretString;
 use storefront_bff::webhooks::signature::sign;
 use storefront_bff::webhooks::WebhookSecrets;
 
-use crate::common::{note_secret, TestApp};
+use crate::common::{note_secret, woo_fixtures_dir, TestApp};
 
 const SECRET: &str = "whsec-test-current-0123456789";
 const OLD_SECRET: &str = "whsec-test-previous-9876543210";
@@ -263,17 +263,5 @@ async fn the_reconciliation_loop_picks_up_a_change_within_one_interval() {
         }
         assert!(started.elapsed() < Duration::from_millis(2500), "picked up within one interval (plus a scan)");
         tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// The real WooCommerce captures: `../shared/woo-fixtures` when present,
-/// else the copy in `tests/fixtures/woo-fixtures`.
-fn woo_fixtures_dir() -> std::path::PathBuf {
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let shared = root.join("../shared/woo-fixtures");
-    if shared.is_dir() {
-        shared
-    } else {
-        root.join("tests/fixtures/woo-fixtures")
     }
 }
