@@ -49,6 +49,7 @@ pub struct AppState {
     pub webhooks: Arc<Webhooks>,
     pub reconciler: Arc<Reconciler>,
     pub partners: Arc<crate::partners::Partners>,
+    pub accounts: Arc<crate::accounts::Accounts>,
 }
 
 /// Everything about the server that is not "where is the store".
@@ -56,6 +57,8 @@ pub struct AppState {
 pub struct AppOptions {
     pub cache: CacheSettings,
     pub tokens: SessionTokens,
+    /// Customer sign-in: token lifetimes and the brute-force guard.
+    pub accounts: crate::accounts::AccountSettings,
     pub session_ttl: Duration,
     pub session_store: SharedStore,
     pub rates: RateSettings,
@@ -76,6 +79,7 @@ impl AppOptions {
         Self {
             cache: CacheSettings::default(),
             tokens: SessionTokens::generated(Duration::from_secs(3600)),
+            accounts: crate::accounts::AccountSettings::default(),
             session_ttl: Duration::from_secs(3600),
             session_store: SharedStore::memory(),
             rates: RateSettings::default(),
@@ -113,6 +117,7 @@ impl AppState {
             rest.clone(),
             options.redis.clone().map(Idempotency::on_redis).unwrap_or_default(),
             limits,
+            crate::cart::home::CustomerCarts::new(crate::kv::Kv::new(options.redis.clone(), "cart")),
         );
         let partners = crate::partners::Partners::new(
             options.partners.as_ref(),
@@ -124,6 +129,12 @@ impl AppState {
             (Some(url), Some(secret)) => Some(crate::webhooks::register::Registrar::new(Arc::new(rest.clone()), url, secret.clone())),
             _ => None,
         };
+        let accounts = crate::accounts::Accounts::new(
+            rest.clone(),
+            crate::upstream::WordPressClient::new(&upstream.url, &upstream.http),
+            options.redis.clone(),
+            &options.accounts,
+        );
         let session_store = match &options.redis {
             Some(redis) => SharedStore(Arc::new(tower_sessions_redis_store::RedisStore::new(redis.pool().clone()))),
             None => options.session_store.clone(),
@@ -138,6 +149,7 @@ impl AppState {
             allowed_origins: AllowedOrigins(Arc::new(options.cors_origins.clone())),
             webhooks: Arc::new(webhooks),
             reconciler: Arc::new(reconciler),
+            accounts: Arc::new(accounts),
             partners: Arc::new(partners),
         }
     }
@@ -270,21 +282,34 @@ impl Settings {
     /// Options resolved from configuration; errors name the variable.
     pub fn app_options(&self, demo: bool) -> Result<AppOptions, String> {
         let session_ttl = Duration::from_secs(self.session_ttl_secs);
-        let tokens =
-            match crate::config::optional_secret("SESSION_TOKEN_SECRET", &self.session_token_secret, &self.session_token_secret_file)? {
-                Some(secret) => {
-                    use secrecy::ExposeSecret;
-                    if secret.expose_secret().len() < 32 {
-                        return Err("SESSION_TOKEN_SECRET must be at least 32 characters".into());
-                    }
-                    SessionTokens::new(secret, session_ttl)
+        let legacy = crate::config::optional_secret("SESSION_TOKEN_SECRET", &self.session_token_secret, &self.session_token_secret_file)?;
+        let ring = crate::config::optional_secret("JWT_KEYS", &self.jwt_keys, &self.jwt_keys_file)?;
+        let tokens = match (ring, legacy) {
+            (Some(_), Some(_)) => return Err("JWT_KEYS and SESSION_TOKEN_SECRET are both set; use one".into()),
+            (Some(spec), None) => {
+                use secrecy::ExposeSecret;
+                SessionTokens::new(crate::jwt::KeyRing::parse(spec.expose_secret()).map_err(|e| format!("JWT_KEYS: {e}"))?, session_ttl)
+            }
+            (None, Some(secret)) => {
+                use secrecy::ExposeSecret;
+                if secret.expose_secret().len() < crate::jwt::MIN_HS256_BYTES {
+                    return Err("SESSION_TOKEN_SECRET must be at least 32 characters".into());
                 }
-                None if demo => SessionTokens::generated(session_ttl),
-                None => return Err("SESSION_TOKEN_SECRET is required when WOO_URL is set (or SESSION_TOKEN_SECRET_FILE)".into()),
-            };
+                SessionTokens::from_secret(secret, session_ttl)
+            }
+            (None, None) if demo => SessionTokens::generated(session_ttl),
+            (None, None) => return Err("JWT_KEYS (or SESSION_TOKEN_SECRET) is required when WOO_URL is set".into()),
+        };
+        let accounts = crate::accounts::AccountSettings {
+            access_ttl: Duration::from_secs(self.access_token_ttl_secs),
+            refresh_ttl: Duration::from_secs(self.refresh_token_ttl_secs),
+            max_failures: self.login_max_failures,
+            lockout: Duration::from_secs(self.login_lockout_secs),
+        };
         Ok(AppOptions {
             cache: self.cache_settings(),
             tokens,
+            accounts,
             session_ttl,
             session_store: SharedStore::memory(),
             rates: RateSettings {

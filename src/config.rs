@@ -129,6 +129,24 @@ pub struct Settings {
     /// File holding the session token key.
     #[arg(long, env = "SESSION_TOKEN_SECRET_FILE")]
     pub session_token_secret_file: Option<PathBuf>,
+    /// Token signing keys with rotation by kid, signing key first: `kid=secret` (HS256, ≥ 32 bytes) or `kid=@/path/key.pem` (RS256; a public key only verifies). Replaces SESSION_TOKEN_SECRET. Or JWT_KEYS_FILE.
+    #[arg(long, env = "JWT_KEYS", hide_env_values = true)]
+    pub jwt_keys: Option<String>,
+    /// File holding JWT_KEYS.
+    #[arg(long, env = "JWT_KEYS_FILE")]
+    pub jwt_keys_file: Option<PathBuf>,
+    /// Lifetime of a signed-in customer's access token, seconds.
+    #[arg(long, env = "ACCESS_TOKEN_TTL_SECS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(30..=86_400))]
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of a refresh token (and of its family), seconds.
+    #[arg(long, env = "REFRESH_TOKEN_TTL_SECS", default_value_t = 30 * 24 * 3600, value_parser = clap::value_parser!(u64).range(60..=31_536_000))]
+    pub refresh_token_ttl_secs: u64,
+    /// Failed sign-ins per account (per IP: 4×) before 429; each further lockout doubles.
+    #[arg(long, env = "LOGIN_MAX_FAILURES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub login_max_failures: u32,
+    /// First sign-in lockout, seconds.
+    #[arg(long, env = "LOGIN_LOCKOUT_SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub login_lockout_secs: u64,
     /// Idle lifetime of shopper sessions, seconds.
     #[arg(long, env = "SESSION_TTL_SECS", default_value_t = 7 * 24 * 3600)]
     pub session_ttl_secs: u64,

@@ -83,6 +83,19 @@ pub enum ApiError {
     /// disabled): 401 with `WWW-Authenticate: Bearer` (RFC 6750).
     #[error("invalid partner token")]
     PartnerToken { missing: bool },
+    /// Sign-in failed. One answer for a wrong password, an unknown account
+    /// and a locked one, so it tells nobody which accounts exist.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// Registration with an email that already has an account: sign in instead.
+    #[error("email taken")]
+    EmailTaken,
+    /// The route needs a signed-in customer.
+    #[error("not signed in")]
+    NotSignedIn,
+    /// The refresh token is unknown, expired, already used or revoked: sign in again.
+    #[error("invalid refresh token")]
+    InvalidRefreshToken,
     /// The partner's token lacks the scope this route needs: 403 `insufficient_scope` (RFC 6750).
     #[error("insufficient scope")]
     InsufficientScope { scope: &'static str },
@@ -154,6 +167,8 @@ impl ApiError {
             ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::PartnerToken { .. } => StatusCode::UNAUTHORIZED,
             ApiError::InsufficientScope { .. } => StatusCode::FORBIDDEN,
+            ApiError::InvalidCredentials | ApiError::NotSignedIn | ApiError::InvalidRefreshToken => StatusCode::UNAUTHORIZED,
+            ApiError::EmailTaken => StatusCode::CONFLICT,
         }
     }
 
@@ -184,6 +199,10 @@ impl ApiError {
             ApiError::Busy => "busy",
             ApiError::PartnerToken { .. } => "invalid_token",
             ApiError::InsufficientScope { .. } => "insufficient_scope",
+            ApiError::InvalidCredentials => "invalid_credentials",
+            ApiError::EmailTaken => "email_taken",
+            ApiError::NotSignedIn => "not_signed_in",
+            ApiError::InvalidRefreshToken => "invalid_refresh_token",
         }
     }
 
@@ -259,6 +278,10 @@ impl ApiError {
             }
             ApiError::PartnerToken { missing: false } => "The access token is invalid, expired or revoked; get a new one.".into(),
             ApiError::InsufficientScope { scope } => format!("This request needs the {scope} scope."),
+            ApiError::InvalidCredentials => "The email or username and password do not match an account.".into(),
+            ApiError::EmailTaken => "An account with this email already exists; sign in instead.".into(),
+            ApiError::NotSignedIn => "Sign in first (POST /api/v1/auth/login).".into(),
+            ApiError::InvalidRefreshToken => "The refresh token is invalid, expired or already used; sign in again.".into(),
         }
     }
 }
@@ -290,6 +313,8 @@ impl IntoResponse for ApiError {
             ApiError::InsufficientScope { scope } => {
                 Some(format!("Bearer realm=\"partner-api\", error=\"insufficient_scope\", scope=\"{scope}\""))
             }
+            ApiError::InvalidToken | ApiError::InvalidRefreshToken => Some("Bearer error=\"invalid_token\"".to_string()),
+            ApiError::NotSignedIn => Some("Bearer".to_string()),
             _ => None,
         };
         let (code, message) = (self.code().to_string(), self.message());

@@ -4,6 +4,7 @@
 //! the typed WooCommerce clients; `demo_store` is the embedded stand-in
 //! store; `routes` lists every route.
 
+pub mod accounts;
 pub mod app;
 pub mod cache;
 pub mod cart;
@@ -16,6 +17,7 @@ pub mod error;
 pub mod extract;
 pub mod idempotency;
 pub mod jwt;
+pub mod kv;
 pub mod metrics;
 pub mod ops;
 pub mod partners;

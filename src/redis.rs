@@ -81,6 +81,27 @@ impl Redis {
         self.pool.get(key).await.map_err(failed)
     }
 
+    /// `GETDEL`: the value, removed atomically (one reader wins).
+    pub async fn take(&self, key: &str) -> Result<Option<String>, String> {
+        self.pool.getdel(key).await.map_err(failed)
+    }
+
+    /// `SET key value EX ttl`.
+    pub async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), String> {
+        let _: Option<String> =
+            self.pool.set(key, value, Some(Expiration::EX(ttl.as_secs().max(1) as i64)), None, false).await.map_err(failed)?;
+        Ok(())
+    }
+
+    /// `INCR` with the expiry set on first use; the new count.
+    pub async fn incr(&self, key: &str, ttl: Duration) -> Result<u64, String> {
+        let count: u64 = self.pool.incr(key).await.map_err(failed)?;
+        if count == 1 {
+            let _: bool = self.pool.expire(key, ttl.as_secs().max(1) as i64, None).await.map_err(failed)?;
+        }
+        Ok(count)
+    }
+
     pub async fn del(&self, key: &str) -> Result<(), String> {
         let _: i64 = self.pool.del(key).await.map_err(failed)?;
         Ok(())

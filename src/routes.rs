@@ -6,6 +6,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
 use crate::partners::handlers::SecuritySchemes as PartnerSecurity;
+use crate::accounts::{handlers as auth, me};
 use crate::{
     cart::handlers as cart, catalogue::handlers as catalogue, metrics, ops, partners::handlers as partners, session::handlers as session,
     webhooks::handlers as webhooks,
@@ -21,6 +22,7 @@ use crate::{
     tags(
         (name = "catalogue", description = "Public, cached catalogue reads"),
         (name = "cart", description = "The shopper's cart and checkout. Browsers use the session cookie (writes need an allowed Origin); apps use `Authorization: Bearer` from `POST /api/v1/session`."),
+        (name = "accounts", description = "Customer accounts on a stock WooCommerce: register, sign in (the store checks the password), profile, own orders. Browsers get a new session cookie at sign-in; apps send their guest `Authorization: Bearer` and receive a 15-minute access token plus a single-use refresh token."),
         (name = "webhooks", description = "WooCommerce webhook receiver (signed deliveries invalidate the catalogue cache)"),
         (name = "ops", description = "Health, readiness and metrics"),
         (name = "partners", description = "The partner (B2B) API: OAuth 2.0 client credentials at `POST /api/v1/partner/token`, then `Authorization: Bearer` with scopes `catalog:read`, `stock:read`, `orders:read`, `orders:write`. 404 `partners_disabled` when the server has no partner registry."),
@@ -53,6 +55,8 @@ pub fn public() -> OpenApiRouter<AppState> {
         .routes(routes!(partners::stock))
         .routes(routes!(partners::create_order, partners::list_orders))
         .routes(routes!(partners::get_order))
+        // Refresh tokens stand on their own: no session, no cookie.
+        .routes(routes!(auth::refresh))
 }
 
 /// Shopper routes: they run inside a session (cookie or bearer) and, for
@@ -68,6 +72,13 @@ pub fn shopper() -> OpenApiRouter<AppState> {
         .routes(routes!(cart::set_addresses))
         .routes(routes!(cart::select_shipping_rate))
         .routes(routes!(cart::checkout))
+        .routes(routes!(auth::register))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(me::get_me, me::patch_me))
+        .routes(routes!(me::list_orders))
+        .routes(routes!(me::get_order))
+        .routes(routes!(me::claim_orders))
 }
 
 /// Every API route with its documentation.

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::errors::cart_error;
-use super::state::{CartState, SESSION_KEY};
+use super::state::CartState;
 use super::vault::{self, CartOp};
 use super::views::{cart_view, Address, CartTotals};
 use super::Cart;
@@ -139,9 +139,10 @@ impl Cart {
     async fn place(&self, shopper: &Shopper, ip: ClientIp, body: CheckoutBody) -> Result<CheckoutResult, ApiError> {
         let ip_text = ip.as_string();
         let ip = Some(ip_text.as_str());
-        let mut state: CartState = shopper.get(SESSION_KEY).await?.unwrap_or_default();
+        let home = self.home(shopper).await?;
+        let mut state: CartState = self.load(shopper, &home).await?;
         let (cart, notices) = vault::run(&self.client, &mut state, ip, &CartOp::Get).await?;
-        shopper.put(SESSION_KEY, &state).await?;
+        self.save(shopper, &home, &state).await?;
         let view = cart_view(&cart, notices);
         if cart.items.is_empty() {
             return Err(ApiError::Rejected {
@@ -178,7 +179,10 @@ impl Cart {
             Err(err) => return Err(cart_error(err)),
         };
         state.snapshot.clear_after_order();
-        shopper.put(SESSION_KEY, &state).await?;
+        self.save(shopper, &home, &state).await?;
+        if let Some(customer) = shopper.signed_in().await? {
+            self.assign_to_customer(placed.order_id, customer.customer_id).await;
+        }
         Ok(CheckoutResult {
             order_id: placed.order_id,
             order_key: placed.order_key.clone(),
@@ -217,6 +221,20 @@ impl Cart {
             })
         } else {
             Err(ApiError::from_upstream(original, "not_found"))
+        }
+    }
+
+    /// Store API carts are guest carts, so a signed-in customer's order is
+    /// placed as a guest order and then given to the customer through REST
+    /// v3 (`customer_id`), which makes it show in their history. The order
+    /// exists either way: if this fails it is logged, and
+    /// `POST /api/v1/me/orders/claim` attaches it later (same email).
+    async fn assign_to_customer(&self, order_id: u64, customer_id: u64) {
+        for attempt in 1..=2 {
+            match self.rest.assign_order(order_id, customer_id).await {
+                Ok(_) => return,
+                Err(err) => tracing::warn!(order_id, attempt, error = %err, "could not give the order to its customer"),
+            }
         }
     }
 

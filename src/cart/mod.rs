@@ -5,6 +5,7 @@
 pub mod checkout;
 mod errors;
 pub mod handlers;
+pub mod home;
 mod resolve;
 pub mod state;
 pub mod vault;
@@ -20,7 +21,7 @@ use crate::ratelimit::RateLimits;
 use crate::session::Shopper;
 use crate::upstream::{CartClient, RestClient, StoreClient};
 pub use resolve::Target;
-use state::{CartState, SESSION_KEY};
+use state::CartState;
 use vault::CartOp;
 use views::{cart_view, CartView};
 
@@ -32,6 +33,7 @@ pub struct Cart {
     pub(crate) rest: RestClient,
     pub(crate) idempotency: Idempotency,
     pub(crate) limits: RateLimits,
+    pub(crate) customer_carts: home::CustomerCarts,
 }
 
 impl Cart {
@@ -42,8 +44,9 @@ impl Cart {
         rest: RestClient,
         idempotency: Idempotency,
         limits: RateLimits,
+        customer_carts: home::CustomerCarts,
     ) -> Self {
-        Self { client, catalogue, store, rest, idempotency, limits }
+        Self { client, catalogue, store, rest, idempotency, limits, customer_carts }
     }
 
     /// Runs one operation for this shopper and saves the new state.
@@ -52,12 +55,13 @@ impl Cart {
             let session = shopper.id().await?;
             self.limits.cart_write(&session, &ip.as_string())?;
         }
-        let mut state: CartState = shopper.get(SESSION_KEY).await?.unwrap_or_default();
+        let home = self.home(shopper).await?;
+        let mut state: CartState = self.load(shopper, &home).await?;
         let before = state.clone();
         let result = vault::run(&self.client, &mut state, Some(&ip.as_string()), &op).await;
         // Keep credentials learned even when the operation was refused.
         if state.credentials != before.credentials || state.snapshot != before.snapshot {
-            shopper.put(SESSION_KEY, &state).await?;
+            self.save(shopper, &home, &state).await?;
         }
         let (cart, notices) = result?;
         Ok(cart_view(&cart, notices))

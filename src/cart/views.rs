@@ -47,6 +47,15 @@ pub struct Address {
     pub phone: String,
 }
 
+/// A plausible email address: something@domain.tld, no spaces, ≤ 254 bytes.
+pub fn is_valid_email(email: &str) -> bool {
+    email.len() <= 254
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@')
+        })
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
 impl Address {
     /// Field-level checks; `prefix` is `billing` or `shipping`.
     pub fn validate(&self, prefix: &str, errors: &mut Vec<FieldError>) {
@@ -71,11 +80,7 @@ impl Address {
             errors.push(FieldError::new(format!("{prefix}.country"), "a two-letter ISO country code, e.g. US"));
         }
         if let Some(email) = &self.email {
-            let valid = email.len() <= 254
-                && email.split_once('@').is_some_and(|(local, domain)| {
-                    !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
-                })
-                && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+            let valid = is_valid_email(email);
             if !valid {
                 errors.push(FieldError::new(format!("{prefix}.email"), "a valid email address"));
             }

@@ -21,6 +21,13 @@ pub struct Money {
 }
 
 impl Money {
+    /// From a REST v3 decimal string ("43.97"), keeping its precision.
+    pub fn from_decimal(s: &str, currency: &str) -> Money {
+        let places = decimal_places(s);
+        Money { amount: decimal_minor(s, places), currency: currency.to_string(), minor_unit: places }
+    }
+
+
     fn parse(minor: &str, currency: &StoreCurrency) -> Option<Money> {
         let amount = minor.trim().parse().ok()?;
         Some(Money { amount, currency: currency.currency_code.clone(), minor_unit: currency.currency_minor_unit })
@@ -428,4 +435,28 @@ pub fn stock_status(raw: &str) -> Option<StockStatus> {
 
 pub fn collection_price_range(r: &StoreCollectionPriceRange) -> Option<PriceRange> {
     Some(PriceRange { min: Money::parse(r.min_price.as_deref()?, &r.currency)?, max: Money::parse(r.max_price.as_deref()?, &r.currency)? })
+}
+
+/// Digits after the point in a decimal money string ("12.30" → 2).
+pub fn decimal_places(s: &str) -> u8 {
+    s.split_once('.').map_or(0, |(_, f)| f.len().min(6) as u8)
+}
+
+/// A decimal money string in minor units (rounded half up); 0 when unreadable.
+pub fn decimal_minor(s: &str, places: u8) -> i64 {
+    let s = s.trim();
+    let (negative, s) = s.strip_prefix('-').map_or((false, s), |rest| (true, rest));
+    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
+    let whole: i64 = whole.parse().unwrap_or(0);
+    let mut digits: String = frac.chars().filter(char::is_ascii_digit).take(usize::from(places) + 1).collect();
+    while digits.len() < usize::from(places) + 1 {
+        digits.push('0');
+    }
+    let extra: i64 = digits.parse().unwrap_or(0);
+    let value = whole.saturating_mul(10i64.pow(u32::from(places))).saturating_add((extra + 5) / 10);
+    if negative {
+        -value
+    } else {
+        value
+    }
 }

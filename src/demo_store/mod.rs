@@ -30,10 +30,36 @@
 //! | `/wp-json/wc/store/v1/batch` | `POST` |
 //! | `/wp-json/wc/v3/orders` and `/wp-json/wc/v3/orders/{id}` | `POST` on the collection creates; `PUT`/`PATCH`/`POST` on `{id}` update |
 //! | `/wp-json/wc/v3/coupons` | |
+//! | `/wp-json/wc/v3/customers` | `GET` lists (`email`, `search`, `role`, paging), `POST` creates |
+//! | `/wp-json/wc/v3/customers/{id}` | `GET`; `PUT`/`PATCH`/`POST` update |
+//! | `/xmlrpc.php` | `POST` (`wp.getProfile`); any other method gets WordPress's 405 |
+//! | `/wp-login.php` | `GET` (form + test cookie) and `POST` (form login) |
 //! | `(no route)` | anything else, e.g. `"GET (no route)"` |
 //!
 //! A request on a known path with an unsupported method counts under that path's pattern.
+//!
+//! # Customer accounts
+//!
+//! The store has WordPress users: user 1 is the administrator (`admin`, random password, never
+//! printed) and user 2 is a demo customer for frontend developers:
+//!
+//! | | |
+//! |---|---|
+//! | username | `shopper` |
+//! | email | `shopper@example.test` |
+//! | password | `shopper-demo-pass` |
+//! | name | Sam Shopper |
+//! | billing | 1 Demo Way, San Francisco, CA 94105, US, `+1 415 555 0123`, `shopper@example.test` |
+//! | shipping | the same address, no phone |
+//!
+//! They log in through XML-RPC `wp.getProfile` (username or email) and `wp-login.php`, and appear in
+//! REST `customers`. Passwords are stored as salted SHA-256. Tests add customers with
+//! [`DemoStoreHandle::add_customer`], lock them ([`DemoStoreHandle::set_customer_locked`]: every login
+//! then fails exactly like a wrong password) and switch XML-RPC off or behind a host block with
+//! [`DemoStoreHandle::set_xmlrpc_mode`]. Store API checkouts stay guest orders (`customer_id` 0).
 
+mod accounts;
+mod accounts_handle;
 pub mod auth;
 mod cart;
 mod cart_render;
@@ -43,6 +69,8 @@ mod catalogue;
 mod checkout;
 mod collection;
 mod coupons;
+mod customers_rest;
+mod customers_write;
 mod faults;
 mod filters;
 mod generate;
@@ -68,10 +96,14 @@ mod store_api;
 mod store_render;
 mod terms;
 mod tokens;
+mod user_text;
 mod view;
 mod webhooks;
 mod webhooks_rest;
 mod wp;
+mod wp_login;
+mod wp_login_page;
+mod xmlrpc;
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -83,6 +115,7 @@ use rand::RngCore;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+pub use accounts::{CustomerInfo, XmlRpcMode};
 pub use catalogue::{ProductStatus, ProductType, StockStatus};
 pub use faults::Faults;
 pub use http::WpError;
@@ -455,6 +488,12 @@ pub async fn run_standalone(addr: SocketAddr, mut cfg: DemoStoreConfig) -> std::
     println!("demo store: {} ({products} products)", handle.url());
     println!("  Store API: {}/wp-json/wc/store/v1/products", handle.url());
     println!("  REST API:  {}/wp-json/wc/v3/products (OAuth 1.0a over http)", handle.url());
+    println!(
+        "  demo customer: {} / {} ({}/wp-login.php, XML-RPC wp.getProfile)",
+        accounts::DEMO_LOGIN,
+        accounts::DEMO_PASSWORD,
+        handle.url()
+    );
     if let Some(k) = generated {
         println!("  consumer key:    {}", k.consumer_key);
         println!("  consumer secret: {}", k.consumer_secret);

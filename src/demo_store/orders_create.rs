@@ -197,6 +197,9 @@ async fn create(
         (l.get("method_id").and_then(Value::as_str).unwrap_or("flat_rate").to_string(), l.get("total").and_then(|t| minor(t, places)))
     });
     let mut data = state.shop.lock();
+    if customer_id != 0 && !data.accounts.users.contains_key(&customer_id) {
+        return error(&ctx, &WpError::new(400, "woocommerce_rest_invalid_customer_id", "Customer ID is invalid."));
+    }
     let mut order = Order::draft(&mut data, now);
     order.meta_ids.clear();
     order.status = status.clone();

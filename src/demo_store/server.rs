@@ -24,8 +24,8 @@ use super::auth::{check_permissions, AuthOutcome, AuthRequest, KeyUser};
 use super::http::{html, ApiCtx, Namespace, WpError};
 use super::wp::parse_str;
 use super::{
-    cart_routes, checkout, collection, coupons, faults, orders_create, orders_rest, rest_api, store_api, webhooks, webhooks_rest,
-    StoreState,
+    cart_routes, checkout, collection, coupons, customers_rest, faults, orders_create, orders_rest, rest_api, store_api, webhooks,
+    webhooks_rest, wp_login, xmlrpc, StoreState,
 };
 
 /// Bodies above this are refused rather than buffered (1 MiB is plenty for product updates).
@@ -72,6 +72,11 @@ pub(crate) fn build_router(state: Arc<StoreState>) -> Router {
         .route(&v("/orders"), any(orders_create::collection))
         .route(&v("/orders/{id}"), any(orders_rest::item))
         .route(&v("/coupons"), any(coupons::rest_coupons))
+        // Customer accounts (customers_rest.rs, xmlrpc.rs, wp_login.rs).
+        .route(&v("/customers"), any(customers_rest::collection))
+        .route(&v("/customers/{id}"), any(customers_rest::item))
+        .route("/xmlrpc.php", any(xmlrpc::endpoint))
+        .route("/wp-login.php", any(wp_login::page))
         .route(&v("/webhooks"), any(webhooks_rest::collection))
         .route(&v("/webhooks/{id}"), any(webhooks_rest::item))
         .route("/wp-content/uploads/{*path}", get(image))
@@ -149,7 +154,7 @@ pub(crate) fn dropped(conn: Option<&ConnInfo>) -> Response {
 }
 
 /// `is_ssl()`: the config says so, or a trusted proxy says `X-Forwarded-Proto: https`.
-fn is_ssl(state: &StoreState, req: &Request) -> bool {
+pub(crate) fn is_ssl(state: &StoreState, req: &Request) -> bool {
     state.settings.assume_https
         || (state.settings.trust_forwarded_proto
             && req.headers().get("x-forwarded-proto").and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim().eq_ignore_ascii_case("https")))
@@ -230,8 +235,10 @@ fn method_allowed(pattern: &str, method: &Method) -> bool {
     if let Some(allowed) = cart_routes::methods(pattern) {
         return allowed.contains(method);
     }
-    let item = pattern == format!("{V3}/products/{{id}}") || pattern == format!("{V3}/products/{{id}}/variations/{{variation_id}}");
-    let creates = pattern == format!("{V3}/orders") || pattern == format!("{V3}/webhooks");
+    let item = pattern == format!("{V3}/products/{{id}}")
+        || pattern == format!("{V3}/products/{{id}}/variations/{{variation_id}}")
+        || pattern == format!("{V3}/customers/{{id}}");
+    let creates = pattern == format!("{V3}/orders") || pattern == format!("{V3}/webhooks") || pattern == format!("{V3}/customers");
     if pattern == format!("{V3}/webhooks/{{id}}") {
         return matches!(*method, Method::GET | Method::HEAD | Method::PUT | Method::PATCH | Method::POST);
     }

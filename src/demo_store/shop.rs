@@ -145,6 +145,8 @@ pub(crate) struct ShopData {
     /// Next order item id and meta id (`woocommerce_order_items`, `..._itemmeta`).
     pub(crate) next_item_id: u64,
     pub(crate) next_meta_id: u64,
+    /// WordPress users: the customers behind REST `customers`, XML-RPC and wp-login.php (see `accounts.rs`).
+    pub(crate) accounts: super::accounts::Accounts,
 }
 
 impl ShopData {
@@ -187,6 +189,7 @@ impl Shop {
                 next_post_id,
                 next_item_id: 0,
                 next_meta_id: 0,
+                accounts: super::accounts::Accounts::seed(now),
             }),
             tokens: CartTokens::new(),
             nonce: random_hex(5),

@@ -16,6 +16,7 @@ use super::order_input::OrderInput;
 use super::registry::Partner;
 use super::views::{OrderTotals, PartnerOrder, PartnerOrderLine, Tracking};
 use super::Live;
+use crate::catalogue::views::{decimal_minor as minor, decimal_places as places};
 use crate::catalogue::views::{Money, Page, ProductDetail};
 use crate::catalogue::ProductRef;
 use crate::error::{ApiError, FieldError};
@@ -120,29 +121,6 @@ impl RestOrder {
 }
 
 /// Digits after the decimal point of a WooCommerce money string.
-fn places(s: &str) -> u8 {
-    s.split_once('.').map_or(0, |(_, f)| f.len().min(6) as u8)
-}
-
-/// A decimal money string in minor units (rounded half up); 0 when unreadable.
-fn minor(s: &str, places: u8) -> i64 {
-    let s = s.trim();
-    let (negative, s) = s.strip_prefix('-').map_or((false, s), |rest| (true, rest));
-    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
-    let whole: i64 = whole.parse().unwrap_or(0);
-    let mut digits: String = frac.chars().filter(char::is_ascii_digit).take(usize::from(places) + 1).collect();
-    while digits.len() < usize::from(places) + 1 {
-        digits.push('0');
-    }
-    let extra: i64 = digits.parse().unwrap_or(0);
-    let value = whole.saturating_mul(10i64.pow(u32::from(places))).saturating_add((extra + 5) / 10);
-    if negative {
-        -value
-    } else {
-        value
-    }
-}
-
 /// Minor units as the decimal string REST v3 takes ("12.34").
 fn decimal(amount: i64, places: u8) -> String {
     if places == 0 {

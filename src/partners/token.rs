@@ -102,7 +102,7 @@ mod tests {
         let other = PartnerTokens::new(SecretString::from("x".repeat(32)), Duration::from_secs(600));
         assert!(other.verify(&token).is_none());
         // A shopper session token (same issuer, other audience) is not a partner token.
-        let session = crate::session::SessionTokens::new(SecretString::from("k".repeat(32)), Duration::from_secs(600)).issue("s");
+        let session = crate::session::SessionTokens::from_secret(SecretString::from("k".repeat(32)), Duration::from_secs(600)).issue("s");
         assert!(t.verify(&session).is_none());
         assert!(!format!("{t:?}").contains("kkkk"));
     }

@@ -59,6 +59,40 @@ impl Sessions {
         Ok((self.tokens.issue(&id.to_string()), self.tokens.ttl()))
     }
 
+    pub fn tokens(&self) -> &SessionTokens {
+        &self.tokens
+    }
+
+    /// A new server-side session for a signed-in customer (app sign-in and
+    /// refresh): a fresh id, never the guest's, so a guest token cannot
+    /// become a customer credential.
+    pub async fn create_customer_session(&self, customer: &SignedIn) -> Result<Id, ApiError> {
+        let session = Session::new(None, Arc::new(self.store.clone()), Some(self.expiry()));
+        session.insert(CREATED_KEY, true).await.map_err(store_error)?;
+        session.insert(CUSTOMER_KEY, customer).await.map_err(store_error)?;
+        session.save().await.map_err(store_error)?;
+        session.id().ok_or(ApiError::Internal)
+    }
+
+    /// The customer a session belongs to, if it still exists and is signed in.
+    pub async fn customer_of(&self, id: &str) -> Result<Option<SignedIn>, ApiError> {
+        let Ok(id) = id.parse::<Id>() else { return Ok(None) };
+        let session = Session::new(Some(id), Arc::new(self.store.clone()), Some(self.expiry()));
+        session.get(CUSTOMER_KEY).await.map_err(store_error)
+    }
+
+    /// Ends a session by id (refresh-token reuse, app sign-out).
+    pub async fn destroy(&self, id: &str) -> Result<(), ApiError> {
+        if let Ok(id) = id.parse::<Id>() {
+            use tower_sessions::SessionStore;
+            self.store.delete(&id).await.map_err(|e| {
+                tracing::error!(error = %e, "session store failed");
+                ApiError::SessionStoreUnavailable
+            })?;
+        }
+        Ok(())
+    }
+
     async fn lock(&self, id: Id) -> OwnedMutexGuard<()> {
         let lock = self.locks.get_with(id, || Arc::new(Mutex::new(())));
         lock.lock_owned().await
@@ -66,6 +100,24 @@ impl Sessions {
 }
 
 const CREATED_KEY: &str = "created";
+const CUSTOMER_KEY: &str = "customer";
+
+/// Who a signed-in session belongs to. Kept server-side only.
+#[derive(Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct SignedIn {
+    pub customer_id: u64,
+    /// The verified account email (WordPress said so at sign-in).
+    pub email: String,
+    /// The refresh-token family of an app session; `None` for cookies.
+    pub family: Option<String>,
+}
+
+impl std::fmt::Debug for SignedIn {
+    // The email is personal data: keep it out of any debug output.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedIn").field("customer_id", &self.customer_id).finish_non_exhaustive()
+    }
+}
 
 fn store_error(err: tower_sessions::session::Error) -> ApiError {
     tracing::error!(error = %err, "session store failed");
@@ -95,6 +147,26 @@ impl Shopper {
     pub async fn put<T: Serialize + Send + Sync>(&self, key: &str, value: &T) -> Result<(), ApiError> {
         self.session.insert(key, value).await.map_err(store_error)?;
         self.session.save().await.map_err(store_error)
+    }
+
+    /// The signed-in customer, if any.
+    pub async fn signed_in(&self) -> Result<Option<SignedIn>, ApiError> {
+        self.get(CUSTOMER_KEY).await
+    }
+
+    /// Cookie sign-in: a new session id (against session fixation), the
+    /// customer recorded, the guest's cart data dropped (it was merged).
+    pub async fn sign_in_cookie(&self, customer: &SignedIn) -> Result<(), ApiError> {
+        self.session.cycle_id().await.map_err(store_error)?;
+        self.session.remove_value(crate::cart::state::SESSION_KEY).await.map_err(store_error)?;
+        self.session.insert(CREATED_KEY, true).await.map_err(store_error)?;
+        self.session.insert(CUSTOMER_KEY, customer).await.map_err(store_error)?;
+        self.session.save().await.map_err(store_error)
+    }
+
+    /// Ends this session: the record is deleted (and a cookie is expired).
+    pub async fn end(&self) -> Result<(), ApiError> {
+        self.session.flush().await.map_err(store_error)
     }
 
     /// A stable id for per-session scoping (idempotency, rate limits).

@@ -1,6 +1,9 @@
 //! Signed app-session tokens (JWT, HS256 pinned): a mobile app without a
 //! cookie jar sends `Authorization: Bearer <token>`, which names its
 //! server-side session. The token carries no cart data and no store secret.
+//! Signed-in customers get short-lived access tokens of the same kind (see
+//! `accounts::refresh` for the refresh tokens that renew them). Keys come
+//! from a [`KeyRing`], so they rotate by `kid`.
 
 use std::fmt;
 use std::time::Duration;
@@ -8,7 +11,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use crate::jwt::{now, Hs256Key};
+use crate::jwt::{now, KeyRing};
 
 pub const ISSUER: &str = "storefront-bff";
 pub const AUDIENCE: &str = "storefront-bff:session";
@@ -27,7 +30,7 @@ struct Claims {
 /// Signs and verifies session tokens. `Debug` never shows the key.
 #[derive(Clone)]
 pub struct SessionTokens {
-    key: Hs256Key,
+    key: KeyRing,
     ttl: Duration,
 }
 
@@ -38,13 +41,19 @@ impl fmt::Debug for SessionTokens {
 }
 
 impl SessionTokens {
-    pub fn new(secret: SecretString, ttl: Duration) -> Self {
-        Self { key: Hs256Key::new(secret), ttl }
+    pub fn new(key: KeyRing, ttl: Duration) -> Self {
+        Self { key, ttl }
+    }
+
+    /// One HS256 secret (`SESSION_TOKEN_SECRET`); panics if it is too short,
+    /// which config validation rules out.
+    pub fn from_secret(secret: SecretString, ttl: Duration) -> Self {
+        Self { key: KeyRing::hs256("default", &secret).expect("secret length is checked by config"), ttl }
     }
 
     /// A random key for demo mode and tests: tokens die with the process.
     pub fn generated(ttl: Duration) -> Self {
-        Self { key: Hs256Key::generated(), ttl }
+        Self { key: KeyRing::generated(), ttl }
     }
 
     pub fn ttl(&self) -> Duration {
@@ -52,6 +61,11 @@ impl SessionTokens {
     }
 
     pub fn issue(&self, session_id: &str) -> String {
+        self.issue_for(session_id, self.ttl)
+    }
+
+    /// A token for `session_id` that lives `ttl` (customer access tokens are short).
+    pub fn issue_for(&self, session_id: &str, ttl: Duration) -> String {
         let now = now();
         self.key.sign(&Claims {
             iss: ISSUER.into(),
@@ -59,7 +73,7 @@ impl SessionTokens {
             sub: session_id.into(),
             iat: now,
             nbf: now,
-            exp: now + self.ttl.as_secs(),
+            exp: now + ttl.as_secs(),
         })
     }
 
@@ -76,7 +90,7 @@ mod tests {
     use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
 
     fn tokens() -> SessionTokens {
-        SessionTokens::new(SecretString::from("k".repeat(32)), Duration::from_secs(600))
+        SessionTokens::from_secret(SecretString::from("k".repeat(32)), Duration::from_secs(600))
     }
 
     #[test]
@@ -85,7 +99,7 @@ mod tests {
         let token = t.issue("abc");
         assert_eq!(t.verify(&token).as_deref(), Some("abc"));
         // Another key.
-        let other = SessionTokens::new(SecretString::from("x".repeat(32)), Duration::from_secs(600));
+        let other = SessionTokens::from_secret(SecretString::from("x".repeat(32)), Duration::from_secs(600));
         assert_eq!(other.verify(&token), None);
         // Tampered payload.
         let mut parts: Vec<String> = token.split('.').map(str::to_string).collect();
@@ -102,9 +116,11 @@ mod tests {
 
     #[test]
     fn expired_tokens_are_refused() {
-        let t = SessionTokens::new(SecretString::from("k".repeat(32)), Duration::ZERO);
+        let t = SessionTokens::from_secret(SecretString::from("k".repeat(32)), Duration::ZERO);
         let claims = Claims { iss: ISSUER.into(), aud: AUDIENCE.into(), sub: "s".into(), iat: 1, nbf: 1, exp: 2 };
-        let old = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret("k".repeat(32).as_bytes())).unwrap();
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some("default".into());
+        let old = encode(&header, &claims, &EncodingKey::from_secret("k".repeat(32).as_bytes())).unwrap();
         assert_eq!(t.verify(&old), None);
         assert!(!format!("{t:?}").contains("kkkk"));
     }

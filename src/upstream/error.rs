@@ -9,6 +9,8 @@ use std::fmt;
 pub enum Api {
     StoreApi,
     RestApi,
+    /// WordPress itself (`xmlrpc.php`, `wp-login.php`): customer sign-in.
+    WordPress,
 }
 
 impl fmt::Display for Api {
@@ -16,6 +18,7 @@ impl fmt::Display for Api {
         f.write_str(match self {
             Api::StoreApi => "store_api",
             Api::RestApi => "rest_api",
+            Api::WordPress => "wordpress",
         })
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod cart;
 pub mod cart_models;
+pub mod customers;
 pub mod error;
 pub mod http;
 pub mod oauth1;
@@ -14,6 +15,7 @@ pub mod rest;
 pub mod rest_models;
 pub mod store;
 pub mod store_models;
+pub mod wordpress;
 
 pub use cart::{CartClient, CartCredentials};
 pub use error::{Api, UpstreamError};
@@ -21,3 +23,4 @@ pub use http::HttpSettings;
 pub use paging::{walk_all, Paged, MAX_PER_PAGE};
 pub use rest::{RestAuthMode, RestClient, RestCredentials};
 pub use store::StoreClient;
+pub use wordpress::WordPressClient;

@@ -280,6 +280,12 @@ impl ShopperClient<'_> {
         self
     }
 
+    /// The same client with another bearer token (after sign-in or refresh).
+    pub fn with_bearer(mut self, token: Option<&str>) -> Self {
+        self.bearer = token.map(str::to_string);
+        self
+    }
+
     pub fn bearer(&self) -> Option<&str> {
         self.bearer.as_deref()
     }

@@ -24,6 +24,11 @@ fn bad_or_missing_values_exit_non_zero_with_one_line_naming_the_variable() {
         (&[("WOO_URL", "https://shop.example"), ("WOO_CONSUMER_KEY", "ck_x"), ("WOO_CONSUMER_SECRET", secret)], "SESSION_TOKEN_SECRET"),
         (&[("WOO_CONSUMER_KEY_FILE", "/nonexistent/key"), ("WOO_URL", "https://shop.example")], "WOO_CONSUMER_KEY_FILE"),
         (&[("WOO_AUTH_MODE", "magic")], "WOO_AUTH_MODE"),
+        (&[("JWT_KEYS", "k1=short")], "JWT_KEYS"),
+        (&[("JWT_KEYS", "cs_this_must_never_be_printed_0123456789")], "JWT_KEYS"),
+        (&[("JWT_KEYS", "k1=cs_this_must_never_be_printed_0123456789,k1=cs_this_must_never_be_printed_0123456789")], "JWT_KEYS"),
+        (&[("JWT_KEYS", "k1=cs_this_must_never_be_printed_0123456789"), ("SESSION_TOKEN_SECRET", secret)], "JWT_KEYS"),
+        (&[("LOGIN_MAX_FAILURES", "0")], "LOGIN_MAX_FAILURES"),
         (&[("LOG_FORMAT", "xml")], "LOG_FORMAT"),
     ];
     for (envs, variable) in cases {

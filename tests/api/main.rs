@@ -3,6 +3,7 @@
 
 mod common;
 
+mod accounts;
 mod cache;
 mod cart;
 mod catalogue;
@@ -13,4 +14,5 @@ mod ops;
 mod partners;
 mod rest_auth;
 mod scaleout;
+mod tokens;
 mod webhooks;

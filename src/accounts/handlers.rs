@@ -1,0 +1,109 @@
+//! HTTP handlers of sign-up, sign-in, token refresh and sign-out.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+
+use super::views::{LoginBody, RefreshBody, RegisterBody, SignInResult, TokenPair};
+use super::Accounts;
+use crate::cart::Cart;
+use crate::client_ip::ClientIp;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::Json;
+use crate::session::{Sessions, Shopper};
+
+/// Create a customer account and sign in.
+///
+/// The account is created in WooCommerce (which keeps the password); the
+/// guest cart becomes the customer's. Browsers get a new session cookie;
+/// app clients (sending their guest `Authorization: Bearer`) get tokens.
+#[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts", request_body = RegisterBody,
+    responses(
+        (status = 201, description = "Signed in as the new customer", body = SignInResult),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "Bad bearer token", body = ErrorBody),
+        (status = 403, description = "Cross-site request", body = ErrorBody),
+        (status = 409, description = "`email_taken`: sign in instead", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "Invalid email or weak password (fields named)", body = ErrorBody),
+        (status = 429, description = "Too many attempts from this IP", body = ErrorBody),
+        (status = 503, description = "Store unavailable", body = ErrorBody),
+    ))]
+pub async fn register(
+    State(accounts): State<Arc<Accounts>>,
+    State(sessions): State<Arc<Sessions>>,
+    State(cart): State<Arc<Cart>>,
+    shopper: Shopper,
+    ip: ClientIp,
+    Json(body): Json<RegisterBody>,
+) -> Result<(StatusCode, Json<SignInResult>), ApiError> {
+    let ip = ip.as_string();
+    let customer = accounts.register(&body, &ip).await?;
+    tracing::info!(customer_id = customer.id, "customer registered");
+    Ok((StatusCode::CREATED, Json(accounts.start_session(&sessions, &cart, &shopper, &customer, &ip).await?)))
+}
+
+/// Sign in with email or username and password.
+///
+/// The store checks the password (WordPress XML-RPC, or `wp-login.php` where
+/// XML-RPC is off). Any failure is the same 401 `invalid_credentials`;
+/// repeated failures per account or IP answer 429 with `Retry-After`.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginBody,
+    responses(
+        (status = 200, description = "Signed in; the guest cart was merged into the customer's", body = SignInResult),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "`invalid_credentials` (or a bad bearer token)", body = ErrorBody),
+        (status = 403, description = "Cross-site request", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "Missing or oversized fields", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts; see Retry-After", body = ErrorBody),
+        (status = 503, description = "Store unavailable", body = ErrorBody),
+    ))]
+pub async fn login(
+    State(accounts): State<Arc<Accounts>>,
+    State(sessions): State<Arc<Sessions>>,
+    State(cart): State<Arc<Cart>>,
+    shopper: Shopper,
+    ip: ClientIp,
+    Json(body): Json<LoginBody>,
+) -> Result<Json<SignInResult>, ApiError> {
+    body.validate()?;
+    let ip = ip.as_string();
+    let customer = accounts.authenticate(body.email_or_username.trim(), &body.password, &ip).await?;
+    Ok(Json(accounts.start_session(&sessions, &cart, &shopper, &customer, &ip).await?))
+}
+
+/// Trade a refresh token for a new access and refresh token.
+///
+/// Refresh tokens are single use; presenting one twice revokes every token
+/// of that sign-in and ends its session.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "accounts", request_body = RefreshBody,
+    responses(
+        (status = 200, description = "A new token pair", body = TokenPair),
+        (status = 400, description = "Malformed JSON", body = ErrorBody),
+        (status = 401, description = "`invalid_refresh_token`: sign in again", body = ErrorBody),
+        (status = 415, description = "Not JSON", body = ErrorBody),
+        (status = 422, description = "Wrong body shape", body = ErrorBody),
+        (status = 503, description = "Session store unavailable", body = ErrorBody),
+    ))]
+pub async fn refresh(
+    State(accounts): State<Arc<Accounts>>,
+    State(sessions): State<Arc<Sessions>>,
+    Json(body): Json<RefreshBody>,
+) -> Result<Json<TokenPair>, ApiError> {
+    Ok(Json(accounts.refresh(&sessions, body.refresh_token.trim()).await?))
+}
+
+/// Sign out: the session (and an app's refresh tokens) end.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts",
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 401, description = "Bad bearer token", body = ErrorBody),
+        (status = 403, description = "Cross-site request", body = ErrorBody),
+        (status = 503, description = "Session store unavailable", body = ErrorBody),
+    ))]
+pub async fn logout(State(accounts): State<Arc<Accounts>>, shopper: Shopper) -> Result<StatusCode, ApiError> {
+    accounts.sign_out(&shopper).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,127 @@
+//! A small key-value store for account records that every instance must
+//! see (refresh-token families, customers' saved carts, the sign-in guard):
+//! in memory for one instance, on Redis when `REDIS_URL` is set.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::error::ApiError;
+use crate::redis::Redis;
+
+#[derive(Clone)]
+enum Backend {
+    /// Value and its deadline; expired entries read as absent.
+    Memory(moka::sync::Cache<String, Arc<(String, Instant)>>),
+    Redis(Redis),
+}
+
+#[derive(Clone)]
+pub struct Kv {
+    backend: Backend,
+    /// Key prefix on Redis, so records of different features never collide.
+    prefix: &'static str,
+}
+
+fn unavailable(err: String) -> ApiError {
+    tracing::error!(error = %err, "shared store unavailable");
+    ApiError::SessionStoreUnavailable
+}
+
+impl Kv {
+    pub fn memory(prefix: &'static str) -> Self {
+        let cache = moka::sync::Cache::builder().max_capacity(2_000_000).time_to_idle(Duration::from_secs(90 * 24 * 3600)).build();
+        Self { backend: Backend::Memory(cache), prefix }
+    }
+
+    pub fn new(redis: Option<Redis>, prefix: &'static str) -> Self {
+        match redis {
+            Some(redis) => Self { backend: Backend::Redis(redis), prefix },
+            None => Self::memory(prefix),
+        }
+    }
+
+    fn key(&self, key: &str) -> String {
+        format!("bff:{}:{key}", self.prefix)
+    }
+
+    pub async fn get(&self, key: &str) -> Result<Option<String>, ApiError> {
+        let key = self.key(key);
+        match &self.backend {
+            Backend::Memory(cache) => Ok(cache.get(&key).filter(|e| e.1 > Instant::now()).map(|e| e.0.clone())),
+            Backend::Redis(redis) => redis.get(&key).await.map_err(unavailable),
+        }
+    }
+
+    pub async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), ApiError> {
+        let key = self.key(key);
+        match &self.backend {
+            Backend::Memory(cache) => {
+                cache.insert(key, Arc::new((value.to_string(), Instant::now() + ttl)));
+                Ok(())
+            }
+            Backend::Redis(redis) => redis.set(&key, value, ttl).await.map_err(unavailable),
+        }
+    }
+
+    /// Reads and removes in one step: of two concurrent callers, one gets it.
+    pub async fn take(&self, key: &str) -> Result<Option<String>, ApiError> {
+        let key = self.key(key);
+        match &self.backend {
+            Backend::Memory(cache) => Ok(cache.remove(&key).filter(|e| e.1 > Instant::now()).map(|e| e.0.clone())),
+            Backend::Redis(redis) => redis.take(&key).await.map_err(unavailable),
+        }
+    }
+
+    pub async fn del(&self, key: &str) -> Result<(), ApiError> {
+        let key = self.key(key);
+        match &self.backend {
+            Backend::Memory(cache) => {
+                cache.remove(&key);
+                Ok(())
+            }
+            Backend::Redis(redis) => redis.del(&key).await.map_err(unavailable),
+        }
+    }
+
+    /// Adds one to a counter that lives for `ttl` from its first increment.
+    pub async fn incr(&self, key: &str, ttl: Duration) -> Result<u64, ApiError> {
+        let key = self.key(key);
+        match &self.backend {
+            Backend::Memory(cache) => {
+                let now = Instant::now();
+                let entry = cache
+                    .entry(key)
+                    .and_upsert_with(|old| {
+                        let (count, deadline) = match old.map(|e| e.into_value()) {
+                            Some(e) if e.1 > now => (e.0.parse::<u64>().unwrap_or(0), e.1),
+                            _ => (0, now + ttl),
+                        };
+                        Arc::new(((count + 1).to_string(), deadline))
+                    })
+                    .into_value();
+                Ok(entry.0.parse().unwrap_or(1))
+            }
+            Backend::Redis(redis) => redis.incr(&key, ttl).await.map_err(unavailable),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn memory_records_expire_and_take_is_single_use() {
+        let kv = Kv::memory("t");
+        kv.set("a", "1", Duration::from_secs(60)).await.unwrap();
+        assert_eq!(kv.get("a").await.unwrap().as_deref(), Some("1"));
+        assert_eq!(kv.take("a").await.unwrap().as_deref(), Some("1"));
+        assert_eq!(kv.take("a").await.unwrap(), None);
+        kv.set("b", "1", Duration::ZERO).await.unwrap();
+        assert_eq!(kv.get("b").await.unwrap(), None);
+        assert_eq!(kv.incr("c", Duration::from_secs(60)).await.unwrap(), 1);
+        assert_eq!(kv.incr("c", Duration::from_secs(60)).await.unwrap(), 2);
+        assert_eq!(kv.incr("d", Duration::ZERO).await.unwrap(), 1);
+        assert_eq!(kv.incr("d", Duration::ZERO).await.unwrap(), 1, "an expired counter starts again");
+    }
+}
