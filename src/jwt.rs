@@ -110,7 +110,9 @@ impl KeyRing {
         }
         match keys.first() {
             None => Err("no keys".into()),
-            Some(first) if first.encoding.is_none() => Err(format!("the first key ({}) signs, so it must be a secret or a private key", first.kid)),
+            Some(first) if first.encoding.is_none() => {
+                Err(format!("the first key ({}) signs, so it must be a secret or a private key", first.kid))
+            }
             Some(_) => Ok(Self(std::sync::Arc::new(keys))),
         }
     }

@@ -4,9 +4,9 @@
 use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use crate::accounts::{handlers as auth, me};
 use crate::app::AppState;
 use crate::partners::handlers::SecuritySchemes as PartnerSecurity;
-use crate::accounts::{handlers as auth, me};
 use crate::{
     cart::handlers as cart, catalogue::handlers as catalogue, metrics, ops, partners::handlers as partners, session::handlers as session,
     webhooks::handlers as webhooks,

@@ -18,7 +18,7 @@ use crate::session::{Sessions, Shopper};
 /// The account is created in WooCommerce (which keeps the password); the
 /// guest cart becomes the customer's. Browsers get a new session cookie;
 /// app clients (sending their guest `Authorization: Bearer`) get tokens.
-#[utoipa::path(post, path = "/api/v1/auth/register", tag = "accounts", request_body = RegisterBody,
+#[utoipa::path(post, path = "/api/v1/auth/register", operation_id = "register_customer", tag = "accounts", request_body = RegisterBody,
     responses(
         (status = 201, description = "Signed in as the new customer", body = SignInResult),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
@@ -49,7 +49,7 @@ pub async fn register(
 /// The store checks the password (WordPress XML-RPC, or `wp-login.php` where
 /// XML-RPC is off). Any failure is the same 401 `invalid_credentials`;
 /// repeated failures per account or IP answer 429 with `Retry-After`.
-#[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginBody,
+#[utoipa::path(post, path = "/api/v1/auth/login", operation_id = "sign_in", tag = "accounts", request_body = LoginBody,
     responses(
         (status = 200, description = "Signed in; the guest cart was merged into the customer's", body = SignInResult),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
@@ -78,7 +78,7 @@ pub async fn login(
 ///
 /// Refresh tokens are single use; presenting one twice revokes every token
 /// of that sign-in and ends its session.
-#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "accounts", request_body = RefreshBody,
+#[utoipa::path(post, path = "/api/v1/auth/refresh", operation_id = "refresh_tokens", tag = "accounts", request_body = RefreshBody,
     responses(
         (status = 200, description = "A new token pair", body = TokenPair),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
@@ -96,7 +96,7 @@ pub async fn refresh(
 }
 
 /// Sign out: the session (and an app's refresh tokens) end.
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts",
+#[utoipa::path(post, path = "/api/v1/auth/logout", operation_id = "sign_out", tag = "accounts",
     responses(
         (status = 204, description = "Signed out"),
         (status = 401, description = "Bad bearer token", body = ErrorBody),

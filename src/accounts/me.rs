@@ -9,8 +9,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
 use super::views::{
-    customer_view, order_detail, order_summary, rest_address, Claimed, CustomerView, OrderDetail, OrderSummary, OrdersQuery,
-    ProfilePatch,
+    customer_view, order_detail, order_summary, rest_address, Claimed, CustomerView, OrderDetail, OrderSummary, OrdersQuery, ProfilePatch,
 };
 use super::Accounts;
 use crate::catalogue::views::Page;
@@ -48,7 +47,7 @@ fn order_not_found() -> ApiError {
 }
 
 /// The signed-in customer's profile.
-#[utoipa::path(get, path = "/api/v1/me", tag = "accounts",
+#[utoipa::path(get, path = "/api/v1/me", operation_id = "get_me", tag = "accounts",
     responses(
         (status = 200, description = "The profile", body = CustomerView),
         (status = 401, description = "`not_signed_in` or a bad bearer token", body = ErrorBody),
@@ -59,7 +58,7 @@ pub async fn get_me(State(accounts): State<Arc<Accounts>>, Customer(me): Custome
 }
 
 /// Change name, billing or shipping address.
-#[utoipa::path(patch, path = "/api/v1/me", tag = "accounts", request_body = ProfilePatch,
+#[utoipa::path(patch, path = "/api/v1/me", operation_id = "update_me", tag = "accounts", request_body = ProfilePatch,
     responses(
         (status = 200, description = "The updated profile", body = CustomerView),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
@@ -85,7 +84,7 @@ pub async fn patch_me(
 }
 
 /// The customer's orders, newest first.
-#[utoipa::path(get, path = "/api/v1/me/orders", tag = "accounts", params(OrdersQuery),
+#[utoipa::path(get, path = "/api/v1/me/orders", operation_id = "list_my_orders", tag = "accounts", params(OrdersQuery),
     responses(
         (status = 200, description = "A page of orders", body = Page<OrderSummary>),
         (status = 401, description = "`not_signed_in` or a bad bearer token", body = ErrorBody),
@@ -123,7 +122,7 @@ pub async fn list_orders(
 }
 
 /// One of the customer's orders.
-#[utoipa::path(get, path = "/api/v1/me/orders/{id}", tag = "accounts",
+#[utoipa::path(get, path = "/api/v1/me/orders/{id}", operation_id = "get_my_order", tag = "accounts",
     params(("id" = u64, Path, description = "Order id")),
     responses(
         (status = 200, description = "The order", body = OrderDetail),
@@ -132,7 +131,11 @@ pub async fn list_orders(
         (status = 422, description = "The id is not a number", body = ErrorBody),
         (status = 503, description = "Store unavailable", body = ErrorBody),
     ))]
-pub async fn get_order(State(accounts): State<Arc<Accounts>>, Customer(me): Customer, Path(id): Path<String>) -> Result<Json<OrderDetail>, ApiError> {
+pub async fn get_order(
+    State(accounts): State<Arc<Accounts>>,
+    Customer(me): Customer,
+    Path(id): Path<String>,
+) -> Result<Json<OrderDetail>, ApiError> {
     let id: u64 = id.parse().map_err(|_| ApiError::field("id", "a numeric order id"))?;
     let order = accounts.rest().order(id).await.map_err(|err| match err.status() {
         // WooCommerce answers 404 (and 400 for some ids) for unknown orders.
@@ -150,7 +153,7 @@ pub async fn get_order(State(accounts): State<Arc<Accounts>>, Customer(me): Cust
 /// On request only (not at sign-in), so a shopper decides when older guest
 /// orders join the account. The email is the one WordPress confirmed when
 /// the password was checked.
-#[utoipa::path(post, path = "/api/v1/me/orders/claim", tag = "accounts",
+#[utoipa::path(post, path = "/api/v1/me/orders/claim", operation_id = "claim_guest_orders", tag = "accounts",
     responses(
         (status = 200, description = "Orders now in the account", body = Claimed),
         (status = 401, description = "`not_signed_in` or a bad bearer token", body = ErrorBody),

@@ -34,7 +34,12 @@ pub struct AccountSettings {
 
 impl Default for AccountSettings {
     fn default() -> Self {
-        Self { access_ttl: Duration::from_secs(900), refresh_ttl: Duration::from_secs(30 * 24 * 3600), max_failures: 5, lockout: Duration::from_secs(60) }
+        Self {
+            access_ttl: Duration::from_secs(900),
+            refresh_ttl: Duration::from_secs(30 * 24 * 3600),
+            max_failures: 5,
+            lockout: Duration::from_secs(60),
+        }
     }
 }
 
@@ -124,7 +129,9 @@ impl Accounts {
         };
         self.rest.create_customer(&new).await.map_err(|err| match err.woo_code() {
             Some("registration-error-email-exists") => ApiError::EmailTaken,
-            Some("registration-error-invalid-email" | "customer_invalid_email") => ApiError::Validation(vec![FieldError::new("email", "a valid email address")]),
+            Some("registration-error-invalid-email" | "customer_invalid_email") => {
+                ApiError::Validation(vec![FieldError::new("email", "a valid email address")])
+            }
             Some("registration-error-invalid-password") | Some("registration-error-missing-password") => {
                 ApiError::Validation(vec![FieldError::new("password", "the store refused this password")])
             }

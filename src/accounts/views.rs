@@ -197,6 +197,7 @@ pub struct OrdersQuery {
     /// 1 to 100, default 10.
     #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<u32>,
+    #[param(inline)]
     pub status: Option<OrderStatus>,
 }
 

@@ -99,7 +99,8 @@ impl Cart {
     async fn merge_lines(&self, saved: &mut CartState, guest: &CartState, ip: Option<&str>) -> Result<(), ApiError> {
         let (mut cart, _) = vault::run(&self.client, saved, ip, &CartOp::Get).await?;
         for line in &guest.snapshot.lines {
-            let existing = cart.items.iter().find(|item| item.id == line.item_id).map(|item| (item.key.clone(), item.quantity, limit(item)));
+            let existing =
+                cart.items.iter().find(|item| item.id == line.item_id).map(|item| (item.key.clone(), item.quantity, limit(item)));
             let op = match existing {
                 Some((key, have, max)) => {
                     let quantity = (have + line.quantity).min(max);
@@ -135,7 +136,8 @@ impl Cart {
 
     /// Adds one, then raises the line to the store's maximum.
     async fn add_capped(&self, state: &mut CartState, add: AddItemRequest, item_id: u64, ip: Option<&str>) -> Result<StoreCart, ApiError> {
-        let (cart, _) = vault::run(&self.client, state, ip, &CartOp::Add { request: AddItemRequest { quantity: 1, ..add }, item_id }).await?;
+        let (cart, _) =
+            vault::run(&self.client, state, ip, &CartOp::Add { request: AddItemRequest { quantity: 1, ..add }, item_id }).await?;
         let Some(item) = cart.items.iter().find(|i| i.id == item_id) else { return Ok(cart) };
         let max = limit(item);
         if max <= item.quantity {

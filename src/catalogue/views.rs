@@ -27,7 +27,6 @@ impl Money {
         Money { amount: decimal_minor(s, places), currency: currency.to_string(), minor_unit: places }
     }
 
-
     fn parse(minor: &str, currency: &StoreCurrency) -> Option<Money> {
         let amount = minor.trim().parse().ok()?;
         Some(Money { amount, currency: currency.currency_code.clone(), minor_unit: currency.currency_minor_unit })

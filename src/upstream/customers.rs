@@ -177,8 +177,7 @@ impl RestClient {
 
     /// Orders whose billing email, name or number match `term` (callers filter exactly).
     pub async fn orders_search(&self, term: &str, page: u32) -> Result<Paged<RestOrder>, UpstreamError> {
-        let query = [("search", term.to_string()), ("page", page.to_string()), ("per_page", "100".into())]
-            .map(|(k, v)| (k.to_string(), v));
+        let query = [("search", term.to_string()), ("page", page.to_string()), ("per_page", "100".into())].map(|(k, v)| (k.to_string(), v));
         self.get_page("orders", "/orders", &query).await
     }
 

@@ -104,9 +104,7 @@ impl WordPressClient {
         let form = [("log", login), ("pwd", password), ("wp-submit", "Log In"), ("testcookie", "1")];
         let raw = self
             .http
-            .send("wp-login", Idempotency::NotIdempotent, || {
-                self.http.client().post(&url).header(header::COOKIE, TEST_COOKIE).form(&form)
-            })
+            .send("wp-login", Idempotency::NotIdempotent, || self.http.client().post(&url).header(header::COOKIE, TEST_COOKIE).form(&form))
             .await?;
         match raw.status {
             // The auth cookies are read for the login name, then dropped: we

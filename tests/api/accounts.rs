@@ -66,7 +66,10 @@ async fn a_browser_registers_signs_out_and_signs_in_again() {
     let browser = app.browser();
     note_secret("a-brand-new-password-1");
     let r = browser
-        .post("/api/v1/auth/register", json!({"email": "new.shopper@example.test", "password": "a-brand-new-password-1", "first_name": "New"}))
+        .post(
+            "/api/v1/auth/register",
+            json!({"email": "new.shopper@example.test", "password": "a-brand-new-password-1", "first_name": "New"}),
+        )
         .await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
     let body = r.json();
@@ -80,7 +83,8 @@ async fn a_browser_registers_signs_out_and_signs_in_again() {
     assert_eq!(me.json()["first_name"], "New");
 
     // Taken email and weak input.
-    let again = app.browser().post("/api/v1/auth/register", json!({"email": "NEW.shopper@example.test", "password": "another-password-9"})).await;
+    let again =
+        app.browser().post("/api/v1/auth/register", json!({"email": "NEW.shopper@example.test", "password": "another-password-9"})).await;
     assert_eq!(again.status, 409);
     assert_eq!(again.error_code(), "email_taken");
     let weak = app.browser().post("/api/v1/auth/register", json!({"email": "not-an-email", "password": "aaaaaaaaaa"})).await;
@@ -131,7 +135,8 @@ async fn sign_in_cycles_the_cookie_session_id() {
     assert_eq!(old.status(), 401, "the pre-sign-in id does not carry the customer");
     let new = client.get(format!("{}/api/v1/me", app.base)).header("cookie", &customer_cookie).send().await.unwrap();
     assert_eq!(new.status(), 200);
-    let cart: Value = client.get(format!("{}/api/v1/cart", app.base)).header("cookie", &customer_cookie).send().await.unwrap().json().await.unwrap();
+    let cart: Value =
+        client.get(format!("{}/api/v1/cart", app.base)).header("cookie", &customer_cookie).send().await.unwrap().json().await.unwrap();
     assert_eq!(line_quantity(&cart, &product["id"]), Some(1), "the guest cart came along");
 }
 
@@ -183,8 +188,10 @@ async fn app_sign_out_ends_the_session_and_its_refresh_tokens() {
 
 #[tokio::test]
 async fn every_sign_in_failure_is_the_same_401_until_the_guard_answers_429() {
-    let app = TestApp::with(|c| c.options.accounts = AccountSettings { max_failures: 3, lockout: Duration::from_secs(30), ..AccountSettings::default() })
-        .await;
+    let app = TestApp::with(|c| {
+        c.options.accounts = AccountSettings { max_failures: 3, lockout: Duration::from_secs(30), ..AccountSettings::default() }
+    })
+    .await;
     let (email, id) = customer(&app, "guarded");
     let (locked_email, locked_id) = customer(&app, "locked");
     app.store.set_customer_locked(locked_id, true);

@@ -69,7 +69,9 @@ async fn forged_tokens_are_refused_and_rotation_keeps_old_tokens_valid() {
     let (app, token) = signed_in_app(&format!("new={NEW},old={OLD}")).await;
     let sub = subject(&token);
     let header = token.split('.').next().unwrap();
-    assert!(String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap().contains("\"kid\":\"new\""));
+    assert!(String::from_utf8(base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).unwrap())
+        .unwrap()
+        .contains("\"kid\":\"new\""));
     let ok = app.get_with("/api/v1/me", &[("authorization", &format!("Bearer {token}"))]).await;
     assert_eq!(ok.status, 200);
 
