@@ -155,3 +155,32 @@ async fn losing_redis_fails_readiness_and_shared_state_with_503_then_recovers() 
     assert_eq!(browser.get("/api/v1/cart").await.status, 200);
     assert_eq!(a.app_client().await.get("/api/v1/cart").await.status, 200);
 }
+
+/// A signed-in customer across instances: the access token, the saved cart
+/// and refresh-token reuse detection all live in Redis.
+#[tokio::test]
+async fn a_customer_signed_in_on_one_instance_refreshes_and_shops_on_the_other() {
+    let redis = RedisServer::start().await;
+    let (a, b) = pair(&redis).await;
+    let password = "scaleout-customer-password";
+    note_secret(password);
+    a.store.add_customer("scaled", "scaled@example.test", password, "S", "O");
+    let id = simple_product(&a).await;
+
+    let guest = a.app_client().await;
+    assert_eq!(guest.post("/api/v1/cart/items", json!({"product_id": id, "quantity": 1})).await.status, 201);
+    let r = guest.post("/api/v1/auth/login", json!({"email_or_username": "scaled", "password": password})).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    let tokens = r.json()["tokens"].clone();
+    let on_b = guest.on(&b).with_bearer(tokens["access_token"].as_str());
+    assert_eq!(on_b.get("/api/v1/me").await.status, 200);
+    assert_eq!(on_b.get("/api/v1/cart").await.json()["items"][0]["quantity"], 1, "the merged cart is shared");
+
+    let first = tokens["refresh_token"].clone();
+    let refreshed = b.browser().with_origin(None).post("/api/v1/auth/refresh", json!({"refresh_token": first})).await;
+    assert_eq!(refreshed.status, 200);
+    let reused = a.browser().with_origin(None).post("/api/v1/auth/refresh", json!({"refresh_token": first})).await;
+    assert_eq!(reused.status, 401, "reuse is seen by the other instance");
+    let renewed = on_b.with_bearer(refreshed.json()["access_token"].as_str());
+    assert_eq!(renewed.get("/api/v1/me").await.status, 401, "and the family is revoked everywhere");
+}
