@@ -113,7 +113,7 @@ pub(crate) enum AuthFailure {
 /// All users, the XML-RPC switch and the auth cookie secret (behind the shop mutex).
 pub(crate) struct Accounts {
     pub(crate) users: BTreeMap<u64, User>,
-    next_id: u64,
+    pub(crate) next_id: u64,
     pub(crate) xmlrpc: XmlRpcMode,
     /// Stands in for `AUTH_KEY`/`LOGGED_IN_KEY` + salts.
     pub(crate) cookie_key: [u8; 32],

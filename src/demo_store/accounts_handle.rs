@@ -23,6 +23,26 @@ impl DemoStoreHandle {
         id
     }
 
+    /// Registers a customer under a chosen user id (e.g. the `customer_id` of a partner registry written
+    /// before the store started); like [`Self::add_customer`] otherwise.
+    ///
+    /// # Panics
+    /// If the id, username or email is taken.
+    pub fn add_customer_with_id(&self, id: u64, username: &str, email: &str, password: &str) -> u64 {
+        {
+            let mut data = self.store.inner.shop.lock();
+            let accounts = &mut data.accounts;
+            assert!(!accounts.users.contains_key(&id), "add_customer_with_id: user {id} exists");
+            let next = accounts.next_id;
+            accounts.next_id = id;
+            let now = super::checkout::now();
+            let created = accounts.insert(username, email, password, now);
+            accounts.next_id = next.max(id + 1);
+            assert_eq!(created, id);
+        }
+        id
+    }
+
     /// Locks or unlocks an account: a locked account fails every login exactly like a wrong password. False for an unknown id.
     pub fn set_customer_locked(&self, id: u64, locked: bool) -> bool {
         let mut data = self.store.inner.shop.lock();

@@ -77,6 +77,9 @@ impl PartnerSpec {
 struct Registry {
     path: PathBuf,
     token_key: String,
+    /// The partners' WooCommerce customers, created in the demo store at spawn
+    /// (WooCommerce refuses orders for a customer id that does not exist).
+    customers: Vec<u64>,
 }
 
 impl Registry {
@@ -86,7 +89,10 @@ impl Registry {
         let path = dir.join("partners.toml");
         let token_key = random_hex(32);
         note_secret(&token_key);
-        let registry = Registry { path, token_key };
+        let mut customers: Vec<u64> = partners.iter().map(|p| p.customer_id).collect();
+        customers.sort_unstable();
+        customers.dedup();
+        let registry = Registry { path, token_key, customers };
         registry.rewrite(partners);
         registry
     }
@@ -94,6 +100,14 @@ impl Registry {
     fn rewrite(&self, partners: &[PartnerSpec]) {
         let text: String = partners.iter().map(PartnerSpec::toml).collect();
         std::fs::write(&self.path, text).unwrap();
+    }
+
+    fn create_customers(&self, app: &TestApp) {
+        for id in &self.customers {
+            let password = random_hex(16);
+            note_secret(&password);
+            app.store.add_customer_with_id(*id, &format!("partner-{id}"), &format!("partner-{id}@example.test"), &password);
+        }
     }
 
     fn options(&self) -> PartnerOptions {
@@ -104,16 +118,20 @@ impl Registry {
 
 async fn spawn(registry: &Registry) -> TestApp {
     let options = registry.options();
-    TestApp::with(|c| c.options.partners = Some(options)).await
+    let app = TestApp::with(|c| c.options.partners = Some(options)).await;
+    registry.create_customers(&app);
+    app
 }
 
 async fn spawn_with(registry: &Registry, products: usize) -> TestApp {
     let options = registry.options();
-    TestApp::with(|c| {
+    let app = TestApp::with(|c| {
         c.options.partners = Some(options);
         c.demo.products = products;
     })
-    .await
+    .await;
+    registry.create_customers(&app);
+    app
 }
 
 async fn token_request(app: &TestApp, form: &[(&str, &str)], basic: Option<(&str, &str)>) -> TestResponse {
