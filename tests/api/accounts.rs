@@ -176,14 +176,23 @@ async fn an_app_signs_in_refreshes_and_reuse_revokes_the_family() {
 }
 
 #[tokio::test]
-async fn app_sign_out_ends_the_session_and_its_refresh_tokens() {
+async fn an_app_registers_then_signs_out_and_its_refresh_tokens_end() {
     let app = TestApp::spawn().await;
-    let (email, _) = customer(&app, "leaver");
-    let (client, body) = sign_in(app.app_client().await, &email, &password_of("leaver")).await;
+    let password = "app-registration-password-7";
+    note_secret(password);
+    let guest = app.app_client().await;
+    let r = guest.post("/api/v1/auth/register", json!({"email": "leaver@example.test", "password": password, "last_name": "Leaver"})).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let body = r.json();
+    let client = guest.with_bearer(body["tokens"]["access_token"].as_str());
+    assert_eq!(client.get("/api/v1/me").await.json()["last_name"], "Leaver");
     assert_eq!(client.post("/api/v1/auth/logout", json!({})).await.status, 204);
     assert_eq!(client.get("/api/v1/me").await.status, 401);
     let r = app.browser().with_origin(None).post("/api/v1/auth/refresh", json!({"refresh_token": body["tokens"]["refresh_token"]})).await;
     assert_eq!(r.status, 401);
+    // And back in with the password WooCommerce stored.
+    let (client, _) = sign_in(app.app_client().await, "leaver@example.test", password).await;
+    assert_eq!(client.get("/api/v1/me").await.status, 200);
 }
 
 #[tokio::test]
