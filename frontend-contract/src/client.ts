@@ -32,6 +32,11 @@ export type OrderView = Schemas["OrderView"];
 export type ErrorDetail = Schemas["ErrorDetail"];
 export type FieldError = Schemas["FieldError"];
 export type ProductPage = Schemas["Page_ProductSummary"];
+export type CustomerView = Schemas["CustomerView"];
+export type SignInResult = Schemas["SignInResult"];
+export type TokenPair = Schemas["TokenPair"];
+export type OrderSummary = Schemas["OrderSummary"];
+export type OrderDetail = Schemas["OrderDetail"];
 /** Query parameters of `GET /api/v1/products`. */
 export type ProductQuery = NonNullable<operations["list_products"]["parameters"]["query"]>;
 

@@ -43,3 +43,11 @@ test("examples/checkout-node.ts (bearer token)", async () => {
   assert.match(out, /same order/);
   assert.match(out, /confirmation: /);
 });
+
+test("examples/account-node.ts (sign-in, refresh, sign-out)", async () => {
+  const out = await example("account-node.ts");
+  assert.match(out, /wrong password: 401 invalid_credentials/);
+  assert.match(out, /signed in as Sam \(customer \d+\); access token for 900 s/);
+  assert.match(out, /refreshed: new refresh token rotated/);
+  assert.match(out, /after sign-out: 401 invalid_token/);
+});
