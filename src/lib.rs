@@ -5,6 +5,7 @@
 //! store; `routes` lists every route.
 
 pub mod app;
+pub mod body_timeout;
 pub mod cache;
 pub mod cart;
 pub mod catalogue;
