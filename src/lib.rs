@@ -25,6 +25,7 @@ pub mod redis;
 pub mod request_id;
 pub mod routes;
 pub mod session;
+pub mod shared_responses;
 pub mod telemetry;
 pub mod upstream;
 pub mod web;

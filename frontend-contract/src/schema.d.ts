@@ -1273,7 +1273,93 @@ export interface components {
             action: string;
         };
     };
-    responses: never;
+    responses: {
+        /** @description The body did not arrive within BODY_READ_TIMEOUT_SECS (`request_timeout`); the connection is closed */
+        BodyTimeout: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description A cookie-session write from an origin that is not allowed (`csrf_rejected`) */
+        CsrfRejected: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The JSON does not have the documented shape; `fields` names what (`validation_failed`) */
+        InvalidBody: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The bearer token is invalid, expired or names an ended session (`invalid_token`) */
+        InvalidSessionToken: {
+            headers: {
+                /** @description Bearer error="invalid_token" */
+                "WWW-Authenticate"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The body is not JSON (`bad_request`) */
+        NotJson: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The body is not sent as application/json (`unsupported_media_type`) */
+        NotJsonMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The body is larger than BODY_LIMIT_BYTES (`payload_too_large`) */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description Sessions or the store are unavailable; retry (`session_store_unavailable`) */
+        SessionsUnavailable: {
+            headers: {
+                /** @description Seconds to wait before retrying */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The store answered something unusable (`upstream_error`) or refused this server's keys (`upstream_auth_failed`) */
+        StoreUnusable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -1317,9 +1403,12 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable and nothing cached */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1376,9 +1465,12 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable and nothing cached */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1405,18 +1497,13 @@ export interface operations {
                     "application/json": components["schemas"]["CartView"];
                 };
             };
-            /** @description Bad bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            401: components["responses"]["InvalidSessionToken"];
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1447,6 +1534,12 @@ export interface operations {
                     "application/json": components["schemas"]["CartView"];
                 };
             };
+            400: components["responses"]["NotJson"];
+            401: components["responses"]["InvalidSessionToken"];
+            403: components["responses"]["CsrfRejected"];
+            408: components["responses"]["BodyTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["NotJsonMediaType"];
             /** @description An address field is invalid */
             422: {
                 headers: {
@@ -1456,9 +1549,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited` (cart writes per session and per IP) */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1489,6 +1595,12 @@ export interface operations {
                     "application/json": components["schemas"]["CartView"];
                 };
             };
+            400: components["responses"]["NotJson"];
+            401: components["responses"]["InvalidSessionToken"];
+            403: components["responses"]["CsrfRejected"];
+            408: components["responses"]["BodyTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["NotJsonMediaType"];
             /** @description `coupon_rejected` (unknown, expired, minimum spend...) or a malformed code */
             422: {
                 headers: {
@@ -1498,9 +1610,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited` (cart writes per session and per IP) */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1530,7 +1655,9 @@ export interface operations {
                     "application/json": components["schemas"]["CartView"];
                 };
             };
-            /** @description Not applied, or a malformed code */
+            401: components["responses"]["InvalidSessionToken"];
+            403: components["responses"]["CsrfRejected"];
+            /** @description `coupon_not_applied`, `coupon_rejected` (no such coupon), or a malformed code */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1539,9 +1666,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited` (cart writes per session and per IP) */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1572,6 +1712,8 @@ export interface operations {
                     "application/json": components["schemas"]["CartView"];
                 };
             };
+            400: components["responses"]["NotJson"];
+            401: components["responses"]["InvalidSessionToken"];
             /** @description `csrf_rejected` */
             403: {
                 headers: {
@@ -1590,6 +1732,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            408: components["responses"]["BodyTimeout"];
             /** @description `cart_item_out_of_stock` or `cart_item_insufficient_stock` */
             409: {
                 headers: {
@@ -1599,7 +1742,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Bad input, missing attributes (named in `fields`), `variation_not_found`, `product_not_purchasable` */
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["NotJsonMediaType"];
+            /** @description Bad input, missing attributes (named in `fields`), `variation_not_found`, `product_not_purchasable`, `cart_item_quantity_limit` (over the product's per-cart maximum) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1611,15 +1756,20 @@ export interface operations {
             /** @description `rate_limited` */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1649,6 +1799,8 @@ export interface operations {
                     "application/json": components["schemas"]["CartView"];
                 };
             };
+            401: components["responses"]["InvalidSessionToken"];
+            403: components["responses"]["CsrfRejected"];
             /** @description `cart_item_not_found` */
             404: {
                 headers: {
@@ -1658,9 +1810,31 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The key is not a cart line key */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited` (cart writes per session and per IP) */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1694,6 +1868,9 @@ export interface operations {
                     "application/json": components["schemas"]["CartView"];
                 };
             };
+            400: components["responses"]["NotJson"];
+            401: components["responses"]["InvalidSessionToken"];
+            403: components["responses"]["CsrfRejected"];
             /** @description `cart_item_not_found` */
             404: {
                 headers: {
@@ -1703,6 +1880,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            408: components["responses"]["BodyTimeout"];
             /** @description Not enough stock */
             409: {
                 headers: {
@@ -1712,7 +1890,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Bad quantity */
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["NotJsonMediaType"];
+            /** @description Bad quantity, or `cart_item_quantity_limit` (over the product's per-cart maximum) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1721,9 +1901,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited` (cart writes per session and per IP) */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1754,6 +1947,12 @@ export interface operations {
                     "application/json": components["schemas"]["CartView"];
                 };
             };
+            400: components["responses"]["NotJson"];
+            401: components["responses"]["InvalidSessionToken"];
+            403: components["responses"]["CsrfRejected"];
+            408: components["responses"]["BodyTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["NotJsonMediaType"];
             /** @description `shipping_rate_not_found` */
             422: {
                 headers: {
@@ -1763,9 +1962,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited` (cart writes per session and per IP) */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1810,9 +2022,12 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable and nothing cached */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1855,6 +2070,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            401: components["responses"]["InvalidSessionToken"];
+            403: components["responses"]["CsrfRejected"];
+            408: components["responses"]["BodyTimeout"];
             /** @description `cart_changed` (carries `cart`), `cart_empty`, stock problems, `idempotency_in_progress` */
             409: {
                 headers: {
@@ -1864,6 +2082,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["NotJsonMediaType"];
             /** @description `checkout_invalid`, `idempotency_key_reused`, bad fields */
             422: {
                 headers: {
@@ -1876,15 +2096,20 @@ export interface operations {
             /** @description `rate_limited` */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable; nothing was ordered */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1946,9 +2171,12 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable and nothing cached */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2001,9 +2229,12 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2085,6 +2316,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable */
             503: {
                 headers: {
@@ -2164,6 +2396,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            408: components["responses"]["BodyTimeout"];
             /** @description `idempotency_in_progress`: the first request with this key is still running */
             409: {
                 headers: {
@@ -2173,6 +2406,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             /** @description Neither application/json nor text/csv */
             415: {
                 headers: {
@@ -2201,6 +2435,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable; nothing was ordered */
             503: {
                 headers: {
@@ -2280,6 +2515,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable */
             503: {
                 headers: {
@@ -2383,6 +2619,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable and nothing cached */
             503: {
                 headers: {
@@ -2463,6 +2700,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable and nothing cached */
             503: {
                 headers: {
@@ -2533,6 +2771,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            408: components["responses"]["BodyTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["NotJsonMediaType"];
             /** @description No SKUs, more than 500, or a malformed SKU (`skus[i]` named) */
             422: {
                 headers: {
@@ -2552,6 +2793,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable */
             503: {
                 headers: {
@@ -2617,6 +2859,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            408: components["responses"]["BodyTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description `busy`: too many token requests being verified; retry */
             503: {
                 headers: {
@@ -2688,6 +2932,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable and nothing cached */
             503: {
                 headers: {
@@ -2749,9 +2994,12 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable and nothing cached */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2813,9 +3061,12 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable and nothing cached */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2872,9 +3123,12 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable and nothing cached */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2901,9 +3155,12 @@ export interface operations {
                     "application/json": components["schemas"]["SessionToken"];
                 };
             };
+            403: components["responses"]["CsrfRejected"];
             /** @description Session store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2948,9 +3205,12 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable and nothing cached */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3027,6 +3287,8 @@ export interface operations {
             /** @description The store (`upstream_unavailable`) or Redis (`session_store_unavailable`) is not reachable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3079,6 +3341,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The body could not be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `invalid_signature` */
             401: {
                 headers: {
@@ -3088,6 +3359,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            408: components["responses"]["BodyTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description Signed, but not a body we understand */
             422: {
                 headers: {
@@ -3100,6 +3373,8 @@ export interface operations {
             /** @description Busy; the store should retry */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
