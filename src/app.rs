@@ -166,11 +166,20 @@ pub struct HttpPolicy {
     pub reference_page: bool,
     /// `Strict-Transport-Security: max-age=…` when > 0 (deployments behind TLS).
     pub hsts_max_age_secs: u64,
+    /// How long a client may take to send a request body (408 after).
+    pub body_read_timeout: Duration,
 }
 
 impl Default for HttpPolicy {
     fn default() -> Self {
-        Self { cors_origins: Vec::new(), body_limit_bytes: 64 * 1024, cookie_secure: true, reference_page: false, hsts_max_age_secs: 0 }
+        Self {
+            cors_origins: Vec::new(),
+            body_limit_bytes: 64 * 1024,
+            cookie_secure: true,
+            reference_page: false,
+            hsts_max_age_secs: 0,
+            body_read_timeout: Duration::from_secs(15),
+        }
     }
 }
 
@@ -201,6 +210,8 @@ pub fn router(state: AppState, policy: &HttpPolicy) -> Router {
     if policy.reference_page {
         app = app.merge(crate::web::router());
     }
+    // Slow request bodies (slowloris) get a deadline: 408, see `body_timeout`.
+    app = app.layer(crate::body_timeout::BodyTimeoutLayer::new(policy.body_read_timeout));
     let app = app.fallback(|| async { ApiError::NoRoute }).method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed });
 
     // Cross-cutting layers, outermost first, composed once.
@@ -276,6 +287,7 @@ impl Settings {
             cookie_secure: self.cookie_secure.unwrap_or(!demo),
             reference_page: demo,
             hsts_max_age_secs: self.hsts_max_age_secs,
+            body_read_timeout: Duration::from_secs(self.body_read_timeout_secs),
         }
     }
 

@@ -120,6 +120,9 @@ pub struct Settings {
     /// Largest accepted request body, bytes.
     #[arg(long, env = "BODY_LIMIT_BYTES", default_value_t = 64 * 1024)]
     pub body_limit_bytes: usize,
+    /// Seconds a client has to send a whole request body (slow senders get 408).
+    #[arg(long, env = "BODY_READ_TIMEOUT_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub body_read_timeout_secs: u64,
     /// Secure flag on the session cookie. Default: on, except in demo mode (plain http on loopback).
     #[arg(long, env = "COOKIE_SECURE")]
     pub cookie_secure: Option<bool>,

@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod app;
+pub mod body_timeout;
 pub mod cache;
 pub mod cart;
 pub mod catalogue;
@@ -26,6 +27,7 @@ pub mod redis;
 pub mod request_id;
 pub mod routes;
 pub mod session;
+pub mod shared_responses;
 pub mod telemetry;
 pub mod upstream;
 pub mod web;

@@ -9,7 +9,7 @@ use crate::app::AppState;
 use crate::partners::handlers::SecuritySchemes as PartnerSecurity;
 use crate::{
     cart::handlers as cart, catalogue::handlers as catalogue, metrics, ops, partners::handlers as partners, session::handlers as session,
-    webhooks::handlers as webhooks,
+    shared_responses, webhooks::handlers as webhooks,
 };
 
 #[derive(OpenApi)]
@@ -83,7 +83,14 @@ pub fn shopper() -> OpenApiRouter<AppState> {
 
 /// Every API route with its documentation.
 pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(public()).merge(shopper())
+    let mut shopper = shopper();
+    shared_responses::shopper_routes(shopper.get_openapi_mut());
+    let mut api = OpenApiRouter::with_openapi(ApiDoc::openapi()).merge(public()).merge(shopper);
+    let doc = api.get_openapi_mut();
+    shared_responses::request_bodies(doc);
+    shared_responses::retry_after(doc);
+    shared_responses::components(doc);
+    api
 }
 
 /// The OpenAPI document as served at `/openapi.json` and committed in `openapi/`.

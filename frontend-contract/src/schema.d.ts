@@ -1529,7 +1529,93 @@ export interface components {
             action: string;
         };
     };
-    responses: never;
+    responses: {
+        /** @description The body did not arrive within BODY_READ_TIMEOUT_SECS (`request_timeout`); the connection is closed */
+        BodyTimeout: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description A cookie-session write from an origin that is not allowed (`csrf_rejected`) */
+        CsrfRejected: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The JSON does not have the documented shape; `fields` names what (`validation_failed`) */
+        InvalidBody: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The bearer token is invalid, expired or names an ended session (`invalid_token`) */
+        InvalidSessionToken: {
+            headers: {
+                /** @description Bearer error="invalid_token" */
+                "WWW-Authenticate"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The body is not JSON (`bad_request`) */
+        NotJson: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The body is not sent as application/json (`unsupported_media_type`) */
+        NotJsonMediaType: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The body is larger than BODY_LIMIT_BYTES (`payload_too_large`) */
+        PayloadTooLarge: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description Sessions or the store are unavailable; retry (`session_store_unavailable`) */
+        SessionsUnavailable: {
+            headers: {
+                /** @description Seconds to wait before retrying */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The store answered something unusable (`upstream_error`) or refused this server's keys (`upstream_auth_failed`) */
+        StoreUnusable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+    };
     parameters: never;
     requestBodies: never;
     headers: never;
@@ -1573,9 +1659,12 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable and nothing cached */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1632,9 +1721,12 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable and nothing cached */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1692,6 +1784,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            408: components["responses"]["BodyTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description Not JSON */
             415: {
                 headers: {
@@ -1713,6 +1807,8 @@ export interface operations {
             /** @description Too many failed attempts; see Retry-After */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1722,6 +1818,8 @@ export interface operations {
             /** @description Store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1767,6 +1865,8 @@ export interface operations {
             /** @description Session store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1815,6 +1915,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            408: components["responses"]["BodyTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description Not JSON */
             415: {
                 headers: {
@@ -1836,6 +1938,8 @@ export interface operations {
             /** @description Session store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1893,6 +1997,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            408: components["responses"]["BodyTimeout"];
             /** @description `email_taken`: sign in instead */
             409: {
                 headers: {
@@ -1902,6 +2007,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             /** @description Not JSON */
             415: {
                 headers: {
@@ -1923,6 +2029,8 @@ export interface operations {
             /** @description Too many attempts from this IP */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1932,6 +2040,8 @@ export interface operations {
             /** @description Store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1958,18 +2068,13 @@ export interface operations {
                     "application/json": components["schemas"]["CartView"];
                 };
             };
-            /** @description Bad bearer token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorBody"];
-                };
-            };
+            401: components["responses"]["InvalidSessionToken"];
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2000,6 +2105,12 @@ export interface operations {
                     "application/json": components["schemas"]["CartView"];
                 };
             };
+            400: components["responses"]["NotJson"];
+            401: components["responses"]["InvalidSessionToken"];
+            403: components["responses"]["CsrfRejected"];
+            408: components["responses"]["BodyTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["NotJsonMediaType"];
             /** @description An address field is invalid */
             422: {
                 headers: {
@@ -2009,9 +2120,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited` (cart writes per session and per IP) */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2042,6 +2166,12 @@ export interface operations {
                     "application/json": components["schemas"]["CartView"];
                 };
             };
+            400: components["responses"]["NotJson"];
+            401: components["responses"]["InvalidSessionToken"];
+            403: components["responses"]["CsrfRejected"];
+            408: components["responses"]["BodyTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["NotJsonMediaType"];
             /** @description `coupon_rejected` (unknown, expired, minimum spend...) or a malformed code */
             422: {
                 headers: {
@@ -2051,9 +2181,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited` (cart writes per session and per IP) */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2083,7 +2226,9 @@ export interface operations {
                     "application/json": components["schemas"]["CartView"];
                 };
             };
-            /** @description Not applied, or a malformed code */
+            401: components["responses"]["InvalidSessionToken"];
+            403: components["responses"]["CsrfRejected"];
+            /** @description `coupon_not_applied`, `coupon_rejected` (no such coupon), or a malformed code */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2092,9 +2237,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited` (cart writes per session and per IP) */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2125,6 +2283,8 @@ export interface operations {
                     "application/json": components["schemas"]["CartView"];
                 };
             };
+            400: components["responses"]["NotJson"];
+            401: components["responses"]["InvalidSessionToken"];
             /** @description `csrf_rejected` */
             403: {
                 headers: {
@@ -2143,6 +2303,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            408: components["responses"]["BodyTimeout"];
             /** @description `cart_item_out_of_stock` or `cart_item_insufficient_stock` */
             409: {
                 headers: {
@@ -2152,7 +2313,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Bad input, missing attributes (named in `fields`), `variation_not_found`, `product_not_purchasable` */
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["NotJsonMediaType"];
+            /** @description Bad input, missing attributes (named in `fields`), `variation_not_found`, `product_not_purchasable`, `cart_item_quantity_limit` (over the product's per-cart maximum) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2164,15 +2327,20 @@ export interface operations {
             /** @description `rate_limited` */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2202,6 +2370,8 @@ export interface operations {
                     "application/json": components["schemas"]["CartView"];
                 };
             };
+            401: components["responses"]["InvalidSessionToken"];
+            403: components["responses"]["CsrfRejected"];
             /** @description `cart_item_not_found` */
             404: {
                 headers: {
@@ -2211,9 +2381,31 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The key is not a cart line key */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description `rate_limited` (cart writes per session and per IP) */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2247,6 +2439,9 @@ export interface operations {
                     "application/json": components["schemas"]["CartView"];
                 };
             };
+            400: components["responses"]["NotJson"];
+            401: components["responses"]["InvalidSessionToken"];
+            403: components["responses"]["CsrfRejected"];
             /** @description `cart_item_not_found` */
             404: {
                 headers: {
@@ -2256,6 +2451,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            408: components["responses"]["BodyTimeout"];
             /** @description Not enough stock */
             409: {
                 headers: {
@@ -2265,7 +2461,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Bad quantity */
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["NotJsonMediaType"];
+            /** @description Bad quantity, or `cart_item_quantity_limit` (over the product's per-cart maximum) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2274,9 +2472,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited` (cart writes per session and per IP) */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2307,6 +2518,12 @@ export interface operations {
                     "application/json": components["schemas"]["CartView"];
                 };
             };
+            400: components["responses"]["NotJson"];
+            401: components["responses"]["InvalidSessionToken"];
+            403: components["responses"]["CsrfRejected"];
+            408: components["responses"]["BodyTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["NotJsonMediaType"];
             /** @description `shipping_rate_not_found` */
             422: {
                 headers: {
@@ -2316,9 +2533,22 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description `rate_limited` (cart writes per session and per IP) */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2363,9 +2593,12 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable and nothing cached */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2408,6 +2641,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            401: components["responses"]["InvalidSessionToken"];
+            403: components["responses"]["CsrfRejected"];
+            408: components["responses"]["BodyTimeout"];
             /** @description `cart_changed` (carries `cart`), `cart_empty`, stock problems, `idempotency_in_progress` */
             409: {
                 headers: {
@@ -2417,6 +2653,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["NotJsonMediaType"];
             /** @description `checkout_invalid`, `idempotency_key_reused`, bad fields */
             422: {
                 headers: {
@@ -2429,15 +2667,20 @@ export interface operations {
             /** @description `rate_limited` */
             429: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable; nothing was ordered */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2499,9 +2742,12 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable and nothing cached */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2540,6 +2786,8 @@ export interface operations {
             /** @description Store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2597,6 +2845,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            408: components["responses"]["BodyTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description Not JSON */
             415: {
                 headers: {
@@ -2618,6 +2868,8 @@ export interface operations {
             /** @description Store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2671,6 +2923,8 @@ export interface operations {
             /** @description Store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2718,6 +2972,8 @@ export interface operations {
             /** @description Store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2777,6 +3033,8 @@ export interface operations {
             /** @description Store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2829,9 +3087,12 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2913,6 +3174,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable */
             503: {
                 headers: {
@@ -2992,6 +3254,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            408: components["responses"]["BodyTimeout"];
             /** @description `idempotency_in_progress`: the first request with this key is still running */
             409: {
                 headers: {
@@ -3001,6 +3264,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
             /** @description Neither application/json nor text/csv */
             415: {
                 headers: {
@@ -3029,6 +3293,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable; nothing was ordered */
             503: {
                 headers: {
@@ -3108,6 +3373,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable */
             503: {
                 headers: {
@@ -3211,6 +3477,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable and nothing cached */
             503: {
                 headers: {
@@ -3291,6 +3558,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable and nothing cached */
             503: {
                 headers: {
@@ -3361,6 +3629,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            408: components["responses"]["BodyTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["NotJsonMediaType"];
             /** @description No SKUs, more than 500, or a malformed SKU (`skus[i]` named) */
             422: {
                 headers: {
@@ -3380,6 +3651,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable */
             503: {
                 headers: {
@@ -3445,6 +3717,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            408: components["responses"]["BodyTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description `busy`: too many token requests being verified; retry */
             503: {
                 headers: {
@@ -3516,6 +3790,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable and nothing cached */
             503: {
                 headers: {
@@ -3577,9 +3852,12 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable and nothing cached */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3641,9 +3919,12 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable and nothing cached */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3700,9 +3981,12 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable and nothing cached */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3729,9 +4013,12 @@ export interface operations {
                     "application/json": components["schemas"]["SessionToken"];
                 };
             };
+            403: components["responses"]["CsrfRejected"];
             /** @description Session store unavailable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3776,9 +4063,12 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable and nothing cached */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3855,6 +4145,8 @@ export interface operations {
             /** @description The store (`upstream_unavailable`) or Redis (`session_store_unavailable`) is not reachable */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3907,6 +4199,15 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The body could not be read */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `invalid_signature` */
             401: {
                 headers: {
@@ -3916,6 +4217,8 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            408: components["responses"]["BodyTimeout"];
+            413: components["responses"]["PayloadTooLarge"];
             /** @description Signed, but not a body we understand */
             422: {
                 headers: {
@@ -3928,6 +4231,8 @@ export interface operations {
             /** @description Busy; the store should retry */
             503: {
                 headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

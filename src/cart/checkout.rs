@@ -28,9 +28,11 @@ pub struct CheckoutBody {
     pub billing: Option<Address>,
     pub shipping: Option<Address>,
     /// One of the cart's `payment_methods`, e.g. `cod`.
+    #[schema(pattern = r"^[A-Za-z0-9_-]{1,64}$")]
     pub payment_method: String,
     /// Gateway-specific key/value data.
     pub payment_data: Option<BTreeMap<String, String>>,
+    #[schema(max_length = 2000)]
     pub customer_note: Option<String>,
     /// The cart total the shopper saw, in minor units; a different total
     /// answers 409 `cart_changed` with the current cart.

@@ -18,12 +18,16 @@ pub fn cart_error(err: UpstreamError) -> ApiError {
             (StatusCode::CONFLICT, "cart_item_insufficient_stock")
         }
         "woocommerce_rest_product_not_purchasable" => (StatusCode::UNPROCESSABLE_ENTITY, "product_not_purchasable"),
-        "woocommerce_rest_variation_id_from_variation_data" | "woocommerce_rest_missing_variation_data" => {
-            (StatusCode::UNPROCESSABLE_ENTITY, "variation_not_found")
-        }
+        "woocommerce_rest_variation_id_from_variation_data"
+        | "woocommerce_rest_missing_variation_data"
+        | "woocommerce_rest_invalid_variation_data" => (StatusCode::UNPROCESSABLE_ENTITY, "variation_not_found"),
         "woocommerce_rest_cart_coupon_error" | "woocommerce_rest_cart_coupon_errors" => {
             (StatusCode::UNPROCESSABLE_ENTITY, "coupon_rejected")
         }
+        // Over the product's "maximum quantity allowed in the cart" (or under its minimum).
+        "invalid_quantity" => (StatusCode::UNPROCESSABLE_ENTITY, "cart_item_quantity_limit"),
+        // Removing a coupon that is not applied (WooCommerce answers 409 with this code).
+        "woocommerce_rest_cart_coupon_invalid_code" => (StatusCode::UNPROCESSABLE_ENTITY, "coupon_not_applied"),
         "woocommerce_rest_cart_invalid_key" => (StatusCode::NOT_FOUND, "cart_item_not_found"),
         "woocommerce_rest_cart_empty" => (StatusCode::CONFLICT, "cart_empty"),
         "woocommerce_rest_cart_invalid_shipping_rate" | "woocommerce_rest_cart_invalid_package" => {
@@ -33,7 +37,8 @@ pub fn cart_error(err: UpstreamError) -> ApiError {
         "woocommerce_rest_missing_email_address"
         | "rest_invalid_param"
         | "rest_missing_callback_param"
-        | "woocommerce_rest_checkout_invalid_payment_method" => (StatusCode::UNPROCESSABLE_ENTITY, "checkout_invalid"),
+        | "woocommerce_rest_checkout_invalid_payment_method"
+        | "woocommerce_rest_checkout_missing_payment_method" => (StatusCode::UNPROCESSABLE_ENTITY, "checkout_invalid"),
         _ => return ApiError::from_upstream(err, "not_found"),
     };
     tracing::info!(woo_code = %code, woo_status = *status, code = ours, "store refused a cart action");

@@ -20,6 +20,7 @@ use crate::error::{ApiError, ErrorBody, FieldError};
 use crate::extract::Json;
 use crate::idempotency::validate_key;
 use crate::session::Shopper;
+use crate::shared_responses::{SessionToken, StoreUnusable};
 
 /// Cart line keys are WooCommerce's 32-hex-digit hashes.
 fn line_key(raw: &str) -> Result<String, ApiError> {
@@ -51,8 +52,9 @@ fn quantity(q: u32) -> Result<u32, ApiError> {
 #[utoipa::path(get, path = "/api/v1/cart", tag = "cart",
     responses(
         (status = 200, description = "The cart (created empty on first use)", body = CartView),
-        (status = 401, description = "Bad bearer token", body = ErrorBody),
         (status = 503, description = "Store unavailable", body = ErrorBody),
+        SessionToken,
+        StoreUnusable,
     ))]
 pub async fn get_cart(State(cart): State<Arc<Cart>>, shopper: Shopper, ip: ClientIp) -> Result<Json<CartView>, ApiError> {
     Ok(Json(cart.run(&shopper, ip, CartOp::Get).await?))
@@ -63,9 +65,12 @@ pub async fn get_cart(State(cart): State<Arc<Cart>>, shopper: Shopper, ip: Clien
 pub struct AddItemBody {
     /// One of `product_id`, `sku` or `slug`.
     pub product_id: Option<u64>,
+    #[schema(min_length = 1, max_length = 100)]
     pub sku: Option<String>,
+    #[schema(pattern = r"^[A-Za-z0-9_-]{1,200}$")]
     pub slug: Option<String>,
     /// 1 to 9999.
+    #[schema(minimum = 1, maximum = 9999)]
     pub quantity: u32,
     /// For variable products: attribute → value, e.g. {"pa_size": "m", "Color": "Red"}
     /// (`pa_size`, `attribute_pa_size` and the label `Size` are all accepted).
@@ -79,10 +84,12 @@ pub struct AddItemBody {
         (status = 201, description = "The updated cart", body = CartView),
         (status = 404, description = "No such product (`product_not_found`)", body = ErrorBody),
         (status = 409, description = "`cart_item_out_of_stock` or `cart_item_insufficient_stock`", body = ErrorBody),
-        (status = 422, description = "Bad input, missing attributes (named in `fields`), `variation_not_found`, `product_not_purchasable`", body = ErrorBody),
+        (status = 422, description = "Bad input, missing attributes (named in `fields`), `variation_not_found`, `product_not_purchasable`, `cart_item_quantity_limit` (over the product's per-cart maximum)", body = ErrorBody),
         (status = 403, description = "`csrf_rejected`", body = ErrorBody),
         (status = 429, description = "`rate_limited`", body = ErrorBody),
         (status = 503, description = "Store unavailable", body = ErrorBody),
+        SessionToken,
+        StoreUnusable,
     ))]
 pub async fn add_item(
     State(cart): State<Arc<Cart>>,
@@ -107,18 +114,22 @@ pub async fn add_item(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QuantityBody {
+    #[schema(minimum = 1, maximum = 9999)]
     pub quantity: u32,
 }
 
 /// Change a line's quantity.
 #[utoipa::path(patch, path = "/api/v1/cart/items/{key}", tag = "cart", request_body = QuantityBody,
-    params(("key" = String, Path, description = "The line's key")),
+    params(("key" = String, Path, description = "The line's key", pattern = "^[A-Za-z0-9]{1,64}$")),
     responses(
         (status = 200, description = "The updated cart", body = CartView),
         (status = 404, description = "`cart_item_not_found`", body = ErrorBody),
         (status = 409, description = "Not enough stock", body = ErrorBody),
-        (status = 422, description = "Bad quantity", body = ErrorBody),
+        (status = 422, description = "Bad quantity, or `cart_item_quantity_limit` (over the product's per-cart maximum)", body = ErrorBody),
         (status = 503, description = "Store unavailable", body = ErrorBody),
+        (status = 429, description = "`rate_limited` (cart writes per session and per IP)", body = ErrorBody, headers(("Retry-After" = u64))),
+        SessionToken,
+        StoreUnusable,
     ))]
 pub async fn update_item(
     State(cart): State<Arc<Cart>>,
@@ -133,11 +144,15 @@ pub async fn update_item(
 
 /// Remove a line.
 #[utoipa::path(delete, path = "/api/v1/cart/items/{key}", tag = "cart",
-    params(("key" = String, Path, description = "The line's key")),
+    params(("key" = String, Path, description = "The line's key", pattern = "^[A-Za-z0-9]{1,64}$")),
     responses(
         (status = 200, description = "The updated cart", body = CartView),
         (status = 404, description = "`cart_item_not_found`", body = ErrorBody),
+        (status = 422, description = "The key is not a cart line key", body = ErrorBody),
         (status = 503, description = "Store unavailable", body = ErrorBody),
+        (status = 429, description = "`rate_limited` (cart writes per session and per IP)", body = ErrorBody, headers(("Retry-After" = u64))),
+        SessionToken,
+        StoreUnusable,
     ))]
 pub async fn remove_item(
     State(cart): State<Arc<Cart>>,
@@ -151,6 +166,7 @@ pub async fn remove_item(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CouponBody {
+    #[schema(pattern = r"^\s*[A-Za-z0-9._-]{1,50}\s*$")]
     pub code: String,
 }
 
@@ -160,6 +176,9 @@ pub struct CouponBody {
         (status = 200, description = "The updated cart", body = CartView),
         (status = 422, description = "`coupon_rejected` (unknown, expired, minimum spend...) or a malformed code", body = ErrorBody),
         (status = 503, description = "Store unavailable", body = ErrorBody),
+        (status = 429, description = "`rate_limited` (cart writes per session and per IP)", body = ErrorBody, headers(("Retry-After" = u64))),
+        SessionToken,
+        StoreUnusable,
     ))]
 pub async fn apply_coupon(
     State(cart): State<Arc<Cart>>,
@@ -172,11 +191,14 @@ pub async fn apply_coupon(
 
 /// Remove a coupon.
 #[utoipa::path(delete, path = "/api/v1/cart/coupons/{code}", tag = "cart",
-    params(("code" = String, Path, description = "The coupon code")),
+    params(("code" = String, Path, description = "The coupon code", pattern = "^[A-Za-z0-9._-]{1,50}$")),
     responses(
         (status = 200, description = "The updated cart", body = CartView),
-        (status = 422, description = "Not applied, or a malformed code", body = ErrorBody),
+        (status = 422, description = "`coupon_not_applied`, `coupon_rejected` (no such coupon), or a malformed code", body = ErrorBody),
         (status = 503, description = "Store unavailable", body = ErrorBody),
+        (status = 429, description = "`rate_limited` (cart writes per session and per IP)", body = ErrorBody, headers(("Retry-After" = u64))),
+        SessionToken,
+        StoreUnusable,
     ))]
 pub async fn remove_coupon(
     State(cart): State<Arc<Cart>>,
@@ -201,6 +223,9 @@ pub struct AddressesBody {
         (status = 200, description = "The updated cart", body = CartView),
         (status = 422, description = "An address field is invalid", body = ErrorBody),
         (status = 503, description = "Store unavailable", body = ErrorBody),
+        (status = 429, description = "`rate_limited` (cart writes per session and per IP)", body = ErrorBody, headers(("Retry-After" = u64))),
+        SessionToken,
+        StoreUnusable,
     ))]
 pub async fn set_addresses(
     State(cart): State<Arc<Cart>>,
@@ -224,6 +249,7 @@ pub async fn set_addresses(
 #[serde(deny_unknown_fields)]
 pub struct ShippingRateBody {
     pub package_id: u64,
+    #[schema(pattern = r"^\s*[A-Za-z0-9_:-]{1,100}\s*$")]
     pub rate_id: String,
 }
 
@@ -233,6 +259,9 @@ pub struct ShippingRateBody {
         (status = 200, description = "The updated cart", body = CartView),
         (status = 422, description = "`shipping_rate_not_found`", body = ErrorBody),
         (status = 503, description = "Store unavailable", body = ErrorBody),
+        (status = 429, description = "`rate_limited` (cart writes per session and per IP)", body = ErrorBody, headers(("Retry-After" = u64))),
+        SessionToken,
+        StoreUnusable,
     ))]
 pub async fn select_shipping_rate(
     State(cart): State<Arc<Cart>>,
@@ -262,7 +291,7 @@ pub async fn select_shipping_rate(
 /// Place the order. Requires `Idempotency-Key`: retries with the same key and
 /// body return the first result; a different body is refused.
 #[utoipa::path(post, path = "/api/v1/checkout", tag = "cart", request_body = CheckoutBody,
-    params(("Idempotency-Key" = String, Header, description = "A unique key per order attempt, e.g. a UUID")),
+    params(("Idempotency-Key" = String, Header, description = "A unique key per order attempt, e.g. a UUID", pattern = "^[!-~]{1,255}$")),
     responses(
         (status = 201, description = "The order was placed", body = CheckoutResult),
         (status = 400, description = "`idempotency_key_required` or malformed JSON", body = ErrorBody),
@@ -270,6 +299,8 @@ pub async fn select_shipping_rate(
         (status = 422, description = "`checkout_invalid`, `idempotency_key_reused`, bad fields", body = ErrorBody),
         (status = 429, description = "`rate_limited`", body = ErrorBody),
         (status = 503, description = "Store unavailable; nothing was ordered", body = ErrorBody),
+        SessionToken,
+        StoreUnusable,
     ))]
 pub async fn checkout(
     State(cart): State<Arc<Cart>>,
@@ -307,6 +338,7 @@ pub struct OrderQuery {
         (status = 404, description = "`order_not_found` (also for a wrong key or email)", body = ErrorBody),
         (status = 422, description = "Missing key or email", body = ErrorBody),
         (status = 503, description = "Store unavailable", body = ErrorBody),
+        StoreUnusable,
     ))]
 pub async fn get_order(
     State(cart): State<Arc<Cart>>,

@@ -12,6 +12,7 @@ use super::query::{FacetQuery, ListQuery, NoQuery, PageQuery, Paging, ProductLis
 use super::views::*;
 use super::{Catalogue, ProductRef};
 use crate::error::{ApiError, ErrorBody};
+use crate::shared_responses::StoreUnusable;
 
 fn numeric_id(raw: &str) -> Result<u64, ApiError> {
     raw.parse().map_err(|_| ApiError::field("id", "a numeric id"))
@@ -27,6 +28,7 @@ fn numeric_id(raw: &str) -> Result<u64, ApiError> {
         (status = 422, description = "A query parameter is invalid", body = ErrorBody),
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody,
             headers(("Retry-After" = u64))),
+        StoreUnusable,
     ))]
 pub async fn list_products(
     State(catalogue): State<Arc<Catalogue>>,
@@ -46,6 +48,7 @@ pub async fn list_products(
         (status = 404, description = "No such product (`product_not_found`)", body = ErrorBody),
         (status = 422, description = "Neither an id nor a slug", body = ErrorBody),
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
+        StoreUnusable,
     ))]
 pub async fn get_product(
     State(catalogue): State<Arc<Catalogue>>,
@@ -67,6 +70,7 @@ pub async fn get_product(
         (status = 404, description = "No such product", body = ErrorBody),
         (status = 422, description = "The id is not numeric", body = ErrorBody),
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
+        StoreUnusable,
     ))]
 pub async fn list_variations(
     State(catalogue): State<Arc<Catalogue>>,
@@ -87,6 +91,7 @@ pub async fn list_variations(
         (status = 404, description = "No such product", body = ErrorBody),
         (status = 422, description = "Bad id or paging", body = ErrorBody),
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
+        StoreUnusable,
     ))]
 pub async fn list_reviews(
     State(catalogue): State<Arc<Catalogue>>,
@@ -105,6 +110,7 @@ pub async fn list_reviews(
         (status = 304, description = "Not modified"),
         (status = 422, description = "Unexpected query parameter", body = ErrorBody),
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
+        StoreUnusable,
     ))]
 pub async fn list_categories(State(catalogue): State<Arc<Catalogue>>, headers: HeaderMap, _: NoQuery) -> Result<Response, ApiError> {
     Ok(catalogue.categories().await?.respond(&headers))
@@ -117,6 +123,7 @@ pub async fn list_categories(State(catalogue): State<Arc<Catalogue>>, headers: H
         (status = 304, description = "Not modified"),
         (status = 422, description = "Unexpected query parameter", body = ErrorBody),
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
+        StoreUnusable,
     ))]
 pub async fn list_tags(State(catalogue): State<Arc<Catalogue>>, headers: HeaderMap, _: NoQuery) -> Result<Response, ApiError> {
     Ok(catalogue.tags().await?.respond(&headers))
@@ -129,6 +136,7 @@ pub async fn list_tags(State(catalogue): State<Arc<Catalogue>>, headers: HeaderM
         (status = 304, description = "Not modified"),
         (status = 422, description = "Unexpected query parameter", body = ErrorBody),
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
+        StoreUnusable,
     ))]
 pub async fn list_attributes(State(catalogue): State<Arc<Catalogue>>, headers: HeaderMap, _: NoQuery) -> Result<Response, ApiError> {
     Ok(catalogue.attributes().await?.respond(&headers))
@@ -143,6 +151,7 @@ pub async fn list_attributes(State(catalogue): State<Arc<Catalogue>>, headers: H
         (status = 404, description = "No such attribute (`attribute_not_found`)", body = ErrorBody),
         (status = 422, description = "The id is not numeric", body = ErrorBody),
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
+        StoreUnusable,
     ))]
 pub async fn list_attribute_terms(
     State(catalogue): State<Arc<Catalogue>>,
@@ -171,6 +180,7 @@ pub async fn list_attribute_terms(
         (status = 304, description = "Not modified"),
         (status = 422, description = "A query parameter is invalid", body = ErrorBody),
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
+        StoreUnusable,
     ))]
 pub async fn get_facets(
     State(catalogue): State<Arc<Catalogue>>,

@@ -23,6 +23,7 @@ use crate::catalogue::ProductRef;
 use crate::error::{ApiError, ErrorBody, FieldError};
 use crate::extract::Json;
 use crate::idempotency::validate_key;
+use crate::shared_responses::StoreUnusable;
 
 const MAX_STOCK_SKUS: usize = 500;
 
@@ -90,6 +91,7 @@ pub async fn token(State(partners): State<Arc<Partners>>, headers: HeaderMap, by
         (status = 422, description = "A query parameter is invalid", body = ErrorBody),
         (status = 429, description = "`rate_limited` (the partner's own limit)", body = ErrorBody, headers(("Retry-After" = u64))),
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody, headers(("Retry-After" = u64))),
+        StoreUnusable,
     ))]
 pub async fn list_products(
     State(partners): State<Arc<Partners>>,
@@ -125,6 +127,7 @@ pub async fn list_products(
         (status = 422, description = "Neither an id nor a slug", body = ErrorBody),
         (status = 429, description = "`rate_limited`", body = ErrorBody, headers(("Retry-After" = u64))),
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody, headers(("Retry-After" = u64))),
+        StoreUnusable,
     ))]
 pub async fn get_product(
     State(partners): State<Arc<Partners>>,
@@ -162,6 +165,7 @@ pub async fn get_product(
         (status = 422, description = "No SKUs, more than 500, or a malformed SKU (`skus[i]` named)", body = ErrorBody),
         (status = 429, description = "`rate_limited`", body = ErrorBody, headers(("Retry-After" = u64))),
         (status = 503, description = "Store unavailable", body = ErrorBody, headers(("Retry-After" = u64))),
+        StoreUnusable,
     ))]
 pub async fn stock(
     State(partners): State<Arc<Partners>>,
@@ -204,7 +208,7 @@ pub async fn stock(
 #[utoipa::path(operation_id = "partner_create_order", post, path = "/api/v1/partner/orders", tag = "partners",
     request_body(content((OrderRequest = "application/json"), (String = "text/csv"))),
     params(
-        ("Idempotency-Key" = String, Header, description = "A unique key per order, e.g. a UUID"),
+        ("Idempotency-Key" = String, Header, description = "A unique key per order, e.g. a UUID", pattern = "^[!-~]{1,255}$"),
         ("po_number" = Option<String>, Query, description = "With text/csv bodies: the purchase order number"),
         ("note" = Option<String>, Query, description = "With text/csv bodies: a note for the shop"),
     ),
@@ -220,6 +224,7 @@ pub async fn stock(
         (status = 422, description = "`validation_failed` with every failing line in `fields`, or `idempotency_key_reused`", body = ErrorBody),
         (status = 429, description = "`rate_limited`", body = ErrorBody, headers(("Retry-After" = u64))),
         (status = 503, description = "Store unavailable; nothing was ordered", body = ErrorBody, headers(("Retry-After" = u64))),
+        StoreUnusable,
     ))]
 pub async fn create_order(
     State(partners): State<Arc<Partners>>,
@@ -268,6 +273,7 @@ pub struct OrderListParams {
         (status = 422, description = "A query parameter is invalid", body = ErrorBody),
         (status = 429, description = "`rate_limited`", body = ErrorBody, headers(("Retry-After" = u64))),
         (status = 503, description = "Store unavailable", body = ErrorBody, headers(("Retry-After" = u64))),
+        StoreUnusable,
     ))]
 pub async fn list_orders(State(partners): State<Arc<Partners>>, caller: PartnerCaller, uri: Uri) -> Result<Response, ApiError> {
     caller.require(Scope::OrdersRead)?;
@@ -300,6 +306,7 @@ pub async fn list_orders(State(partners): State<Arc<Partners>>, caller: PartnerC
         (status = 422, description = "The id is not numeric", body = ErrorBody),
         (status = 429, description = "`rate_limited`", body = ErrorBody, headers(("Retry-After" = u64))),
         (status = 503, description = "Store unavailable", body = ErrorBody, headers(("Retry-After" = u64))),
+        StoreUnusable,
     ))]
 pub async fn get_order(
     State(partners): State<Arc<Partners>>,

@@ -71,6 +71,7 @@ pub struct PartnerProductDetail {
 #[serde(deny_unknown_fields)]
 pub struct StockRequest {
     /// 1 to 500 SKUs.
+    #[schema(min_items = 1, max_items = 500)]
     pub skus: Vec<String>,
 }
 
@@ -107,20 +108,25 @@ pub struct StockResponse {
 #[serde(deny_unknown_fields)]
 pub struct OrderRequest {
     /// 1 to 500 lines; a SKU given twice is ordered once with the quantities added.
+    #[schema(min_items = 1, max_items = 500)]
     pub lines: Vec<OrderLineRequest>,
     /// The partner's purchase order number (1 to 64 characters), stored in the order's meta.
+    #[schema(min_length = 1, max_length = 64)]
     pub po_number: String,
     /// Where to ship; defaults to the customer's shipping address in the store.
     pub shipping_address: Option<Address>,
     /// At most 2000 characters.
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderLineRequest {
+    #[schema(min_length = 1, max_length = 100)]
     pub sku: String,
     /// 1 to 9999.
+    #[schema(minimum = 1, maximum = 9999)]
     pub quantity: i64,
 }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 
@@ -38,11 +39,21 @@ fn is_ping(headers: &HeaderMap, body: &[u8]) -> bool {
         (status = 200, description = "Creation ping acknowledged"),
         (status = 202, description = "Accepted (processed in the background, or a duplicate)"),
         (status = 204, description = "Topic ignored"),
+        (status = 400, description = "The body could not be read", body = ErrorBody),
         (status = 401, description = "`invalid_signature`", body = ErrorBody),
         (status = 422, description = "Signed, but not a body we understand", body = ErrorBody),
         (status = 503, description = "Busy; the store should retry", body = ErrorBody),
     ))]
-pub async fn receive(State(hooks): State<Arc<Webhooks>>, headers: HeaderMap, body: Bytes) -> Result<StatusCode, ApiError> {
+pub async fn receive(
+    State(hooks): State<Arc<Webhooks>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<StatusCode, ApiError> {
+    // Over BODY_LIMIT_BYTES: our 413 in the error shape, not axum's plain-text one.
+    let body = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge,
+        _ => ApiError::BadRequest("The body could not be read.".into()),
+    })?;
     if is_ping(&headers, &body) {
         return Ok(StatusCode::OK);
     }

@@ -8,6 +8,7 @@ mod cache;
 mod cart;
 mod catalogue;
 mod config;
+mod contract;
 mod errors;
 mod fixtures;
 mod ops;

@@ -25,12 +25,12 @@ fn random_hex(bytes: usize) -> String {
     hex::encode(buf)
 }
 
-/// One partner of a test registry.
+/// One partner of a test registry (also used by the fault and security probes).
 #[derive(Clone)]
-struct PartnerSpec {
-    id: String,
-    client_id: String,
-    secret: String,
+pub(crate) struct PartnerSpec {
+    pub(crate) id: String,
+    pub(crate) client_id: String,
+    pub(crate) secret: String,
     hash: String,
     scopes: Vec<&'static str>,
     customer_id: u64,
@@ -40,7 +40,7 @@ struct PartnerSpec {
 }
 
 impl PartnerSpec {
-    fn new(id: &str, customer_id: u64) -> Self {
+    pub(crate) fn new(id: &str, customer_id: u64) -> Self {
         let secret = format!("ps_{}", random_hex(20));
         note_secret(&secret);
         PartnerSpec {
@@ -74,16 +74,16 @@ impl PartnerSpec {
 }
 
 /// A registry file in its own temporary folder.
-struct Registry {
+pub(crate) struct Registry {
     path: PathBuf,
-    token_key: String,
+    pub(crate) token_key: String,
     /// The partners' WooCommerce customers, created in the demo store at spawn
     /// (WooCommerce refuses orders for a customer id that does not exist).
     customers: Vec<u64>,
 }
 
 impl Registry {
-    fn write(partners: &[PartnerSpec]) -> Registry {
+    pub(crate) fn write(partners: &[PartnerSpec]) -> Registry {
         let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("partners-{}", random_hex(8)));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("partners.toml");
@@ -116,7 +116,7 @@ impl Registry {
     }
 }
 
-async fn spawn(registry: &Registry) -> TestApp {
+pub(crate) async fn spawn(registry: &Registry) -> TestApp {
     let options = registry.options();
     let app = TestApp::with(|c| c.options.partners = Some(options)).await;
     registry.create_customers(&app);
@@ -142,7 +142,7 @@ async fn token_request(app: &TestApp, form: &[(&str, &str)], basic: Option<(&str
     app.send(request, "POST", "/api/v1/partner/token").await
 }
 
-async fn token(app: &TestApp, p: &PartnerSpec, scope: Option<&str>) -> String {
+pub(crate) async fn token(app: &TestApp, p: &PartnerSpec, scope: Option<&str>) -> String {
     let mut form = vec![("grant_type", "client_credentials"), ("client_id", p.client_id.as_str()), ("client_secret", p.secret.as_str())];
     if let Some(s) = scope {
         form.push(("scope", s));
@@ -152,7 +152,7 @@ async fn token(app: &TestApp, p: &PartnerSpec, scope: Option<&str>) -> String {
     r.json()["access_token"].as_str().unwrap().to_string()
 }
 
-async fn call(
+pub(crate) async fn call(
     app: &TestApp,
     method: reqwest::Method,
     path: &str,
@@ -170,11 +170,11 @@ async fn call(
     app.send(request, method.as_str(), path).await
 }
 
-async fn get(app: &TestApp, path: &str, bearer: &str) -> TestResponse {
+pub(crate) async fn get(app: &TestApp, path: &str, bearer: &str) -> TestResponse {
     call(app, reqwest::Method::GET, path, bearer, None, &[]).await
 }
 
-async fn order(app: &TestApp, bearer: &str, key: &str, body: Value) -> TestResponse {
+pub(crate) async fn order(app: &TestApp, bearer: &str, key: &str, body: Value) -> TestResponse {
     call(app, reqwest::Method::POST, "/api/v1/partner/orders", bearer, Some(body), &[("idempotency-key", key)]).await
 }
 
@@ -195,7 +195,7 @@ fn simple_products(app: &TestApp) -> Vec<ProductInfo> {
 }
 
 /// Simple products ready to order: stock managed at `quantity`, no backorders (set through REST v3).
-async fn orderable(app: &TestApp, n: usize, quantity: i64) -> Vec<ProductInfo> {
+pub(crate) async fn orderable(app: &TestApp, n: usize, quantity: i64) -> Vec<ProductInfo> {
     let picked: Vec<ProductInfo> = simple_products(app).into_iter().take(n).collect();
     assert_eq!(picked.len(), n, "the demo catalogue has {n} simple products");
     for p in &picked {
@@ -207,11 +207,11 @@ async fn orderable(app: &TestApp, n: usize, quantity: i64) -> Vec<ProductInfo> {
     picked.into_iter().map(|p| app.store.catalogue().get(p.id).unwrap()).collect()
 }
 
-fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
 }
 
-fn jwt(key: &str, claims: Value) -> String {
+pub(crate) fn jwt(key: &str, claims: Value) -> String {
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
         &claims,
