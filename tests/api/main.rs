@@ -9,6 +9,7 @@ mod catalogue;
 mod config;
 mod contract;
 mod errors;
+mod faults;
 mod fixtures;
 mod ops;
 mod partners;
