@@ -15,4 +15,6 @@ mod ops;
 mod partners;
 mod rest_auth;
 mod scaleout;
+mod security;
+mod security_http;
 mod webhooks;
