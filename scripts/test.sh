@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this).
 # Installs what the tests need, then: format, lints, unit tests, integration
-# tests against the embedded demo store, and the secret scan over their logs.
+# tests against the embedded demo store, the secret scan over their logs, and
+# schema fuzzing (schemathesis, installed into a venv under target/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +36,9 @@ cargo test --test api
 
 step "secret scan over every log line and response of the integration run"
 cargo test --test secret_scan
+
+step "schema fuzzing: schemathesis over every operation of /openapi.json (pinned, fixed seed; ~2 minutes)"
+./scripts/schemathesis.sh
 
 if [ -d frontend-contract ] && [ -f frontend-contract/package.json ]; then
   step "frontend contract"

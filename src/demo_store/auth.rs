@@ -1,6 +1,7 @@
 //! WooCommerce REST API key authentication, ported from `WC_REST_Authentication`: HTTP Basic (HTTPS only) and one-legged OAuth 1.0a with its exact signature, timestamp and nonce rules.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -57,6 +58,8 @@ pub struct Authenticator {
     /// Per consumer key: timestamp → nonce, exactly like the `nonces` column.
     nonces: Mutex<HashMap<String, Vec<(String, String)>>>,
     clock: Clock,
+    /// Every key deleted in the admin (a fault switch): requests then fail as with an unknown key.
+    revoked: AtomicBool,
 }
 
 impl std::fmt::Debug for Authenticator {
@@ -77,6 +80,7 @@ impl Authenticator {
             keys,
             nonces: Mutex::new(HashMap::new()),
             clock: system_clock(),
+            revoked: AtomicBool::new(false),
         }
     }
 
@@ -86,7 +90,15 @@ impl Authenticator {
         self
     }
 
+    /// Revokes (`true`) or restores every key, as deleting and re-creating them in the admin would.
+    pub fn set_revoked(&self, revoked: bool) {
+        self.revoked.store(revoked, Ordering::SeqCst);
+    }
+
     fn key(&self, consumer_key: &str) -> Option<&DemoKey> {
+        if self.revoked.load(Ordering::SeqCst) {
+            return None;
+        }
         // `sanitize_text_field` trims; the lookup is by hash in WooCommerce, i.e. exact.
         let ck = consumer_key.trim();
         self.keys.iter().find(|k| k.consumer_key == ck)

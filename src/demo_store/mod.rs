@@ -443,6 +443,12 @@ impl DemoStoreHandle {
         self.store.inner.shop.lose_checkout.store(on, Ordering::SeqCst);
     }
 
+    /// Revokes every REST API key (as deleting them in the admin does: REST calls then get 401
+    /// `woocommerce_rest_authentication_error`); `false` restores them.
+    pub fn set_keys_revoked(&self, revoked: bool) {
+        self.store.inner.auth.set_revoked(revoked);
+    }
+
     /// Orders that left `checkout-draft` (placed through checkout, or moved on through REST).
     pub fn orders_placed(&self) -> u64 {
         self.store.inner.shop.placed()
