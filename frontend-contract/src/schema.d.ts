@@ -680,6 +680,20 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AccountOrderLine: {
+            name: string;
+            /** Format: int64 */
+            product_id: number;
+            /**
+             * Format: int64
+             * @description 0 for simple products.
+             */
+            variation_id: number;
+            sku: string;
+            /** Format: int32 */
+            quantity: number;
+            total: components["schemas"]["Money"];
+        };
         AddItemBody: {
             /**
              * Format: int64
@@ -993,7 +1007,7 @@ export interface components {
             error_description: string;
         };
         OrderDetail: components["schemas"]["OrderSummary"] & {
-            lines: components["schemas"]["OrderLine"][];
+            lines: components["schemas"]["AccountOrderLine"][];
             shipping_total: components["schemas"]["Money"];
             discount_total: components["schemas"]["Money"];
             tax_total: components["schemas"]["Money"];
@@ -1095,7 +1109,7 @@ export interface components {
                 po_number?: string | null;
                 /** @description GMT, `YYYY-MM-DDTHH:MM:SS`. */
                 created_at: string;
-                totals: components["schemas"]["OrderTotals"];
+                totals: components["schemas"]["PartnerOrderTotals"];
                 lines: components["schemas"]["PartnerOrderLine"][];
                 tracking?: null | components["schemas"]["Tracking"];
             }[];
@@ -1189,7 +1203,7 @@ export interface components {
             po_number?: string | null;
             /** @description GMT, `YYYY-MM-DDTHH:MM:SS`. */
             created_at: string;
-            totals: components["schemas"]["OrderTotals"];
+            totals: components["schemas"]["PartnerOrderTotals"];
             lines: components["schemas"]["PartnerOrderLine"][];
             tracking?: null | components["schemas"]["Tracking"];
         };
@@ -1201,6 +1215,13 @@ export interface components {
             /** Format: int64 */
             quantity: number;
             /** @description Line total before tax. */
+            total: components["schemas"]["Money"];
+        };
+        PartnerOrderTotals: {
+            subtotal: components["schemas"]["Money"];
+            discount: components["schemas"]["Money"];
+            shipping: components["schemas"]["Money"];
+            tax: components["schemas"]["Money"];
             total: components["schemas"]["Money"];
         };
         /** @description The partner's price for an item. */

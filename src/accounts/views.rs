@@ -213,7 +213,7 @@ pub struct OrderSummary {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct OrderLine {
+pub struct AccountOrderLine {
     pub name: String,
     pub product_id: u64,
     /// 0 for simple products.
@@ -227,7 +227,7 @@ pub struct OrderLine {
 pub struct OrderDetail {
     #[serde(flatten)]
     pub summary: OrderSummary,
-    pub lines: Vec<OrderLine>,
+    pub lines: Vec<AccountOrderLine>,
     pub shipping_total: Money,
     pub discount_total: Money,
     pub tax_total: Money,
@@ -304,7 +304,7 @@ pub fn order_detail(o: &RestOrder) -> OrderDetail {
         lines: o
             .line_items
             .iter()
-            .map(|l| OrderLine {
+            .map(|l| AccountOrderLine {
                 name: l.name.clone(),
                 product_id: l.product_id,
                 variation_id: l.variation_id,

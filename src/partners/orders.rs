@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use super::auth::PartnerCaller;
 use super::order_input::OrderInput;
 use super::registry::Partner;
-use super::views::{OrderTotals, PartnerOrder, PartnerOrderLine, Tracking};
+use super::views::{PartnerOrder, PartnerOrderLine, PartnerOrderTotals, Tracking};
 use super::Live;
 use crate::catalogue::views::{decimal_minor as minor, decimal_places as places};
 use crate::catalogue::views::{Money, Page, ProductDetail};
@@ -154,7 +154,7 @@ fn view(order: &RestOrder) -> PartnerOrder {
         status: order.status.clone(),
         po_number: order.meta_text(PO_META),
         created_at: order.date_created_gmt.clone().unwrap_or_default(),
-        totals: OrderTotals {
+        totals: PartnerOrderTotals {
             subtotal: money(subtotal),
             discount: money(minor(&order.discount_total, dp)),
             shipping: money(minor(&order.shipping_total, dp)),

@@ -131,7 +131,7 @@ pub struct OrderLineRequest {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct OrderTotals {
+pub struct PartnerOrderTotals {
     pub subtotal: Money,
     pub discount: Money,
     pub shipping: Money,
@@ -166,7 +166,7 @@ pub struct PartnerOrder {
     pub po_number: Option<String>,
     /// GMT, `YYYY-MM-DDTHH:MM:SS`.
     pub created_at: String,
-    pub totals: OrderTotals,
+    pub totals: PartnerOrderTotals,
     pub lines: Vec<PartnerOrderLine>,
     /// Present once the order has a tracking number in its meta.
     pub tracking: Option<Tracking>,

@@ -136,3 +136,37 @@ fn operation_ids_are_unique() {
     ids.dedup();
     assert_eq!(ids.len(), total, "duplicate operationIds confuse generated clients and /docs");
 }
+
+/// utoipa names a component after its Rust type, so two `ToSchema` types with
+/// one name silently share one schema and one of them is documented wrong
+/// (schema fuzzing found `OrderLine` of /me/orders/{id} described as the
+/// guest order's line; `OrderTotals` had the same clash).
+#[test]
+fn schema_type_names_are_unique() {
+    let mut names = Vec::new();
+    let mut files = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let mut after_derive = false;
+        for line in text.lines() {
+            let line = line.trim();
+            if line.starts_with("#[derive(") && line.contains("ToSchema") {
+                after_derive = true;
+            } else if after_derive && (line.starts_with("pub struct ") || line.starts_with("pub enum ")) {
+                let name = line.split_whitespace().nth(2).unwrap().trim_end_matches(['{', '<', '(', ';']).split('<').next().unwrap();
+                names.push((name.to_string(), path.display().to_string()));
+                after_derive = false;
+            } else if !line.starts_with("#[") && !line.starts_with("///") && !line.is_empty() {
+                after_derive = false;
+            }
+        }
+    }
+    assert!(names.len() > 40, "found the schema types: {}", names.len());
+    names.sort();
+    let clashes: Vec<_> = names.windows(2).filter(|w| w[0].0 == w[1].0).collect();
+    assert!(clashes.is_empty(), "one OpenAPI component name for two types: {clashes:?}");
+}

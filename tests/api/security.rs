@@ -19,7 +19,7 @@ const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL
 
 /// The session token key a test knows (the default is random per run).
 fn session_tokens(key: &str) -> SessionTokens {
-    SessionTokens::new(SecretString::from(key.to_string()), Duration::from_secs(3600))
+    SessionTokens::from_secret(SecretString::from(key.to_string()), Duration::from_secs(3600))
 }
 
 fn random_key() -> String {
