@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::errors::cart_error;
-use super::state::CartState;
+use super::state::{CartState, Unconfirmed};
 use super::vault::{self, CartOp};
 use super::views::{cart_view, Address, CartTotals};
 use super::Cart;
@@ -143,6 +143,14 @@ impl Cart {
         let ip = Some(ip_text.as_str());
         let home = self.home(shopper).await?;
         let mut state: CartState = self.load(shopper, &home).await?;
+        // An earlier checkout of this cart may have gone through unseen: settle it first.
+        if let Some(placed) = self.settle_unconfirmed(&mut state).await? {
+            self.save(shopper, &home, &state).await?;
+            if let Some(customer) = shopper.signed_in().await? {
+                self.assign_to_customer(placed.order_id, customer.customer_id).await;
+            }
+            return Ok(placed);
+        }
         let (cart, notices) = vault::run(&self.client, &mut state, ip, &CartOp::Get).await?;
         self.save(shopper, &home, &state).await?;
         let view = cart_view(&cart, notices);
@@ -177,7 +185,16 @@ impl Cart {
                 state.credentials = answer.credentials;
                 answer.value
             }
-            Err(err) if err.is_outage() => self.reconcile(&draft.value, err).await?,
+            Err(err) if err.is_outage() => match self.reconcile(&draft.value).await {
+                Some(placed) => placed,
+                None => {
+                    // Maybe placed, maybe not: remember the draft rather than risk ordering twice.
+                    let (order_id, order_key) = (draft.value.order_id, draft.value.order_key.clone());
+                    state.unconfirmed = Some(Unconfirmed { order_id, order_key, totals: view.totals.clone() });
+                    self.save(shopper, &home, &state).await?;
+                    return Err(ApiError::from_upstream(err, "not_found"));
+                }
+            },
             Err(err) => return Err(cart_error(err)),
         };
         state.snapshot.clear_after_order();
@@ -203,26 +220,62 @@ impl Cart {
     }
 
     /// The checkout answer was lost: the order exists if REST v3 shows the
-    /// draft moved on from `checkout-draft`.
-    async fn reconcile(&self, draft: &StoreCheckout, original: UpstreamError) -> Result<StoreCheckout, ApiError> {
-        tracing::warn!(order_id = draft.order_id, error = %original, "checkout answer lost; reconciling with the store");
-        let order: RestOrderStatus = self
-            .rest
-            .get("order", &format!("/orders/{}", draft.order_id), &[])
-            .await
-            .map_err(|_| ApiError::from_upstream(original.clone(), "not_found"))?;
-        if order.id == draft.order_id && order.order_key == draft.order_key && order.status != "checkout-draft" {
-            tracing::info!(order_id = order.id, "lost checkout answer: the order was placed");
-            Ok(StoreCheckout {
-                order_id: order.id,
-                status: order.status,
-                order_key: order.order_key,
-                order_number: order.id.to_string(),
-                payment_method: String::new(),
-                payment_result: None,
-            })
-        } else {
-            Err(ApiError::from_upstream(original, "not_found"))
+    /// draft moved on from `checkout-draft`. `None`: not (yet) placed, or REST
+    /// could not tell.
+    async fn reconcile(&self, draft: &StoreCheckout) -> Option<StoreCheckout> {
+        tracing::warn!(order_id = draft.order_id, "checkout answer lost; reconciling with the store");
+        match self.draft_status(draft.order_id, &draft.order_key).await {
+            Ok(Some(placed)) => Some(placed),
+            _ => None,
+        }
+    }
+
+    /// What REST v3 says about a draft: `Some` once placed, `None` while still a draft (or gone).
+    async fn draft_status(&self, order_id: u64, order_key: &str) -> Result<Option<StoreCheckout>, UpstreamError> {
+        let order: RestOrderStatus = match self.rest.get("order", &format!("/orders/{order_id}"), &[]).await {
+            Ok(order) => order,
+            Err(err) if err.status() == Some(404) => return Ok(None),
+            Err(err) => return Err(err),
+        };
+        if order.id != order_id || order.order_key != order_key || order.status == "checkout-draft" {
+            return Ok(None);
+        }
+        tracing::info!(order_id = order.id, "lost checkout answer: the order was placed");
+        Ok(Some(StoreCheckout {
+            order_id: order.id,
+            status: order.status,
+            order_key: order.order_key,
+            order_number: order.id.to_string(),
+            payment_method: String::new(),
+            payment_result: None,
+        }))
+    }
+
+    /// Settles a checkout left unconfirmed: its result if the store placed it (the cart is then
+    /// done), `None` if it did not (ordering may go ahead), 503 while the store cannot tell.
+    async fn settle_unconfirmed(&self, state: &mut CartState) -> Result<Option<CheckoutResult>, ApiError> {
+        let Some(pending) = state.unconfirmed.clone() else { return Ok(None) };
+        match self.draft_status(pending.order_id, &pending.order_key).await {
+            Ok(Some(placed)) => {
+                state.unconfirmed = None;
+                state.snapshot.clear_after_order();
+                Ok(Some(CheckoutResult {
+                    order_id: placed.order_id,
+                    order_key: placed.order_key,
+                    order_number: placed.order_number,
+                    status: placed.status,
+                    totals: pending.totals,
+                    payment_result: PaymentResult { status: "success".into(), redirect_url: None },
+                }))
+            }
+            Ok(None) => {
+                state.unconfirmed = None;
+                Ok(None)
+            }
+            Err(err) => {
+                tracing::warn!(order_id = pending.order_id, error = %err, "an earlier checkout is still unconfirmed; not ordering again");
+                Err(ApiError::from_upstream(err, "not_found"))
+            }
         }
     }
 

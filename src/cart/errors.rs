@@ -44,3 +44,30 @@ pub fn cart_error(err: UpstreamError) -> ApiError {
     tracing::info!(woo_code = %code, woo_status = *status, code = ours, "store refused a cart action");
     ApiError::Rejected { status: status_code, code: ours, message: text(message) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::upstream::Api;
+
+    fn woo(status: u16, code: &str) -> ApiError {
+        cart_error(UpstreamError::Woo { api: Api::StoreApi, status, code: code.into(), message: "m".into() })
+    }
+
+    #[test]
+    fn refusals_the_shopper_can_act_on_are_4xx_not_502() {
+        // Each of these answered 502 `upstream_error` before (found by schema fuzzing and review).
+        for (status, code, ours, want) in [
+            (409, "woocommerce_rest_cart_coupon_invalid_code", "coupon_not_applied", 422),
+            (400, "invalid_quantity", "cart_item_quantity_limit", 422),
+            (400, "woocommerce_rest_invalid_variation_data", "variation_not_found", 422),
+            (400, "woocommerce_rest_checkout_missing_payment_method", "checkout_invalid", 422),
+        ] {
+            let err = woo(status, code);
+            assert_eq!((err.status().as_u16(), err.code()), (want, ours), "{code}");
+        }
+        // Unknown codes and the store's own failures stay gateway errors.
+        assert_eq!(woo(400, "something_new").code(), "upstream_error");
+        assert_eq!(woo(500, "internal_server_error").code(), "upstream_unavailable");
+    }
+}

@@ -13,6 +13,19 @@ pub const SESSION_KEY: &str = "cart";
 pub struct CartState {
     pub credentials: CartCredentials,
     pub snapshot: Snapshot,
+    /// A checkout whose answer was lost while the store could not say whether it went through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unconfirmed: Option<Unconfirmed>,
+}
+
+/// The draft order of a checkout with an unknown outcome: the next checkout asks the store about
+/// it before ordering the cart again (the snapshot would otherwise rebuild and re-order it).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Unconfirmed {
+    pub order_id: u64,
+    pub order_key: String,
+    /// The totals the shopper was shown for it.
+    pub totals: crate::cart::views::CartTotals,
 }
 
 /// Enough to recreate the cart in a fresh Store API session.

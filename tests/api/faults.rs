@@ -1,9 +1,9 @@
 //! Store faults end to end, through the demo store's switches: latency beyond the timeout, 5xx
 //! bursts, hung and reset connections, malformed JSON, a 200 with an HTML error page, revoked REST
-//! keys, and a whole outage. Each answers its documented status and code (503 with Retry-After
-//! when the store is down, 502 when it answers unusably), never a 500, and leaves caches, carts
-//! and idempotency records intact: after recovery the cart is still there and a checkout replayed
-//! with the same Idempotency-Key returns the same order.
+//! keys, a lost checkout answer, and a whole outage. Each answers its documented status and code
+//! (503 with Retry-After when the store is down, 502 when it answers unusably), never a 500, and
+//! leaves caches, carts and idempotency records intact: after recovery the cart is still there
+//! and a checkout replayed with the same Idempotency-Key returns the same order, never a second.
 
 use std::time::{Duration, Instant};
 
@@ -26,6 +26,7 @@ fn tune(c: &mut crate::common::TestConfig) {
     c.cache.failure_backoff = Duration::from_millis(50);
     // The probes repeat cart writes; the rate limit is not what is under test here.
     c.options.rates.cart_per_minute = 100_000;
+    c.options.rates.checkout_burst = 1_000;
 }
 
 async fn spawn() -> TestApp {
@@ -243,6 +244,43 @@ async fn checkout_replays_survive_faults_and_a_failed_checkout_orders_nothing() 
     let r = other.checkout("fault-order-2", json!({"payment_method": "cod"})).await;
     assert_eq!(r.status, 201, "{}", body(&r));
     assert_ne!(r.json()["order_id"], order["order_id"]);
+    assert_eq!(app.store.orders_placed(), placed + 1);
+}
+
+#[tokio::test]
+async fn a_lost_checkout_answer_is_never_ordered_twice() {
+    // Found by these probes: with the answer lost and REST unreachable the key was freed, and the
+    // retry rebuilt the cart from its snapshot and ordered it a second time.
+    let app = spawn().await;
+    let product = simple_product(&app).await;
+    let (shopper, cart) = shopper_with_cart(&app, product).await;
+    let placed = app.store.orders_placed();
+    app.store.set_lose_checkout_response(true);
+    app.store.set_keys_revoked(true);
+    let r = shopper.checkout("lost-1", json!({"payment_method": "cod"})).await;
+    assert_unavailable("POST", "/api/v1/checkout", &r, "lost checkout answer");
+    assert_eq!(app.store.orders_placed(), placed + 1, "the store did place it");
+    app.store.set_lose_checkout_response(false);
+    // While the store cannot say, no retry orders again, with the same key or a new one.
+    for key in ["lost-1", "lost-2"] {
+        let r = shopper.checkout(key, json!({"payment_method": "cod"})).await;
+        assert_eq!(r.status, 502, "{key}: {}", body(&r));
+        assert_eq!(assert_documented("POST", "/api/v1/checkout", &r).as_deref(), Some("upstream_auth_failed"));
+        assert_eq!(app.store.orders_placed(), placed + 1, "{key}: nothing ordered");
+    }
+    // Once it can, the retry gets the order the store placed, and the cart is done.
+    app.store.set_keys_revoked(false);
+    let r = shopper.checkout("lost-1", json!({"payment_method": "cod"})).await;
+    assert_eq!(r.status, 201, "{}", body(&r));
+    let order = r.json();
+    let id = order["order_id"].as_u64().unwrap();
+    assert_eq!(app.store.order_status(id).as_deref(), Some("processing"), "the order the store placed");
+    assert_eq!(order["totals"], cart["totals"], "with the totals the shopper saw");
+    assert_eq!(app.store.orders_placed(), placed + 1);
+    assert_eq!(shopper.checkout("lost-1", json!({"payment_method": "cod"})).await.json()["order_id"], id, "replayed");
+    let r = shopper.checkout("lost-2", json!({"payment_method": "cod"})).await;
+    assert_eq!((r.status.as_u16(), r.error_code()), (409, "cart_empty".to_string()), "nothing left to order twice");
+    assert_eq!(shopper.get("/api/v1/cart").await.json()["items"].as_array().unwrap().len(), 0);
     assert_eq!(app.store.orders_placed(), placed + 1);
 }
 
