@@ -428,6 +428,11 @@ impl DemoStoreHandle {
         ok
     }
 
+    /// Every Cart-Token the store handed out (the last 50,000), so tests can prove none reached a client or a log.
+    pub fn issued_cart_tokens(&self) -> Vec<String> {
+        self.store.inner.shop.tokens.issued()
+    }
+
     /// Every Cart-Token issued so far stops working: the next request with one gets a new, empty cart (new `user_id`).
     pub fn expire_cart_tokens(&self) {
         self.store.inner.shop.expire_tokens();

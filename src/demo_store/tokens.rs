@@ -36,11 +36,16 @@ struct Claims {
 /// Signs and checks Cart-Tokens with a per-store secret (rotating it invalidates every token).
 pub(crate) struct CartTokens {
     secret: RwLock<Vec<u8>>,
+    /// The last tokens handed out, for tests that prove none leaks.
+    issued: std::sync::Mutex<std::collections::VecDeque<String>>,
 }
+
+/// How many issued tokens are remembered.
+const REMEMBERED: usize = 50_000;
 
 impl CartTokens {
     pub(crate) fn new() -> CartTokens {
-        CartTokens { secret: RwLock::new(random_hex(32).into_bytes()) }
+        CartTokens { secret: RwLock::new(random_hex(32).into_bytes()), issued: Default::default() }
     }
 
     fn secret(&self) -> Vec<u8> {
@@ -50,7 +55,18 @@ impl CartTokens {
     /// A fresh token for `user_id`, valid for 48 hours from `now`.
     pub(crate) fn issue(&self, user_id: &str, now: i64) -> String {
         let claims = Claims { user_id: user_id.to_string(), exp: now + TOKEN_TTL, iss: ISSUER.to_string(), iat: now };
-        encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&self.secret())).unwrap_or_default()
+        let token = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(&self.secret())).unwrap_or_default();
+        let mut issued = self.issued.lock().unwrap_or_else(|e| e.into_inner());
+        if issued.len() == REMEMBERED {
+            issued.pop_front();
+        }
+        issued.push_back(token.clone());
+        token
+    }
+
+    /// The most recently issued tokens (oldest first).
+    pub(crate) fn issued(&self) -> Vec<String> {
+        self.issued.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
     }
 
     /// The session id of a valid, unexpired token of this store.

@@ -66,6 +66,19 @@ fn init_capture() {
     });
 }
 
+/// Cart-Tokens the demo store issued: too many for substring search, so the
+/// scan looks each JWT-shaped word of the captures up in this list instead.
+fn record_cart_tokens(tokens: &[String]) {
+    let dir = capture_dir();
+    if let Ok(mut f) =
+        std::fs::OpenOptions::new().create(true).append(true).open(dir.join(format!("cart-tokens-{}.tokens", std::process::id())))
+    {
+        for token in tokens {
+            let _ = writeln!(f, "{token}");
+        }
+    }
+}
+
 fn record_secret(secret: &str) {
     if let Some(f) = SECRETS.lock().unwrap().as_mut() {
         let _ = writeln!(f, "{secret}");
@@ -219,6 +232,12 @@ impl TestApp {
         let body = response.bytes().await.expect("body");
         record_response(method, path, status, &headers, &body);
         TestResponse { status, headers, body }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        record_cart_tokens(&self.store.issued_cart_tokens());
     }
 }
 
