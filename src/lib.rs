@@ -12,6 +12,7 @@ pub mod client_ip;
 pub mod config;
 pub mod csrf;
 pub mod demo_store;
+pub mod edge;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
