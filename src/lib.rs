@@ -4,6 +4,7 @@
 //! the typed WooCommerce clients; `demo_store` is the embedded stand-in
 //! store; `routes` lists every route.
 
+pub mod allocator;
 pub mod app;
 pub mod cache;
 pub mod cart;
