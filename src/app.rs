@@ -4,16 +4,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, FromRef, Request};
+use axum::extract::{DefaultBodyLimit, FromRef};
 use axum::http::{header, HeaderName, HeaderValue, Method};
-use axum::response::IntoResponse;
 use axum::Router;
 use secrecy::SecretString;
 use tower::ServiceBuilder;
-use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::SessionManagerLayer;
 use utoipa_swagger_ui::SwaggerUi;
@@ -25,6 +21,7 @@ use crate::client_ip::TrustedProxies;
 use crate::config::{Settings, StoreTarget};
 use crate::csrf::AllowedOrigins;
 use crate::demo_store::{self, DemoKey, DemoStoreConfig, DemoStoreHandle, KeyPermissions};
+use crate::edge::EdgeLayer;
 use crate::error::ApiError;
 use crate::idempotency::Idempotency;
 use crate::ops::Ops;
@@ -33,7 +30,7 @@ use crate::session::{SessionTokens, Sessions, SharedStore};
 use crate::upstream::{CartClient, HttpSettings, RestAuthMode, RestClient, RestCredentials, StoreClient};
 use crate::webhooks::reconcile::Reconciler;
 use crate::webhooks::{WebhookSecrets, Webhooks};
-use crate::{csrf, request_id, routes};
+use crate::{csrf, routes};
 
 /// Everything handlers can ask for; each takes only its part via `FromRef`.
 #[derive(Clone, FromRef)]
@@ -185,10 +182,6 @@ impl Default for HttpPolicy {
 
 pub const SESSION_COOKIE: &str = "sfbff_session";
 
-/// Content-Security-Policy for every answer (JSON ignores it; /docs and the
-/// reference page need only their own scripts, styles and API).
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
-
 /// The whole HTTP application: API routes, docs, fallbacks and middleware.
 pub fn router(state: AppState, policy: &HttpPolicy) -> Router {
     // Install the recorder before the first request, not at the first scrape.
@@ -214,40 +207,16 @@ pub fn router(state: AppState, policy: &HttpPolicy) -> Router {
     app = app.layer(crate::body_timeout::BodyTimeoutLayer::new(policy.body_read_timeout));
     let app = app.fallback(|| async { ApiError::NoRoute }).method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed });
 
-    // Cross-cutting layers, outermost first, composed once.
+    // Cross-cutting layers, outermost first, composed once. `Router::layer`
+    // wraps every route (and the fallbacks) separately, after routing.
     let stack = ServiceBuilder::new()
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|request: &Request| {
-                    let id = request.headers().get(request_id::HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
-                    // Path only: query strings can hold search terms and ids.
-                    tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path())
-                })
-                .on_request(())
-                .on_failure(())
-                .on_response(on_response),
-        )
-        .layer(CatchPanicLayer::custom(|_| ApiError::Internal.into_response()))
-        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
-        // Same-origin only: /docs and the reference page load nothing from elsewhere.
-        .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_str(&format!("max-age={}", policy.hsts_max_age_secs)).ok().filter(|_| policy.hsts_max_age_secs > 0),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        // Request id, span and log line, panics, metrics, security headers.
+        .layer(EdgeLayer::new(policy.hsts_max_age_secs))
         // With no cross-origin frontends configured there is nothing for CORS to
         // allow: skip the layer (and its per-request Vary headers) entirely.
         .option_layer((!policy.cors_origins.is_empty()).then(|| cors(&policy.cors_origins)))
         .layer(DefaultBodyLimit::max(policy.body_limit_bytes));
-    // The request id goes outermost so the trace span and every answer carry it.
-    app.layer(axum::middleware::from_fn(crate::metrics::track)).layer(stack).layer(axum::middleware::from_fn(request_id::layer))
-}
-
-/// One log line per answered request.
-fn on_response<B>(response: &http::Response<B>, latency: Duration, _: &tracing::Span) {
-    tracing::info!(status = response.status().as_u16(), duration_ms = latency.as_millis() as u64, "request served");
+    app.layer(stack)
 }
 
 fn cors(origins: &[String]) -> CorsLayer {

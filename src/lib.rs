@@ -5,6 +5,7 @@
 //! store; `routes` lists every route.
 
 pub mod accounts;
+pub mod allocator;
 pub mod app;
 pub mod body_timeout;
 pub mod cache;
@@ -14,6 +15,7 @@ pub mod client_ip;
 pub mod config;
 pub mod csrf;
 pub mod demo_store;
+pub mod edge;
 pub mod error;
 pub mod extract;
 pub mod idempotency;

@@ -1,23 +1,34 @@
 //! `/metrics` in the Prometheus text format (metrics-exporter-prometheus),
 //! plus the counters that live in our own structs, rendered alongside.
 
+use std::collections::HashMap;
 use std::fmt::Write;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::Ordering;
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock, RwLock};
+use std::time::Duration;
 
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{header, Method, StatusCode};
 use axum::response::IntoResponse;
+use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
 use crate::app::AppState;
+use crate::cache::CacheStatus;
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Upper bounds, in seconds, of the latency histograms' buckets.
+const LATENCY_BUCKETS: &[f64] = &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
 /// Installs the global recorder once per process (tests start many apps).
 pub fn handle() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
-        let recorder = PrometheusBuilder::new().build_recorder();
+        // Latencies as Prometheus histograms (aggregatable across instances;
+        // each sample is a few comparisons when drained, where the default
+        // summary's sketch cost more than the rest of a cached read).
+        let recorder = PrometheusBuilder::new().set_buckets(LATENCY_BUCKETS).expect("buckets are given").build_recorder();
         let handle = recorder.handle();
         // Another recorder may already be installed (an embedding program): keep ours readable anyway.
         let _ = metrics::set_global_recorder(recorder);
@@ -37,19 +48,89 @@ pub fn handle() -> &'static PrometheusHandle {
     })
 }
 
-/// Counts and times every request by route template (never the raw path,
-/// which would let clients create unbounded label values), method and status.
-pub async fn track(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
-    let route =
-        request.extensions().get::<axum::extract::MatchedPath>().map(|p| p.as_str().to_string()).unwrap_or_else(|| "unmatched".into());
-    let method = request.method().as_str().to_string();
-    let started = std::time::Instant::now();
-    let response = next.run(request).await;
-    let status = response.status().as_str().to_string();
-    let labels = [("route", route), ("method", method), ("status", status)];
-    metrics::histogram!("bff_http_request_duration_seconds", &labels).record(started.elapsed().as_secs_f64());
-    metrics::counter!("bff_http_requests_total", &labels).increment(1);
-    response
+/// Counter and latency histogram of one (route template, method, status).
+struct RequestHandles {
+    method: Method,
+    status: u16,
+    requests: Counter,
+    latency: Histogram,
+}
+
+/// Handles by route template. Resolving a handle through `counter!` builds
+/// a labelled key and looks it up in the recorder's registry (owned label
+/// strings, hashing, a lock), which cost more than the rest of a cached
+/// catalogue read; here each combination is resolved once and reused.
+/// Route templates come from our own route table, so the map is bounded.
+type HandlesByRoute = HashMap<Box<str>, Vec<RequestHandles>, BuildHasherDefault<Fnv>>;
+static REQUEST_HANDLES: LazyLock<RwLock<HandlesByRoute>> = LazyLock::new(Default::default);
+
+/// FNV-1a: the map's keys are our own route templates (never client input),
+/// so a fast hash is safe here and cheaper than the default SipHash.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// Counts and times one answered request by route template (never the raw
+/// path, which would let clients create unbounded label values), method and
+/// status. Called by `edge` for every request.
+pub fn record_request(route: &str, method: &Method, status: StatusCode, elapsed: Duration) {
+    let status = status.as_u16();
+    // Standard methods only: an arbitrary method must not grow the map.
+    let standard = STANDARD_METHODS.contains(method);
+    if standard {
+        let found = REQUEST_HANDLES.read().unwrap_or_else(|e| e.into_inner()).get(route).and_then(|byroute| {
+            byroute.iter().find(|h| h.status == status && h.method == *method).map(|h| {
+                h.latency.record(elapsed.as_secs_f64());
+                h.requests.increment(1);
+            })
+        });
+        if found.is_some() {
+            return;
+        }
+    }
+    let labels = [("route", route.to_string()), ("method", method.as_str().to_string()), ("status", status.to_string())];
+    let latency = metrics::histogram!("bff_http_request_duration_seconds", &labels);
+    let requests = metrics::counter!("bff_http_requests_total", &labels);
+    latency.record(elapsed.as_secs_f64());
+    requests.increment(1);
+    if standard {
+        let mut map = REQUEST_HANDLES.write().unwrap_or_else(|e| e.into_inner());
+        let byroute = map.entry(route.into()).or_default();
+        if !byroute.iter().any(|h| h.status == status && h.method == *method) {
+            byroute.push(RequestHandles { method: method.clone(), status, requests, latency });
+        }
+    }
+}
+
+const STANDARD_METHODS: [Method; 9] =
+    [Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS, Method::CONNECT, Method::TRACE];
+
+/// `bff_cache_requests_total{status}` for HIT, MISS and STALE, resolved once
+/// (after our recorder is installed, so the handles are never no-ops).
+pub fn cache_requests(status: crate::cache::CacheStatus) -> &'static Counter {
+    static HANDLES: OnceLock<[Counter; 3]> = OnceLock::new();
+    let handles = HANDLES.get_or_init(|| {
+        handle();
+        [CacheStatus::Hit, CacheStatus::Miss, CacheStatus::Stale]
+            .map(|s| metrics::counter!("bff_cache_requests_total", "status" => s.as_str()))
+    });
+    &handles[status as usize]
 }
 
 /// Prometheus metrics for scraping.

@@ -10,9 +10,10 @@
 mod etag;
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::http::HeaderValue;
 use bytes::Bytes;
 use moka::future::Cache;
 use moka::Expiry;
@@ -70,13 +71,22 @@ impl CacheSettings {
 
 /// A cache key: the route class plus the normalised request. Build it from a
 /// validated, defaults-filled query so random parameters cannot multiply keys.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CacheKey {
     pub class: RouteClass,
     /// e.g. "products?page=1&per_page=24&..." or "product:42".
     pub key: String,
     /// The product this entry is about, for per-product invalidation.
     pub product_id: Option<u64>,
+}
+
+/// Hashes the key text only: it already names the route (and product), so
+/// equal keys still hash equally, and the cache hashes on every lookup,
+/// where one hasher write is markedly cheaper than one per field.
+impl std::hash::Hash for CacheKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.key.hash(state);
+    }
 }
 
 impl CacheKey {
@@ -91,21 +101,53 @@ impl CacheKey {
 }
 
 /// A rendered response body and what is needed to answer conditionally.
+/// The header values are built once, when the entry is stored, so a hit
+/// only clones them (a reference count each) instead of re-validating text.
 #[derive(Debug)]
 pub struct CachedBody {
     pub body: Bytes,
-    pub etag: String,
+    /// Strong ETag, quoted, ready to send.
+    pub etag: HeaderValue,
     pub stored_at: Instant,
     pub class: RouteClass,
     pub ttl: Duration,
     /// Product ids this body shows (detail pages: the product; slug lookups
     /// learn the id only after the fetch).
     pub product_ids: Vec<u64>,
+    /// The last `Cache-Control` value sent, by its `max-age`: it changes at
+    /// most once a second, so most hits reuse it.
+    cache_control: Mutex<Option<([u64; 3], HeaderValue)>>,
 }
 
 impl CachedBody {
+    pub fn new(body: Bytes, class: RouteClass, ttl: Duration, product_ids: Vec<u64>) -> Self {
+        let etag = HeaderValue::from_str(&etag_for(&body)).expect("an ETag is quoted hex");
+        Self { body, etag, stored_at: Instant::now(), class, ttl, product_ids, cache_control: Mutex::new(None) }
+    }
+
     pub fn age(&self) -> Duration {
         self.stored_at.elapsed()
+    }
+
+    /// The ETag as text (always ASCII).
+    pub fn etag_str(&self) -> &str {
+        self.etag.to_str().unwrap_or("")
+    }
+
+    /// `public, max-age=…, stale-while-revalidate=…, stale-if-error=…`.
+    pub fn cache_control(&self, max_age: u64, stale_while_revalidate: u64, stale_if_error: u64) -> HeaderValue {
+        let mut last = self.cache_control.lock().unwrap_or_else(|e| e.into_inner());
+        let figures = [max_age, stale_while_revalidate, stale_if_error];
+        match &*last {
+            Some((seen, value)) if *seen == figures => value.clone(),
+            _ => {
+                let text =
+                    format!("public, max-age={max_age}, stale-while-revalidate={stale_while_revalidate}, stale-if-error={stale_if_error}");
+                let value = HeaderValue::from_str(&text).expect("digits and ASCII");
+                *last = Some((figures, value.clone()));
+                value
+            }
+        }
     }
 }
 
@@ -186,21 +228,26 @@ impl ResponseCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Fetched, ApiError>>,
     {
-        let result = self.lookup(key, fetch).await;
+        let result = match self.fresh.get(&key).await {
+            Some(hit) => Ok((hit, CacheStatus::Hit)),
+            // Boxed: the miss path's future (moka's coalescing insert plus the
+            // fetch and rendering) is many times the size of a hit's, and
+            // inline it would be moved around on every hit as well.
+            None => Box::pin(self.miss(key, fetch)).await,
+        };
         if let Ok((_, status)) = &result {
-            metrics::counter!("bff_cache_requests_total", "status" => status.as_str()).increment(1);
+            crate::metrics::cache_requests(*status).increment(1);
         }
         result
     }
 
-    async fn lookup<F, Fut>(&self, key: CacheKey, fetch: F) -> Result<(Arc<CachedBody>, CacheStatus), ApiError>
+    /// Not in the fresh cache: a stale copy while the store is failing,
+    /// else one coalesced fetch.
+    async fn miss<F, Fut>(&self, key: CacheKey, fetch: F) -> Result<(Arc<CachedBody>, CacheStatus), ApiError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Fetched, ApiError>>,
     {
-        if let Some(hit) = self.fresh.get(&key).await {
-            return Ok((hit, CacheStatus::Hit));
-        }
         // The store failed for this key a moment ago: don't queue behind
         // another timeout when a stale copy is at hand.
         if self.failing.contains_key(&key) {
@@ -217,14 +264,7 @@ impl ResponseCache {
             .entry(key.clone())
             .or_try_insert_with(async move {
                 let fetched = fetch().await?;
-                let value = Arc::new(CachedBody {
-                    etag: etag_for(&fetched.body),
-                    body: fetched.body,
-                    stored_at: Instant::now(),
-                    class,
-                    ttl,
-                    product_ids: fetched.product_ids,
-                });
+                let value = Arc::new(CachedBody::new(fetched.body, class, ttl, fetched.product_ids));
                 stale.insert(key_for_init, value.clone()).await;
                 Ok::<_, ApiError>(value)
             })

@@ -5,12 +5,11 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::response::Response;
 
 use super::query::{FacetQuery, ListQuery, NoQuery, PageQuery, Paging, ProductListQuery};
 use super::views::*;
-use super::{Catalogue, ProductRef};
+use super::{Catalogue, IfNoneMatch, ProductRef};
 use crate::error::{ApiError, ErrorBody};
 use crate::shared_responses::StoreUnusable;
 
@@ -32,10 +31,10 @@ fn numeric_id(raw: &str) -> Result<u64, ApiError> {
     ))]
 pub async fn list_products(
     State(catalogue): State<Arc<Catalogue>>,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
     ListQuery(q): ListQuery,
 ) -> Result<Response, ApiError> {
-    Ok(catalogue.products(&q).await?.respond(&headers))
+    Ok(catalogue.products(&q).await?.respond(if_none_match))
 }
 
 /// One product by numeric id or by slug, with attributes and variation map.
@@ -52,12 +51,12 @@ pub async fn list_products(
     ))]
 pub async fn get_product(
     State(catalogue): State<Arc<Catalogue>>,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
     Path(id): Path<String>,
     _: NoQuery,
 ) -> Result<Response, ApiError> {
     let which = ProductRef::parse(&id)?;
-    Ok(catalogue.product(&which).await?.respond(&headers))
+    Ok(catalogue.product(&which).await?.respond(if_none_match))
 }
 
 /// Variations of a variable product with their own prices and stock.
@@ -74,12 +73,12 @@ pub async fn get_product(
     ))]
 pub async fn list_variations(
     State(catalogue): State<Arc<Catalogue>>,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
     Path(id): Path<String>,
     _: NoQuery,
 ) -> Result<Response, ApiError> {
     let id = numeric_id(&id)?;
-    Ok(catalogue.variations(id).await?.respond(&headers))
+    Ok(catalogue.variations(id).await?.respond(if_none_match))
 }
 
 /// Reviews of a product, newest first.
@@ -95,12 +94,12 @@ pub async fn list_variations(
     ))]
 pub async fn list_reviews(
     State(catalogue): State<Arc<Catalogue>>,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
     Path(id): Path<String>,
     paging: Paging,
 ) -> Result<Response, ApiError> {
     let id = numeric_id(&id)?;
-    Ok(catalogue.reviews(id, paging.page, paging.per_page).await?.respond(&headers))
+    Ok(catalogue.reviews(id, paging.page, paging.per_page).await?.respond(if_none_match))
 }
 
 /// All product categories (with parent ids for building a tree).
@@ -112,8 +111,12 @@ pub async fn list_reviews(
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
         StoreUnusable,
     ))]
-pub async fn list_categories(State(catalogue): State<Arc<Catalogue>>, headers: HeaderMap, _: NoQuery) -> Result<Response, ApiError> {
-    Ok(catalogue.categories().await?.respond(&headers))
+pub async fn list_categories(
+    State(catalogue): State<Arc<Catalogue>>,
+    if_none_match: IfNoneMatch,
+    _: NoQuery,
+) -> Result<Response, ApiError> {
+    Ok(catalogue.categories().await?.respond(if_none_match))
 }
 
 /// All product tags.
@@ -125,8 +128,8 @@ pub async fn list_categories(State(catalogue): State<Arc<Catalogue>>, headers: H
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
         StoreUnusable,
     ))]
-pub async fn list_tags(State(catalogue): State<Arc<Catalogue>>, headers: HeaderMap, _: NoQuery) -> Result<Response, ApiError> {
-    Ok(catalogue.tags().await?.respond(&headers))
+pub async fn list_tags(State(catalogue): State<Arc<Catalogue>>, if_none_match: IfNoneMatch, _: NoQuery) -> Result<Response, ApiError> {
+    Ok(catalogue.tags().await?.respond(if_none_match))
 }
 
 /// Global product attributes (e.g. size, colour).
@@ -138,8 +141,12 @@ pub async fn list_tags(State(catalogue): State<Arc<Catalogue>>, headers: HeaderM
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
         StoreUnusable,
     ))]
-pub async fn list_attributes(State(catalogue): State<Arc<Catalogue>>, headers: HeaderMap, _: NoQuery) -> Result<Response, ApiError> {
-    Ok(catalogue.attributes().await?.respond(&headers))
+pub async fn list_attributes(
+    State(catalogue): State<Arc<Catalogue>>,
+    if_none_match: IfNoneMatch,
+    _: NoQuery,
+) -> Result<Response, ApiError> {
+    Ok(catalogue.attributes().await?.respond(if_none_match))
 }
 
 /// Terms of one attribute (e.g. S, M, L).
@@ -155,12 +162,12 @@ pub async fn list_attributes(State(catalogue): State<Arc<Catalogue>>, headers: H
     ))]
 pub async fn list_attribute_terms(
     State(catalogue): State<Arc<Catalogue>>,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
     Path(id): Path<String>,
     _: NoQuery,
 ) -> Result<Response, ApiError> {
     let id = numeric_id(&id)?;
-    Ok(catalogue.attribute_terms(id).await?.respond(&headers))
+    Ok(catalogue.attribute_terms(id).await?.respond(if_none_match))
 }
 
 /// Facets for a filter set: price range, category, attribute, stock and rating counts.
@@ -184,8 +191,8 @@ pub async fn list_attribute_terms(
     ))]
 pub async fn get_facets(
     State(catalogue): State<Arc<Catalogue>>,
-    headers: HeaderMap,
+    if_none_match: IfNoneMatch,
     FacetQuery(q): FacetQuery,
 ) -> Result<Response, ApiError> {
-    Ok(catalogue.facets(&q).await?.respond(&headers))
+    Ok(catalogue.facets(&q).await?.respond(if_none_match))
 }

@@ -19,7 +19,7 @@ use crate::upstream::{StoreClient, UpstreamError};
 use query::NormalisedQuery;
 use views::*;
 
-pub use respond::Cached;
+pub use respond::{Cached, IfNoneMatch};
 
 /// How many category counts a facet request asks the store for at once.
 const FACET_FANOUT: usize = 4;
@@ -89,7 +89,7 @@ impl Catalogue {
     }
 
     pub async fn products(&self, q: &NormalisedQuery) -> Result<Cached, ApiError> {
-        let key = CacheKey::new(RouteClass::List, format!("products?{}", q.canonical()));
+        let key = CacheKey::new(RouteClass::List, q.cache_key("products?"));
         self.cached(key, || async {
             let page = self.store.products(&q.to_store()).await.map_err(upstream("product_not_found"))?;
             render(
@@ -192,7 +192,7 @@ impl Catalogue {
     /// total of each category under the same filters (stock WooCommerce 8.9
     /// has no taxonomy counts in collection-data).
     pub async fn facets(&self, q: &NormalisedQuery) -> Result<Cached, ApiError> {
-        let key = CacheKey::new(RouteClass::List, format!("facets?{}", q.canonical()));
+        let key = CacheKey::new(RouteClass::List, q.cache_key("facets?"));
         self.cached(key, || async {
             let err = upstream("not_found");
             let filter = q.to_store();

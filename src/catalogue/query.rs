@@ -2,43 +2,75 @@
 //! the normalised form (defaults filled, fixed order) used as the cache key
 //! and to build the upstream query.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 use std::str::FromStr;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use serde::Deserialize;
+use url::form_urlencoded;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, FieldError};
 use crate::upstream::store::StoreProductQuery;
 
+/// Most parameters any route accepts (the products list has 12).
+const MAX_PARAMS: usize = 16;
+
 /// Raw query pairs with per-field typed access; collects every bad field.
-pub struct Params {
-    values: BTreeMap<String, String>,
+///
+/// Borrows the query string: values that need no percent-decoding are not
+/// copied, and the known parameters sit in a fixed array rather than a map,
+/// so a typical catalogue query is parsed without allocating.
+pub struct Params<'q> {
+    allowed: &'q [&'q str],
+    /// Given values by position in `allowed`.
+    values: [Option<Cow<'q, str>>; MAX_PARAMS],
+    /// Bit i set: `values[i]` is given (lookups compare only those names).
+    given: u16,
     errors: Vec<FieldError>,
 }
 
-impl Params {
+impl<'q> Params<'q> {
     /// Parses a query string, refusing unknown and repeated parameters.
-    pub fn parse(query: Option<&str>, allowed: &[&str]) -> Result<Self, ApiError> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
-            .map_err(|_| ApiError::field("query", "the query string is not valid URL encoding"))?;
-        let mut values = BTreeMap::new();
+    /// (Inlined so the sizeable `Params` is built in place, not copied out.)
+    #[inline]
+    pub fn parse(query: Option<&'q str>, allowed: &'q [&'q str]) -> Result<Self, ApiError> {
+        assert!(allowed.len() <= MAX_PARAMS, "raise MAX_PARAMS");
+        let mut values = [const { None }; MAX_PARAMS];
+        let mut given = 0u16;
         let mut errors = Vec::new();
-        for (key, value) in pairs {
-            if !allowed.contains(&key.as_str()) {
-                errors.push(FieldError::new(truncate(&key), format!("unknown parameter; allowed: {}", allowed.join(", "))));
-            } else if values.insert(key.clone(), value).is_some() {
-                errors.push(FieldError::new(key, "given more than once"));
+        // Split as `application/x-www-form-urlencoded` does ('&' between
+        // pairs, the first '=' in a pair), decoding only what needs it.
+        for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let (key, value) = (form_decode(key), form_decode(value));
+            match allowed.iter().position(|a| *a == key) {
+                None => errors.push(FieldError::new(truncate(&key), format!("unknown parameter; allowed: {}", allowed.join(", ")))),
+                Some(i) if values[i].is_some() => errors.push(FieldError::new(key, "given more than once")),
+                Some(i) => {
+                    values[i] = Some(value);
+                    given |= 1 << i;
+                }
             }
         }
-        Ok(Self { values, errors })
+        Ok(Self { allowed, values, given, errors })
+    }
+
+    fn value(&self, name: &str) -> Option<&str> {
+        let mut rest = self.given;
+        while rest != 0 {
+            let i = rest.trailing_zeros() as usize;
+            if self.allowed[i] == name {
+                return self.values[i].as_deref();
+            }
+            rest &= rest - 1;
+        }
+        None
     }
 
     pub fn get<T: FromStr>(&mut self, name: &str, expected: &str) -> Option<T> {
-        let raw = self.values.get(name)?;
-        match raw.parse() {
+        match self.value(name)?.parse() {
             Ok(v) => Some(v),
             Err(_) => {
                 self.errors.push(FieldError::new(name, format!("expected {expected}")));
@@ -48,7 +80,7 @@ impl Params {
     }
 
     pub fn string(&mut self, name: &str, max_len: usize) -> Option<String> {
-        let raw = self.values.get(name)?.trim().to_string();
+        let raw = self.value(name)?.trim();
         if raw.is_empty() {
             return None;
         }
@@ -56,7 +88,12 @@ impl Params {
             self.errors.push(FieldError::new(name, format!("at most {max_len} characters")));
             return None;
         }
-        Some(raw)
+        Some(raw.to_string())
+    }
+
+    /// True when no parameter was given at all (the common "defaults" case).
+    fn is_empty(&self) -> bool {
+        self.given == 0 && self.errors.is_empty()
     }
 
     pub fn range(&mut self, name: &str, value: Option<u32>, min: u32, max: u32) -> Option<u32> {
@@ -80,6 +117,16 @@ impl Params {
             Err(ApiError::Validation(self.errors))
         }
     }
+}
+
+/// Form decoding of one name or value ('+' is a space, then percent-decoding,
+/// invalid UTF-8 replaced), borrowing when there is nothing to decode.
+fn form_decode(raw: &str) -> Cow<'_, str> {
+    if !raw.bytes().any(|b| b == b'%' || b == b'+') {
+        return Cow::Borrowed(raw);
+    }
+    let spaced = raw.replace('+', " ");
+    Cow::Owned(percent_encoding::percent_decode_str(&spaced).decode_utf8_lossy().into_owned())
 }
 
 fn truncate(s: &str) -> String {
@@ -167,6 +214,21 @@ const LIST_FIELDS: &[&str] = &[
 ];
 const FACET_FIELDS: &[&str] = &["search", "category", "tag", "attributes", "min_price", "max_price", "on_sale", "stock_status"];
 
+/// Decimal digits of `n`, without the formatting machinery.
+fn push_number(out: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
+}
+
 /// Category/tag lists: ids or slugs, lower-case, at most 20.
 fn id_or_slug_list(p: &mut Params, name: &str) -> Option<String> {
     let raw = p.string(name, 400)?;
@@ -228,9 +290,32 @@ pub struct NormalisedQuery {
     pub order: SortOrder,
 }
 
+impl Default for NormalisedQuery {
+    /// What an empty query means: first page, 24 per page, newest first.
+    fn default() -> Self {
+        Self {
+            page: 1,
+            per_page: DEFAULT_PER_PAGE,
+            search: None,
+            category: None,
+            tag: None,
+            attributes: Vec::new(),
+            min_price: None,
+            max_price: None,
+            on_sale: None,
+            stock_status: None,
+            orderby: OrderBy::Date,
+            order: SortOrder::Desc,
+        }
+    }
+}
+
 impl NormalisedQuery {
     fn parse(raw: Option<&str>, allowed: &[&str]) -> Result<Self, ApiError> {
         let mut p = Params::parse(raw, allowed)?;
+        if p.is_empty() {
+            return Ok(Self::default());
+        }
         let page = p.get("page", "a whole number");
         let page = p.range("page", page, 1, 10_000).unwrap_or(1);
         let per_page = p.get("per_page", "a whole number");
@@ -266,22 +351,66 @@ impl NormalisedQuery {
 
     /// The canonical text of the filter (fixed order, defaults filled): the cache key.
     pub fn canonical(&self) -> String {
-        let attrs: Vec<String> = self.attributes.iter().map(|(t, terms)| format!("{t}:{}", terms.join(","))).collect();
-        let pairs: Vec<(&str, String)> = vec![
-            ("page", self.page.to_string()),
-            ("per_page", self.per_page.to_string()),
-            ("search", self.search.clone().unwrap_or_default()),
-            ("category", self.category.clone().unwrap_or_default()),
-            ("tag", self.tag.clone().unwrap_or_default()),
-            ("attributes", attrs.join(";")),
-            ("min_price", self.min_price.map(|v| v.to_string()).unwrap_or_default()),
-            ("max_price", self.max_price.map(|v| v.to_string()).unwrap_or_default()),
-            ("on_sale", self.on_sale.map(|v| v.to_string()).unwrap_or_default()),
-            ("stock_status", self.stock_status.map(|v| v.as_str().to_string()).unwrap_or_default()),
-            ("orderby", self.orderby.as_str().to_string()),
-            ("order", self.order.as_str().to_string()),
-        ];
-        serde_urlencoded::to_string(pairs).unwrap_or_default()
+        let mut out = String::with_capacity(160);
+        self.write_canonical(&mut out);
+        out
+    }
+
+    /// `prefix` followed by the canonical text, in one allocation.
+    pub fn cache_key(&self, prefix: &str) -> String {
+        let mut out = String::with_capacity(prefix.len() + 160);
+        out.push_str(prefix);
+        self.write_canonical(&mut out);
+        out
+    }
+
+    /// The parameters in a fixed order, form-urlencoded: paging and sorting
+    /// always (defaults filled), filters only when set. Written directly, as
+    /// it runs on every catalogue read, cache hits included; kept short
+    /// because the cache hashes it on every lookup.
+    fn write_canonical(&self, out: &mut String) {
+        /// Free text and slugs: encoded.
+        fn text(out: &mut String, name: &str, value: &str) {
+            out.push_str(name);
+            out.extend(form_urlencoded::byte_serialize(value.as_bytes()));
+        }
+        out.push_str("page=");
+        push_number(out, self.page.into());
+        out.push_str("&per_page=");
+        push_number(out, self.per_page.into());
+        if let Some(v) = &self.search {
+            text(out, "&search=", v);
+        }
+        if let Some(v) = &self.category {
+            text(out, "&category=", v);
+        }
+        if let Some(v) = &self.tag {
+            text(out, "&tag=", v);
+        }
+        if !self.attributes.is_empty() {
+            let attrs: Vec<String> = self.attributes.iter().map(|(t, terms)| format!("{t}:{}", terms.join(","))).collect();
+            text(out, "&attributes=", &attrs.join(";"));
+        }
+        if let Some(v) = self.min_price {
+            out.push_str("&min_price=");
+            push_number(out, v);
+        }
+        if let Some(v) = self.max_price {
+            out.push_str("&max_price=");
+            push_number(out, v);
+        }
+        // Fixed words (snake_case ASCII): nothing to encode.
+        if let Some(v) = self.on_sale {
+            out.push_str(if v { "&on_sale=true" } else { "&on_sale=false" });
+        }
+        if let Some(v) = self.stock_status {
+            out.push_str("&stock_status=");
+            out.push_str(v.as_str());
+        }
+        out.push_str("&orderby=");
+        out.push_str(self.orderby.as_str());
+        out.push_str("&order=");
+        out.push_str(self.order.as_str());
     }
 
     pub fn to_store(&self) -> StoreProductQuery {
@@ -403,6 +532,35 @@ mod tests {
         let q = NormalisedQuery::for_list(Some("attributes=pa_size:m;pa_color:red,Blue")).unwrap();
         assert_eq!(q.attributes, vec![("pa_color".into(), vec!["blue".into(), "red".into()]), ("pa_size".into(), vec!["m".into()])]);
         assert_eq!(fields(NormalisedQuery::for_list(Some("attributes=nocolon")).unwrap_err()), ["attributes"]);
+    }
+
+    /// The cache key text: set parameters only, fixed order, form-urlencoded.
+    #[test]
+    fn canonical_text_is_form_urlencoded() {
+        let q = NormalisedQuery::for_list(Some(
+            "search=red+shirt%26co&category=b,a&attributes=pa_size:m;pa_color:red,blue&min_price=5&on_sale=true&stock_status=in_stock&orderby=price",
+        ))
+        .unwrap();
+        assert_eq!(
+            q.canonical(),
+            "page=1&per_page=24&search=red+shirt%26co&category=a%2Cb&attributes=pa_color%3Ablue%2Cred%3Bpa_size%3Am\
+             &min_price=5&on_sale=true&stock_status=in_stock&orderby=price&order=asc"
+        );
+        assert_eq!(q.cache_key("products?"), format!("products?{}", q.canonical()));
+        let empty = NormalisedQuery::for_list(None).unwrap();
+        assert_eq!(empty, NormalisedQuery::for_list(Some("page=1&per_page=24")).unwrap());
+        assert_eq!(empty.canonical(), "page=1&per_page=24&orderby=date&order=desc");
+        let q = NormalisedQuery::for_list(Some("page=10000&max_price=18446744073709551615&min_price=0")).unwrap();
+        assert_eq!(q.canonical(), "page=10000&per_page=24&min_price=0&max_price=18446744073709551615&orderby=date&order=desc");
+    }
+
+    #[test]
+    fn names_and_values_are_form_decoded() {
+        let q = NormalisedQuery::for_list(Some("search=caf%C3%A9+cr%E8me&%70er_page=5&&category=")).unwrap();
+        assert_eq!(q.search.as_deref(), Some("café cr\u{fffd}me"));
+        assert_eq!(q.per_page, 5);
+        assert_eq!(q.category, None);
+        assert_eq!(fields(NormalisedQuery::for_list(Some("per+page=5")).unwrap_err()), ["per page"]);
     }
 
     #[test]

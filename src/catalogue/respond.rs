@@ -1,13 +1,36 @@
 //! Turning a cache entry into an HTTP answer: ETag / 304, Cache-Control and
-//! `X-Cache`. Every catalogue response goes through here.
+//! `X-Cache`. Every catalogue response goes through here, cache hits
+//! included, so it only clones header values prepared with the entry.
 
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::body::Body;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::Response;
 
 use crate::cache::{if_none_match_matches, CacheStatus, CachedBody};
+
+const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
+const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+const ACCEPT_ENCODING: HeaderValue = HeaderValue::from_static("Accept-Encoding");
+/// Room for our headers plus the edge's (request id, security headers), so
+/// the map is allocated once instead of growing twice.
+const RESPONSE_HEADERS: usize = 16;
+
+/// The request's `If-None-Match`, the one request header a catalogue answer
+/// depends on (cheaper than extracting a copy of the whole `HeaderMap`).
+pub struct IfNoneMatch(pub Option<HeaderValue>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfNoneMatch {
+    type Rejection = Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        Ok(IfNoneMatch(parts.headers.get(header::IF_NONE_MATCH).cloned()))
+    }
+}
 
 /// A catalogue answer: the shared entry, how it was obtained, and the
 /// freshness figures for `Cache-Control`.
@@ -20,36 +43,28 @@ pub struct Cached {
 
 impl Cached {
     /// 304 when the client already holds this body, else 200 with the body.
-    pub fn respond(self, request_headers: &HeaderMap) -> Response {
-        let not_modified = request_headers
-            .get(header::IF_NONE_MATCH)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| if_none_match_matches(v, &self.entry.etag));
+    pub fn respond(self, if_none_match: IfNoneMatch) -> Response {
+        let not_modified =
+            if_none_match.0.as_ref().and_then(|v| v.to_str().ok()).is_some_and(|v| if_none_match_matches(v, self.entry.etag_str()));
         let max_age = match self.status {
             CacheStatus::Stale => 0,
             _ => self.ttl.saturating_sub(self.entry.age()).as_secs(),
         };
-        let cache_control = format!(
-            "public, max-age={max_age}, stale-while-revalidate={}, stale-if-error={}",
-            self.ttl.as_secs(),
-            self.stale_window.as_secs()
-        );
+        let mut headers = HeaderMap::with_capacity(RESPONSE_HEADERS);
         let mut response = if not_modified {
-            StatusCode::NOT_MODIFIED.into_response()
-        } else {
-            let mut r = self.entry.body.clone().into_response();
-            r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            let mut r = Response::new(Body::empty());
+            *r.status_mut() = StatusCode::NOT_MODIFIED;
             r
+        } else {
+            headers.insert(header::CONTENT_TYPE, APPLICATION_JSON);
+            // A reference-counted clone of the cached bytes, not a copy.
+            Response::new(Body::from(self.entry.body.clone()))
         };
-        let headers = response.headers_mut();
-        if let Ok(etag) = HeaderValue::from_str(&self.entry.etag) {
-            headers.insert(header::ETAG, etag);
-        }
-        if let Ok(cc) = HeaderValue::from_str(&cache_control) {
-            headers.insert(header::CACHE_CONTROL, cc);
-        }
-        headers.insert("x-cache", HeaderValue::from_static(self.status.as_str()));
-        headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+        headers.insert(header::ETAG, self.entry.etag.clone());
+        headers.insert(header::CACHE_CONTROL, self.entry.cache_control(max_age, self.ttl.as_secs(), self.stale_window.as_secs()));
+        headers.insert(X_CACHE, HeaderValue::from_static(self.status.as_str()));
+        headers.insert(header::VARY, ACCEPT_ENCODING);
+        *response.headers_mut() = headers;
         response
     }
 }
