@@ -5,7 +5,6 @@
 //! store; `routes` lists every route.
 
 pub mod accounts;
-pub mod allocator;
 pub mod app;
 pub mod body_timeout;
 pub mod cache;

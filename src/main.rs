@@ -4,10 +4,9 @@
 use std::process::ExitCode;
 
 // The request path allocates small, short-lived buffers; mimalloc handles
-// that pattern markedly better than the system allocator (see bench/), and
-// `allocator::MiMalloc` calls it the way its fast path expects.
+// that pattern markedly better than the system allocator (see bench/).
 #[global_allocator]
-static GLOBAL: storefront_bff::allocator::MiMalloc = storefront_bff::allocator::MiMalloc;
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use clap::{CommandFactory, FromArgMatches};
 use storefront_bff::config::{load_config_file, Cli, Command, PartnerCommand};
