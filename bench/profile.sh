@@ -37,9 +37,9 @@ measure() {
     up "http://127.0.0.1:$port$PATHQ"
     curl -s -o /dev/null "http://127.0.0.1:$port$PATHQ"
     taskset -c 1 wrk -t1 -c"$C" -d2s "http://127.0.0.1:$port$PATHQ" >/dev/null
-    callgrind_control -z "$pid" >/dev/null
+    callgrind_control -z "$pid" >/dev/null 2>&1
     n=$(taskset -c 1 wrk -t1 -c"$C" -d"$D" "http://127.0.0.1:$port$PATHQ" | awk '/requests in/{print $1}')
-    callgrind_control -d "$pid" >/dev/null
+    callgrind_control -d "$pid" >/dev/null 2>&1
     sleep 0.5
     file=$(ls "$OUT"/callgrind."$name".*.1)
     ir=$(awk '/^summary:/{print $2; exit}' "$file")
