@@ -104,7 +104,9 @@ pub fn record_request(route: &str, method: &Method, status: StatusCode, elapsed:
             return;
         }
     }
-    let labels = [("route", route.to_string()), ("method", method.as_str().to_string()), ("status", status.to_string())];
+    // Any other method string is "other": clients must not be able to mint label values.
+    let method_label = if standard { method.as_str() } else { "other" };
+    let labels = [("route", route.to_string()), ("method", method_label.to_string()), ("status", status.to_string())];
     let latency = metrics::histogram!("bff_http_request_duration_seconds", &labels);
     let requests = metrics::counter!("bff_http_requests_total", &labels);
     latency.record(elapsed.as_secs_f64());

@@ -170,3 +170,17 @@ fn schema_type_names_are_unique() {
     let clashes: Vec<_> = names.windows(2).filter(|w| w[0].0 == w[1].0).collect();
     assert!(clashes.is_empty(), "one OpenAPI component name for two types: {clashes:?}");
 }
+
+/// A client inventing HTTP methods must not grow the metrics: they are all "other".
+#[tokio::test]
+async fn invented_methods_do_not_mint_metric_labels() {
+    let app = TestApp::spawn().await;
+    for method in ["FROBNICATE", "XYZZY"] {
+        let request = app.client.request(reqwest::Method::from_bytes(method.as_bytes()).unwrap(), format!("{}/api/v1/products", app.base));
+        let r = app.send(request, method, "/api/v1/products").await;
+        assert_eq!(r.status, 405);
+    }
+    let text = String::from_utf8_lossy(&app.get("/metrics").await.body).to_string();
+    assert!(!text.contains("FROBNICATE") && !text.contains("XYZZY"), "no invented method in /metrics");
+    assert!(text.lines().any(|l| l.starts_with("bff_http_requests_total") && l.contains("method=\"other\"")));
+}
