@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRef, FromRequestParts, Path, Query, State};
+use axum::extract::{FromRef, FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
@@ -14,7 +14,7 @@ use super::views::{
 use super::Accounts;
 use crate::catalogue::views::Page;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::Json;
+use crate::extract::{Json, Query};
 use crate::session::{Sessions, Shopper, SignedIn};
 use crate::upstream::customers::{CustomerOrderQuery, CustomerPatch};
 
@@ -94,9 +94,8 @@ pub async fn patch_me(
 pub async fn list_orders(
     State(accounts): State<Arc<Accounts>>,
     Customer(me): Customer,
-    query: Result<Query<OrdersQuery>, axum::extract::rejection::QueryRejection>,
+    Query(q): Query<OrdersQuery>,
 ) -> Result<Json<Page<OrderSummary>>, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError::field("query", e.body_text()))?;
     let (page, per_page) = (q.page.unwrap_or(1), q.per_page.unwrap_or(10));
     if page == 0 || page > 10_000 {
         return Err(ApiError::field("page", "1 to 10000"));

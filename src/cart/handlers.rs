@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use std::collections::BTreeMap;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -17,7 +17,7 @@ use super::views::{order_view, Address, CartView, OrderView};
 use super::{Cart, Target};
 use crate::client_ip::ClientIp;
 use crate::error::{ApiError, ErrorBody, FieldError};
-use crate::extract::Json;
+use crate::extract::{Json, Query};
 use crate::idempotency::validate_key;
 use crate::session::Shopper;
 use crate::shared_responses::{SessionToken, StoreUnusable};
@@ -344,10 +344,9 @@ pub async fn get_order(
     State(cart): State<Arc<Cart>>,
     ip: ClientIp,
     Path(id): Path<String>,
-    query: Result<Query<OrderQuery>, axum::extract::rejection::QueryRejection>,
+    Query(q): Query<OrderQuery>,
 ) -> Result<Json<OrderView>, ApiError> {
     let id: u64 = id.parse().map_err(|_| ApiError::field("id", "a numeric order id"))?;
-    let Query(q) = query.map_err(|e| ApiError::field("query", e.body_text()))?;
     if q.key.len() > 64 || q.email.len() > 254 || !q.key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         return Err(not_found_order());
     }
