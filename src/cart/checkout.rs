@@ -146,8 +146,8 @@ impl Cart {
         // An earlier checkout of this cart may have gone through unseen: settle it first.
         if let Some(placed) = self.settle_unconfirmed(&mut state).await? {
             self.save(shopper, &home, &state).await?;
-            if let Some(customer) = shopper.signed_in().await? {
-                self.assign_to_customer(placed.order_id, customer.customer_id).await;
+            if let Some(customer_id) = home.customer_id() {
+                self.assign_to_customer(placed.order_id, customer_id).await;
             }
             return Ok(placed);
         }
@@ -199,8 +199,8 @@ impl Cart {
         };
         state.snapshot.clear_after_order();
         self.save(shopper, &home, &state).await?;
-        if let Some(customer) = shopper.signed_in().await? {
-            self.assign_to_customer(placed.order_id, customer.customer_id).await;
+        if let Some(customer_id) = home.customer_id() {
+            self.assign_to_customer(placed.order_id, customer_id).await;
         }
         Ok(CheckoutResult {
             order_id: placed.order_id,

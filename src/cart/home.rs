@@ -53,6 +53,16 @@ pub(crate) enum Home {
     Customer { id: u64, _guard: OwnedMutexGuard<()> },
 }
 
+impl Home {
+    /// The signed-in customer whose cart this is (read once, at `Cart::home`).
+    pub(crate) fn customer_id(&self) -> Option<u64> {
+        match self {
+            Home::Session => None,
+            Home::Customer { id, .. } => Some(*id),
+        }
+    }
+}
+
 impl Cart {
     pub(crate) async fn home(&self, shopper: &Shopper) -> Result<Home, ApiError> {
         Ok(match shopper.signed_in().await? {
