@@ -3,7 +3,7 @@
 #
 # Run on purpose (not in CI), as root on a 2-core Linux box, loopback only:
 #     bash bench/run.sh
-# Knobs (environment): BENCH_DURATION (15s), BENCH_CONNS (64), BENCH_THREADS (1),
+# Knobs (environment): BENCH_ROUNDS (3), BENCH_DURATION (10s), BENCH_CONNS (64), BENCH_THREADS (1),
 # BENCH_WARMUP (3s), BENCH_BURST (256), BENCH_RSS_PRODUCTS (100000),
 # BENCH_WARM_LISTS ("100:1000 24:500" = per_page:pages), BENCH_WARM_DETAILS (3000),
 # BENCH_SERVER_CORE (0), BENCH_LOAD_CORE (1), BENCH_MAX_SECS (900, hard limit),
@@ -26,7 +26,11 @@ TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 BIN=$TARGET/release/storefront-bff
 BARE=$TARGET/release/examples/bare_axum
 
-DURATION=${BENCH_DURATION:-15s}
+DURATION=${BENCH_DURATION:-10s}
+# Rounds of the four throughput runs, interleaved: each round's ratios come from
+# runs seconds apart, and the verdict takes the median round, so one burst of
+# other load on this shared machine cannot decide it.
+ROUNDS=${BENCH_ROUNDS:-3}
 CONNS=${BENCH_CONNS:-64}
 THREADS=${BENCH_THREADS:-1}
 WARMUP=${BENCH_WARMUP:-3s}
@@ -267,7 +271,7 @@ cmp -s "$BODY" "$TMP/nginx_same_body.json" || die "nginx (same bytes) does not s
 echo "bodies: BFF $BFF_BYTES bytes ($BFF_ITEMS items); nginx/demo store $NGINX_BYTES bytes ($NGINX_ITEMS products)" >&2
 
 # ---------------------------------------------------------------- 5. throughput
-log "5. wrk -t$THREADS -c$CONNS -d$DURATION --latency (after $WARMUP warm-up); server on core $SC, wrk on core $LC"
+log "5. $ROUNDS rounds of wrk -t$THREADS -c$CONNS -d$DURATION --latency (after $WARMUP warm-up each); server on core $SC, wrk on core $LC"
 declare -A RPS=() P99=() NOTE=() CPU=() USR=()
 # CPU time (clock ticks, user+system) of a process and its direct children (nginx's worker).
 ticks() {
@@ -282,30 +286,46 @@ HZ=$(getconf CLK_TCK)
 # bench NAME URL PID : warm-up, measured run, parse; also the server's own CPU use during the run
 # (CPU%: near 100 means the server was the bottleneck; much lower means wrk or the machine was).
 bench() {
-    local name=$1 url=$2 pid=$3 f="$OUT/wrk-$1.txt" t0 t1 t0s t1s n
+    local name=$1 url=$2 pid=$3 round=$4 f="$OUT/wrk-$1-r$4.txt" t0 t1 t0s t1s n k="$1.$4"
     taskset -c "$LC" wrk -t"$THREADS" -c"$CONNS" -d"$WARMUP" "$url" >/dev/null
     t0=$(ticks "$pid"); t0s=$(date +%s.%N)
     taskset -c "$LC" wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --latency "$url" >"$f"
     t1=$(ticks "$pid"); t1s=$(date +%s.%N)
-    RPS[$name]=$(awk '/^Requests\/sec:/{print $2}' "$f")
-    P99[$name]=$(to_ms "$(awk '$1=="99%"{print $2}' "$f")")
-    NOTE[$name]=$(awk '/Non-2xx|Socket errors/{sub(/^ +/, ""); printf "%s; ", $0}' "$f")
+    RPS[$k]=$(awk '/^Requests\/sec:/{print $2}' "$f")
+    P99[$k]=$(to_ms "$(awk '$1=="99%"{print $2}' "$f")")
+    NOTE[$name]+=$(awk '/Non-2xx|Socket errors/{sub(/^ +/, ""); printf "%s; ", $0}' "$f")
     n=$(awk '/requests in/{print $1}' "$f")
-    CPU[$name]=$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v a="$t0s" -v b="$t1s" 'BEGIN{printf "%.0f", 100*d/hz/(b-a)}')
-    USR[$name]=$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v n="${n:-0}" 'BEGIN{ if (n > 0) printf "%.1f", 1e6*d/hz/n; else printf "?" }')
-    printf '%-12s %10s req/s  p99 %7s ms  server CPU %3s%%  %6s us/req  %s\n' "$name" "${RPS[$name]}" "${P99[$name]}" "${CPU[$name]}" "${USR[$name]}" "${NOTE[$name]}" >&2
+    CPU[$k]=$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v a="$t0s" -v b="$t1s" 'BEGIN{printf "%.0f", 100*d/hz/(b-a)}')
+    USR[$k]=$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v n="${n:-0}" 'BEGIN{ if (n > 0) printf "%.1f", 1e6*d/hz/n; else printf "?" }')
+    printf 'round %s %-12s %10s req/s  p99 %7s ms  server CPU %3s%%  %6s us/req  %s\n' "$round" "$name" "${RPS[$k]}" "${P99[$k]}" "${CPU[$k]}" "${USR[$k]}" "${NOTE[$name]}" >&2
 }
+# median of the arguments (numbers)
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END{ if (NR % 2) print v[(NR+1)/2]; else printf "%.2f\n", (v[NR/2]+v[NR/2+1])/2 }'; }
+# per_round KIND NAME: that figure of NAME in every round
+per_round() { local -n arr=$1; local r out=(); for r in $(seq 1 "$ROUNDS"); do out+=("${arr[$2.$r]}"); done; echo "${out[@]}"; }
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
-bench bff "http://127.0.0.1:$P_BFF$LIST_PATH" "$BFF_PID"
-after=$(curl -s --max-time 5 -o /dev/null -D - "http://127.0.0.1:$P_BFF$LIST_PATH" | awk -F': *' 'tolower($1)=="x-cache"{gsub(/\r/,"",$2); print $2}' || true)
-[[ "$after" == HIT ]] || echo "bench: warning: BFF X-Cache after the run is '$after'" >&2
-bench nginx "http://127.0.0.1:$P_NGINX$STORE_PATH" "$NGINX_PID"
-bench bare "http://127.0.0.1:$P_BARE$LIST_PATH" "$BARE_PID"
-bench nginx_same "http://127.0.0.1:$P_NGINX_SAME$LIST_PATH" "$NGINX_PID"
+R_NGINX_ALL=() R_BARE_ALL=() R_NGINX_SAME_ALL=()
+for round in $(seq 1 "$ROUNDS"); do
+    bench bff "http://127.0.0.1:$P_BFF$LIST_PATH" "$BFF_PID" "$round"
+    after=$(curl -s --max-time 5 -o /dev/null -D - "http://127.0.0.1:$P_BFF$LIST_PATH" | awk -F': *' 'tolower($1)=="x-cache"{gsub(/\r/,"",$2); print $2}' || true)
+    [[ "$after" == HIT ]] || echo "bench: warning: BFF X-Cache after the run is '$after'" >&2
+    bench nginx "http://127.0.0.1:$P_NGINX$STORE_PATH" "$NGINX_PID" "$round"
+    bench bare "http://127.0.0.1:$P_BARE$LIST_PATH" "$BARE_PID" "$round"
+    bench nginx_same "http://127.0.0.1:$P_NGINX_SAME$LIST_PATH" "$NGINX_PID" "$round"
+    R_NGINX_ALL+=("$(ratio "${RPS[bff.$round]}" "${RPS[nginx.$round]}")")
+    R_BARE_ALL+=("$(ratio "${RPS[bff.$round]}" "${RPS[bare.$round]}")")
+    R_NGINX_SAME_ALL+=("$(ratio "${RPS[bff.$round]}" "${RPS[nginx_same.$round]}")")
+    echo "round $round: BFF/nginx ${R_NGINX_ALL[-1]}, BFF/bare axum ${R_BARE_ALL[-1]}" >&2
+done
+for name in bff nginx bare nginx_same; do
+    # The table shows each server's median round.
+    RPS[$name]=$(median $(per_round RPS "$name")); P99[$name]=$(median $(per_round P99 "$name"))
+    CPU[$name]=$(median $(per_round CPU "$name")); USR[$name]=$(median $(per_round USR "$name"))
+done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
-R_NGINX=$(ratio "${RPS[bff]}" "${RPS[nginx]}")
-R_BARE=$(ratio "${RPS[bff]}" "${RPS[bare]}")
-R_NGINX_SAME=$(ratio "${RPS[bff]}" "${RPS[nginx_same]}")
+R_NGINX=$(median "${R_NGINX_ALL[@]}")
+R_BARE=$(median "${R_BARE_ALL[@]}")
+R_NGINX_SAME=$(median "${R_NGINX_SAME_ALL[@]}")
 
 # ---------------------------------------------------------------- 6. coalescing
 log "6. coalescing: $BURST concurrent cold requests, BFF (WOO_URL) -> counting proxy :$P_PROXY -> demo store :$P_STORE"
@@ -372,9 +392,10 @@ CALLS_VERDICT=$([[ "$UPSTREAM_CALLS" == 1 && "$BURST_OK" == "$BURST" ]] && echo 
 {
     echo "storefront-bff bench — $(date -u +%Y-%m-%dT%H:%MZ) — commit $SHA$( ((DIRTY)) && echo " + $DIRTY uncommitted change(s) in src/")"
     echo "machine: $CORES cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')); server pinned to core $SC, wrk to core $LC; loopback"
-    echo "load: wrk -t$THREADS -c$CONNS -d$DURATION --latency after a $WARMUP warm-up; RUST_LOG=warn; one run, so compare ratios, not absolute numbers"
+    echo "load: wrk -t$THREADS -c$CONNS -d$DURATION --latency after a $WARMUP warm-up, $ROUNDS interleaved rounds (bff, nginx, bare, nginx same bytes); RUST_LOG=warn; one run, so compare ratios, not absolute numbers"
     echo
     row() { printf '| %-44s | %-30s | %10s | %8s | %10s | %10s |\n' "$@"; }
+    echo "each server's figures: the median of its $ROUNDS rounds; ratios: each round's own, and their median (the verdict)"
     row server "body (GET …per_page=24)" "req/s" "p99 ms" "server CPU" "CPU us/req"
     row "---" "---" "---:" "---:" "---:" "---:"
     row "storefront-bff, cache HIT" "$BFF_BYTES B, our view, $BFF_ITEMS items" "${RPS[bff]}" "${P99[bff]}" "${CPU[bff]}%" "${USR[bff]}"
@@ -387,9 +408,9 @@ CALLS_VERDICT=$([[ "$UPSTREAM_CALLS" == 1 && "$BURST_OK" == "$BURST" ]] && echo 
         if [[ -n "${NOTE[$k]}" ]]; then echo "note ($k): ${NOTE[$k]}"; fi
     done
     echo
-    echo "BFF / nginx proxy_cache:  $R_NGINX   (target ≥ 1.2)  $(verdict "$R_NGINX" 1.2)"
-    echo "BFF / bare axum:          $R_BARE   (target ≥ 0.8)  $(verdict "$R_BARE" 0.8)"
-    echo "BFF / nginx, same bytes:  $R_NGINX_SAME   (info)"
+    echo "BFF / nginx proxy_cache:  $R_NGINX   (target ≥ 1.2)  $(verdict "$R_NGINX" 1.2)   rounds: ${R_NGINX_ALL[*]}"
+    echo "BFF / bare axum:          $R_BARE   (target ≥ 0.8)  $(verdict "$R_BARE" 0.8)   rounds: ${R_BARE_ALL[*]}"
+    echo "BFF / nginx, same bytes:  $R_NGINX_SAME   (info)   rounds: ${R_NGINX_SAME_ALL[*]}"
     echo "CPU per request, BFF / bare axum: $(ratio "${USR[bff]}" "${USR[bare]}")×   (info: cost of our stack per cache hit)"
     echo "upstream calls for $BURST concurrent cold requests: $UPSTREAM_CALLS   (target 1; $BURST_OK/$BURST answered 200)  $CALLS_VERDICT"
     if [[ -n "$RSS_A1" ]]; then

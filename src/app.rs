@@ -1,11 +1,13 @@
 //! Application wiring: state, middleware, and start-up (including demo mode,
 //! where an embedded demo store is started and used as the upstream).
 
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, FromRef};
+use axum::extract::{DefaultBodyLimit, FromRef, Request};
 use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::response::Response;
 use axum::Router;
 use secrecy::SecretString;
 use tower::ServiceBuilder;
@@ -21,7 +23,7 @@ use crate::client_ip::TrustedProxies;
 use crate::config::{Settings, StoreTarget};
 use crate::csrf::AllowedOrigins;
 use crate::demo_store::{self, DemoKey, DemoStoreConfig, DemoStoreHandle, KeyPermissions};
-use crate::edge::EdgeLayer;
+use crate::edge::{EdgeLayer, RouteTemplates};
 use crate::error::ApiError;
 use crate::idempotency::Idempotency;
 use crate::ops::Ops;
@@ -182,11 +184,27 @@ impl Default for HttpPolicy {
 
 pub const SESSION_COOKIE: &str = "sfbff_session";
 
+/// Where the docs UI and the document live (`SwaggerUi` adds `/docs/` and `/docs/{*rest}`).
+const DOCS_PATH: &str = "/docs";
+const OPENAPI_PATH: &str = "/openapi.json";
+
 /// The whole HTTP application: API routes, docs, fallbacks and middleware.
-pub fn router(state: AppState, policy: &HttpPolicy) -> Router {
+///
+/// Cross-cutting layers wrap the routed service from outside instead of going
+/// through `Router::layer`, which wraps every route separately and costs an
+/// extra boxed service clone and boxed future per request for each call.
+pub fn router(
+    state: AppState,
+    policy: &HttpPolicy,
+) -> impl tower::Service<Request, Response = Response, Error = Infallible, Future: Send + 'static> + Clone + Send + Sync + 'static {
     // Install the recorder before the first request, not at the first scrape.
     crate::metrics::handle();
-    let docs: Router = SwaggerUi::new("/docs").url("/openapi.json", routes::openapi()).into();
+    let document = routes::openapi();
+    let mut templates: Vec<String> = document.paths.paths.keys().cloned().collect();
+    templates.extend([OPENAPI_PATH.into(), DOCS_PATH.into(), format!("{DOCS_PATH}/"), format!("{DOCS_PATH}/{{*rest}}")]);
+    let docs: Router = SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, document).into();
+    // The docs UI is HTML: its own CSP and Referrer-Policy (the edge adds the rest).
+    let docs = docs.layer(axum::middleware::map_response(crate::edge::html_headers));
     let sessions = SessionManagerLayer::new(state.sessions.store())
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
@@ -202,21 +220,20 @@ pub fn router(state: AppState, policy: &HttpPolicy) -> Router {
     let mut app = Router::from(routes::public()).merge(shopper).with_state(state).merge(docs);
     if policy.reference_page {
         app = app.merge(crate::web::router());
+        templates.extend(crate::web::PATHS.iter().map(|p| p.to_string()));
     }
-    // Slow request bodies (slowloris) get a deadline: 408, see `body_timeout`.
-    app = app.layer(crate::body_timeout::BodyTimeoutLayer::new(policy.body_read_timeout));
     let app = app.fallback(|| async { ApiError::NoRoute }).method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed });
 
-    // Cross-cutting layers, outermost first, composed once. `Router::layer`
-    // wraps every route (and the fallbacks) separately, after routing.
-    let stack = ServiceBuilder::new()
+    ServiceBuilder::new()
         // Request id, span and log line, panics, metrics, security headers.
-        .layer(EdgeLayer::new(policy.hsts_max_age_secs))
+        .layer(EdgeLayer::new(policy.hsts_max_age_secs, RouteTemplates::new(templates.iter().map(String::as_str))))
         // With no cross-origin frontends configured there is nothing for CORS to
         // allow: skip the layer (and its per-request Vary headers) entirely.
         .option_layer((!policy.cors_origins.is_empty()).then(|| cors(&policy.cors_origins)))
-        .layer(DefaultBodyLimit::max(policy.body_limit_bytes));
-    app.layer(stack)
+        .layer(DefaultBodyLimit::max(policy.body_limit_bytes))
+        // Slow request bodies (slowloris) get a deadline: 408, see `body_timeout`.
+        .layer(crate::body_timeout::BodyTimeoutLayer::new(policy.body_read_timeout))
+        .service(app)
 }
 
 fn cors(origins: &[String]) -> CorsLayer {

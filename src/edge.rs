@@ -8,8 +8,11 @@
 //!   `route`) and logs "request served" with status and duration at INFO;
 //! - turns a panic in a handler into our 500 error body;
 //! - counts and times the request by route template, method and status;
-//! - adds the security headers (nosniff, Referrer-Policy, CSP,
-//!   X-Frame-Options, HSTS when configured) unless the handler set its own.
+//! - adds the API security headers (nosniff, X-Frame-Options, a CSP that
+//!   allows nothing and no framing, HSTS when configured) unless the handler
+//!   set its own. That is OWASP's set for API responses (REST Security Cheat
+//!   Sheet); HTML pages (the docs UI, the reference page) add their own CSP
+//!   and `Referrer-Policy`, see [`HTML_HEADERS`].
 //!
 //! Why not tower-http's TraceLayer, CatchPanicLayer and one
 //! SetResponseHeaderLayer per header plus two `from_fn` middlewares, as
@@ -20,8 +23,12 @@
 //! (see bench/README.md). This layer does the same work with no allocation
 //! beyond the generated request id.
 //!
-//! It is applied with `Router::layer`, i.e. around each route after routing,
-//! so the matched route template (`MatchedPath`) is known for the metrics.
+//! It wraps the whole router from outside (a plain tower layer, see
+//! `app::router`), not each route with `Router::layer`: axum boxes and clones
+//! a route's service again for every `Router::layer` level, per request. The
+//! route template for the span and the metrics therefore comes from
+//! [`RouteTemplates`]: the router's own paths, matched with axum's matcher
+//! (`matchit`) before routing.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -31,7 +38,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
+use axum::extract::Request;
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use pin_project_lite::pin_project;
@@ -42,33 +49,103 @@ use tracing::{Instrument, Span};
 use crate::error::ApiError;
 use crate::request_id::{self, RequestId};
 
-/// Content-Security-Policy for every answer (JSON ignores it; /docs and the
-/// reference page need only their own scripts, styles and API).
-pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
+/// Security headers of every answer. A JSON answer loads nothing and must
+/// not be framed (drag-and-drop clickjacking), whatever a browser makes of it.
+pub const API_SECURITY_HEADERS: [(HeaderName, HeaderValue); 3] = [
+    (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+    (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+    (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'")),
+];
 
-/// Builds [`Edge`] services; cheap to clone (axum clones it per request).
+/// What HTML pages add (the docs UI): only their own scripts, styles and API,
+/// and no `Referer` to other sites. (A JSON answer makes no requests, so
+/// neither header would do anything there.)
+pub const HTML_HEADERS: [(HeaderName, HeaderValue); 2] = [
+    (
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'",
+        ),
+    ),
+    (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+];
+
+/// Adds [`HTML_HEADERS`] to answers that are not JSON (for routers serving
+/// pages, with `axum::middleware::map_response`).
+pub async fn html_headers(mut response: Response) -> Response {
+    let json = response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !json {
+        for (name, value) in HTML_HEADERS {
+            response.headers_mut().entry(name).or_insert(value);
+        }
+    }
+    response
+}
+
+/// The label of requests whose path is no route of the server.
+const UNMATCHED: &str = "unmatched";
+
+/// The server's route templates (`/api/v1/products/{id_or_slug}`), to label a
+/// request by the route it will take: a bounded set of metric label values,
+/// whatever paths clients invent.
+pub struct RouteTemplates {
+    matcher: matchit::Router<usize>,
+    templates: Vec<Box<str>>,
+}
+
+impl RouteTemplates {
+    /// Templates in axum's syntax; a repeated one is kept once.
+    pub fn new<'a>(templates: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut matcher = matchit::Router::new();
+        let mut kept: Vec<Box<str>> = Vec::new();
+        for template in templates {
+            if kept.iter().any(|t| &**t == template) {
+                continue;
+            }
+            // The router accepted the same template, so the matcher does too.
+            matcher.insert(template, kept.len()).expect("route templates are valid and distinct");
+            kept.push(template.into());
+        }
+        Self { matcher, templates: kept }
+    }
+
+    /// The template `path` matches, or "unmatched".
+    pub fn label(&self, path: &str) -> &str {
+        self.name(self.find(path))
+    }
+
+    fn find(&self, path: &str) -> Option<usize> {
+        self.matcher.at(path).ok().map(|m| *m.value)
+    }
+
+    fn name(&self, found: Option<usize>) -> &str {
+        found.map_or(UNMATCHED, |i| &self.templates[i])
+    }
+}
+
+/// What every [`Edge`] shares: one reference count per request.
+struct EdgeConfig {
+    /// Headers added to every response that does not carry them already.
+    security_headers: Vec<(HeaderName, HeaderValue)>,
+    routes: RouteTemplates,
+}
+
+/// Builds [`Edge`] services; cheap to clone (hyper clones the stack per request).
 #[derive(Clone)]
 pub struct EdgeLayer {
-    /// Headers added to every response that does not carry them already.
-    security_headers: Arc<[(HeaderName, HeaderValue)]>,
+    config: Arc<EdgeConfig>,
 }
 
 impl EdgeLayer {
     /// `hsts_max_age_secs` > 0 adds `Strict-Transport-Security: max-age=…`
-    /// (deployments behind TLS).
-    pub fn new(hsts_max_age_secs: u64) -> Self {
-        let mut headers = vec![
-            (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-            (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
-            // Same-origin only: /docs and the reference page load nothing from elsewhere.
-            (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)),
-            (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
-        ];
+    /// (deployments behind TLS); `routes` are the templates the router serves.
+    pub fn new(hsts_max_age_secs: u64, routes: RouteTemplates) -> Self {
+        let mut headers = API_SECURITY_HEADERS.to_vec();
         if hsts_max_age_secs > 0 {
             let value = HeaderValue::from_str(&format!("max-age={hsts_max_age_secs}")).expect("digits are a valid header value");
             headers.push((header::STRICT_TRANSPORT_SECURITY, value));
         }
-        Self { security_headers: headers.into() }
+        Self { config: Arc::new(EdgeConfig { security_headers: headers, routes }) }
     }
 }
 
@@ -76,7 +153,7 @@ impl<S> tower::Layer<S> for EdgeLayer {
     type Service = Edge<S>;
 
     fn layer(&self, inner: S) -> Edge<S> {
-        Edge { inner, security_headers: self.security_headers.clone() }
+        Edge { inner, config: self.config.clone() }
     }
 }
 
@@ -84,7 +161,7 @@ impl<S> tower::Layer<S> for EdgeLayer {
 #[derive(Clone)]
 pub struct Edge<S> {
     inner: S,
-    security_headers: Arc<[(HeaderName, HeaderValue)]>,
+    config: Arc<EdgeConfig>,
 }
 
 impl<S> tower::Service<Request> for Edge<S>
@@ -102,7 +179,7 @@ where
     fn call(&mut self, request: Request) -> Self::Future {
         let started = Instant::now();
         let id = RequestId::for_request(request.headers());
-        let route = request.extensions().get::<MatchedPath>().cloned();
+        let route = self.config.routes.find(request.uri().path());
         let method = request.method().clone();
         // Fields are only formatted when the span is enabled (INFO).
         // Path only: query strings can hold search terms and ids.
@@ -111,10 +188,10 @@ where
             request_id = %id.as_str(),
             method = %method,
             path = %request.uri().path(),
-            route = route.as_ref().map_or("unmatched", |r| r.as_str()),
+            route = self.config.routes.name(route),
         );
         let inner = request_id::scope(id, self.inner.call(request).instrument(span.clone()));
-        EdgeFuture { inner, span, started, route, method, security_headers: self.security_headers.clone() }
+        EdgeFuture { inner, span, started, route, method, config: self.config.clone() }
     }
 }
 
@@ -126,9 +203,9 @@ pin_project! {
         inner: TaskLocalFuture<RequestId, Instrumented<F>>,
         span: Span,
         started: Instant,
-        route: Option<MatchedPath>,
+        route: Option<usize>,
         method: Method,
-        security_headers: Arc<[(HeaderName, HeaderValue)]>,
+        config: Arc<EdgeConfig>,
     }
 }
 
@@ -167,7 +244,7 @@ fn finish<F>(this: EdgeProjection<'_, F>, mut response: Response, id: Option<Req
     if let Some(id) = id {
         headers.insert(request_id::HEADER_NAME, id.into_header_value());
     }
-    for (name, value) in this.security_headers.iter() {
+    for (name, value) in this.config.security_headers.iter() {
         // One hash per header: insert only where the handler set none.
         if let header::Entry::Vacant(slot) = headers.entry(name.clone()) {
             slot.insert(value.clone());
@@ -177,7 +254,26 @@ fn finish<F>(this: EdgeProjection<'_, F>, mut response: Response, id: Option<Req
         let _entered = this.span.enter();
         tracing::info!(status = status.as_u16(), duration_ms = elapsed.as_millis() as u64, "request served");
     }
-    let route = this.route.as_ref().map_or("unmatched", |r| r.as_str());
+    let route = this.config.routes.name(*this.route);
     crate::metrics::record_request(route, this.method, status, elapsed);
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_labelled_by_the_template_they_take_or_unmatched() {
+        let routes =
+            RouteTemplates::new(["/api/v1/products", "/api/v1/products/{id_or_slug}", "/docs/", "/docs/{*rest}", "/api/v1/products"]);
+        assert_eq!(routes.label("/api/v1/products"), "/api/v1/products");
+        assert_eq!(routes.label("/api/v1/products/hoodie-blue"), "/api/v1/products/{id_or_slug}");
+        assert_eq!(routes.label("/docs/"), "/docs/");
+        assert_eq!(routes.label("/docs/swagger-ui.css"), "/docs/{*rest}");
+        // Invented paths share one label, so clients cannot mint label values.
+        assert_eq!(routes.label("/api/v1/products/1/nope"), UNMATCHED);
+        assert_eq!(routes.label("/wp-admin"), UNMATCHED);
+        assert_eq!(routes.label("/api/v1/products/"), UNMATCHED);
+    }
 }

@@ -25,18 +25,23 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
             // Always revalidate: a new binary serves a new bundle at the same URL.
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
             (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)),
+            (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
         ],
         body,
     )
         .into_response()
 }
 
+/// The paths [`router`] serves (also the metric labels of its routes).
+pub const PATHS: [&str; 3] = ["/", "/app.js", "/style.css"];
+
 /// `/`, `/app.js` and `/style.css` of the reference storefront.
 pub fn router() -> Router {
+    let [index, script, style] = PATHS;
     Router::new()
-        .route("/", get(|| async { asset("text/html; charset=utf-8", INDEX_HTML) }))
-        .route("/app.js", get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }))
-        .route("/style.css", get(|| async { asset("text/css; charset=utf-8", STYLE_CSS) }))
+        .route(index, get(|| async { asset("text/html; charset=utf-8", INDEX_HTML) }))
+        .route(script, get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }))
+        .route(style, get(|| async { asset("text/css; charset=utf-8", STYLE_CSS) }))
 }
 
 #[cfg(test)]

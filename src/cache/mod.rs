@@ -10,10 +10,10 @@
 mod etag;
 
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use axum::http::HeaderValue;
+use axum::http::{HeaderMap, HeaderValue};
 use bytes::Bytes;
 use moka::future::Cache;
 use moka::Expiry;
@@ -117,12 +117,21 @@ pub struct CachedBody {
     /// The last `Cache-Control` value sent, by its `max-age`: it changes at
     /// most once a second, so most hits reuse it.
     cache_control: Mutex<Option<([u64; 3], HeaderValue)>>,
+    /// The answer's constant headers, prepared by the responder at the first
+    /// answer and cloned for every later one (one copy instead of a hash and
+    /// insert per header).
+    headers: OnceLock<HeaderMap>,
 }
 
 impl CachedBody {
     pub fn new(body: Bytes, class: RouteClass, ttl: Duration, product_ids: Vec<u64>) -> Self {
         let etag = HeaderValue::from_str(&etag_for(&body)).expect("an ETag is quoted hex");
-        Self { body, etag, stored_at: Instant::now(), class, ttl, product_ids, cache_control: Mutex::new(None) }
+        Self { body, etag, stored_at: Instant::now(), class, ttl, product_ids, cache_control: Mutex::new(None), headers: OnceLock::new() }
+    }
+
+    /// The constant response headers, made by `prepare` on first use.
+    pub fn headers(&self, prepare: impl FnOnce(&Self) -> HeaderMap) -> &HeaderMap {
+        self.headers.get_or_init(|| prepare(self))
     }
 
     pub fn age(&self) -> Duration {
@@ -184,17 +193,26 @@ impl Expiry<CacheKey, Arc<CachedBody>> for ClassExpiry {
     }
 }
 
+/// About what a prepared header map of a catalogue answer occupies.
+const PREPARED_HEADERS_BYTES: usize = 512;
+
 fn weigh(key: &CacheKey, value: &Arc<CachedBody>) -> u32 {
-    // Key, body, etag and bookkeeping; saturate rather than wrap on huge bodies.
-    let bytes = key.key.len() + value.body.len() + value.etag.len() + 160;
+    // Key, body, etag, the prepared headers (~500 bytes) and bookkeeping;
+    // saturate rather than wrap on huge bodies.
+    let bytes = key.key.len() + value.body.len() + value.etag.len() + 160 + PREPARED_HEADERS_BYTES;
     u32::try_from(bytes).unwrap_or(u32::MAX)
 }
 
+/// The caches' key hasher: randomly seeded per process (keys come from
+/// clients, so colliding keys must not be predictable), and several times
+/// cheaper than the default SipHash on every hit.
+type KeyHasher = foldhash::quality::RandomState;
+
 #[derive(Clone)]
 pub struct ResponseCache {
-    fresh: Cache<CacheKey, Arc<CachedBody>>,
-    stale: Cache<CacheKey, Arc<CachedBody>>,
-    failing: Cache<CacheKey, ()>,
+    fresh: Cache<CacheKey, Arc<CachedBody>, KeyHasher>,
+    stale: Cache<CacheKey, Arc<CachedBody>, KeyHasher>,
+    failing: Cache<CacheKey, (), KeyHasher>,
     settings: Arc<CacheSettings>,
 }
 
@@ -206,12 +224,12 @@ impl ResponseCache {
                 .weigher(weigh)
                 .expire_after(ClassExpiry { extra })
                 .support_invalidation_closures()
-                .build()
+                .build_with_hasher(KeyHasher::default())
         };
         Self {
             fresh: build(Duration::ZERO),
             stale: build(settings.stale_window),
-            failing: Cache::builder().max_capacity(10_000).time_to_live(settings.failure_backoff).build(),
+            failing: Cache::builder().max_capacity(10_000).time_to_live(settings.failure_backoff).build_with_hasher(KeyHasher::default()),
             settings: Arc::new(settings),
         }
     }

@@ -1,6 +1,6 @@
 //! Turning a cache entry into an HTTP answer: ETag / 304, Cache-Control and
 //! `X-Cache`. Every catalogue response goes through here, cache hits
-//! included, so it only clones header values prepared with the entry.
+//! included, so it starts from a header map prepared with the entry.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -16,7 +16,6 @@ use crate::cache::{if_none_match_matches, CacheStatus, CachedBody};
 
 const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
-const ACCEPT_ENCODING: HeaderValue = HeaderValue::from_static("Accept-Encoding");
 /// Room for our headers plus the edge's (request id, security headers), so
 /// the map is allocated once instead of growing twice.
 const RESPONSE_HEADERS: usize = 16;
@@ -50,21 +49,36 @@ impl Cached {
             CacheStatus::Stale => 0,
             _ => self.ttl.saturating_sub(self.entry.age()).as_secs(),
         };
-        let mut headers = HeaderMap::with_capacity(RESPONSE_HEADERS);
+        let mut headers = self.entry.headers(constant_headers).clone();
+        headers.insert(header::CACHE_CONTROL, self.entry.cache_control(max_age, self.ttl.as_secs(), self.stale_window.as_secs()));
+        if self.status != CacheStatus::Hit {
+            headers.insert(X_CACHE, HeaderValue::from_static(self.status.as_str()));
+        }
         let mut response = if not_modified {
+            headers.remove(header::CONTENT_TYPE);
             let mut r = Response::new(Body::empty());
             *r.status_mut() = StatusCode::NOT_MODIFIED;
             r
         } else {
-            headers.insert(header::CONTENT_TYPE, APPLICATION_JSON);
             // A reference-counted clone of the cached bytes, not a copy.
             Response::new(Body::from(self.entry.body.clone()))
         };
-        headers.insert(header::ETAG, self.entry.etag.clone());
-        headers.insert(header::CACHE_CONTROL, self.entry.cache_control(max_age, self.ttl.as_secs(), self.stale_window.as_secs()));
-        headers.insert(X_CACHE, HeaderValue::from_static(self.status.as_str()));
-        headers.insert(header::VARY, ACCEPT_ENCODING);
         *response.headers_mut() = headers;
         response
     }
+}
+
+/// The headers every answer from this entry has, made once per entry: the
+/// content type, its ETag, `X-Cache: HIT` (the usual case) and the edge's
+/// security headers, so the edge finds them present instead of inserting
+/// them. Sized for what is added per answer (Cache-Control, request id, HSTS).
+fn constant_headers(entry: &CachedBody) -> HeaderMap {
+    let mut headers = HeaderMap::with_capacity(RESPONSE_HEADERS);
+    headers.insert(header::CONTENT_TYPE, APPLICATION_JSON);
+    headers.insert(header::ETAG, entry.etag.clone());
+    headers.insert(X_CACHE, HeaderValue::from_static(CacheStatus::Hit.as_str()));
+    for (name, value) in crate::edge::API_SECURITY_HEADERS {
+        headers.insert(name, value);
+    }
+    headers
 }

@@ -106,6 +106,8 @@ async fn metrics_parse_and_move_as_expected() {
     app.get("/api/v1/tags").await;
     app.get("/api/v1/products/not%20a%20slug").await;
     app.get("/api/v1/categories?page=2").await;
+    app.get("/docs/").await;
+    app.get("/no/such/path").await;
     let after = scrape(&app).await;
     let moved = |name: &str, labels: &[(&str, &str)]| metric(&after, name, labels) - metric(&before, name, labels);
     assert!(moved("bff_http_requests_total", &[("route", "/api/v1/tags"), ("status", "200")]) >= 2.0);
@@ -113,6 +115,10 @@ async fn metrics_parse_and_move_as_expected() {
     let raw = String::from_utf8_lossy(&app.get("/metrics").await.body).to_string();
     assert!(raw.contains(r#"route="/api/v1/products/{id}""#), "route templates label requests");
     assert!(!raw.contains("not a slug") && !raw.contains("not%20a%20slug"), "raw paths never become labels");
+    // Routes outside the OpenAPI document (the docs UI) have their templates too.
+    assert!(moved("bff_http_requests_total", &[("route", "/docs/"), ("status", "200")]) >= 1.0);
+    assert!(moved("bff_http_requests_total", &[("route", "unmatched"), ("status", "404")]) >= 1.0);
+    assert!(!raw.contains("/no/such/path"), "unknown paths share the label `unmatched`");
     assert!(moved("bff_cache_requests_total", &[("status", "HIT")]) >= 1.0);
     assert!(moved("bff_cache_requests_total", &[("status", "MISS")]) >= 1.0);
     assert!(moved("bff_upstream_requests_total", &[("api", "store_api"), ("route", "tags")]) >= 1.0);

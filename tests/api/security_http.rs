@@ -253,13 +253,24 @@ async fn redirect_parameters_never_produce_an_open_redirect() {
     assert!(redirects <= 1, "only /docs → /docs/ redirects");
 }
 
+/// OWASP's API set on every answer; HTML pages also restrict their own
+/// loads and the Referer.
 fn assert_security_headers(r: &reqwest::Response, what: &str, hsts: bool) {
     let h = |name: &str| r.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     assert_eq!(h("x-content-type-options"), "nosniff", "{what}");
-    assert_eq!(h("referrer-policy"), "no-referrer", "{what}");
+    assert_eq!(h("x-frame-options"), "DENY", "{what}");
     let csp = h("content-security-policy");
-    for directive in ["frame-ancestors 'none'", "base-uri 'none'", "script-src 'self'"] {
+    let html = h("content-type").starts_with("text/html") || what.starts_with("/docs") || what == "/app.js";
+    let directives: &[&str] = if html {
+        &["frame-ancestors 'none'", "base-uri 'none'", "script-src 'self'"]
+    } else {
+        &["default-src 'none'", "frame-ancestors 'none'"]
+    };
+    for directive in directives {
         assert!(csp.contains(directive), "{what}: CSP lacks {directive}: {csp}");
+    }
+    if html {
+        assert_eq!(h("referrer-policy"), "no-referrer", "{what}");
     }
     assert!(!csp.contains("unsafe-eval") && !csp.contains('*') && !csp.contains("http:"), "{what}: CSP stays same-origin: {csp}");
     assert_eq!(r.headers().contains_key("strict-transport-security"), hsts, "{what}: HSTS only when configured");
