@@ -15,6 +15,9 @@
 //!   so it is also the idle keep-alive timeout: a connection with no new request within it is
 //!   closed (a plain close, no 408). Clients reconnect as they do after any server's keep-alive
 //!   timeout (nginx 75 s, Node 5 s): browsers and reqwest notice the close and open a new one.
+//!   As with any keep-alive timeout, a request sent in the instant the server closes can meet a
+//!   closed socket; browsers resend such a request on a fresh connection, other clients should
+//!   retry idempotent requests (our checkout is idempotent by `Idempotency-Key`).
 //! - When it fires mid-request the connection is closed without an answer.
 //!
 //! HTTP/2 is not served, as before: this crate has never enabled axum's `http2` feature, so
