@@ -27,6 +27,7 @@ pub mod ratelimit;
 pub mod redis;
 pub mod request_id;
 pub mod routes;
+pub mod serve;
 pub mod session;
 pub mod shared_responses;
 pub mod telemetry;

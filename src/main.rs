@@ -183,12 +183,7 @@ async fn serve(cli: Cli) -> ExitCode {
         }
     };
     tracing::info!(listen = %settings.listen, docs = %format!("http://{}/docs/", settings.listen), "storefront-bff listening");
-    let served = axum::serve(
-        listener,
-        axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<std::net::SocketAddr>(router),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await;
+    let served = storefront_bff::serve::serve(listener, router, settings.serve_options(), shutdown_signal()).await;
     if let Some(demo) = demo {
         demo.shutdown();
     }

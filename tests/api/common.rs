@@ -15,6 +15,7 @@ use secrecy::SecretString;
 use storefront_bff::app::{self, AppOptions, AppState, HttpPolicy, Upstream};
 use storefront_bff::cache::CacheSettings;
 use storefront_bff::demo_store::{self, DemoKey, DemoStoreConfig, DemoStoreHandle, KeyPermissions};
+use storefront_bff::serve::{serve, ServeOptions};
 use storefront_bff::upstream::{HttpSettings, RestAuthMode, RestCredentials};
 
 /// Where captures go; `tests/secret_scan.rs` reads the same folder.
@@ -103,6 +104,8 @@ pub struct TestConfig {
     pub demo: DemoStoreConfig,
     pub http: HttpSettings,
     pub policy: HttpPolicy,
+    /// Connection-level settings (e.g. a short header deadline).
+    pub serve: ServeOptions,
 }
 
 pub struct TestApp {
@@ -162,6 +165,7 @@ impl TestApp {
             demo: DemoStoreConfig { keys: vec![clone_key(&key)], ..DemoStoreConfig::default() },
             http: HttpSettings { timeout: Duration::from_millis(1500), retries: 1 },
             policy: HttpPolicy { cookie_secure: false, ..HttpPolicy::default() },
+            serve: ServeOptions::default(),
         };
         tune(&mut config);
         for k in &config.demo.keys {
@@ -180,6 +184,7 @@ impl TestApp {
             demo: DemoStoreConfig::default(),
             http: HttpSettings { timeout: Duration::from_millis(1500), retries: 1 },
             policy: HttpPolicy { cookie_secure: false, ..HttpPolicy::default() },
+            serve: ServeOptions::default(),
         };
         tune(&mut config);
         Self::serve(self.store.clone(), &self.key, config).await
@@ -201,11 +206,8 @@ impl TestApp {
         let router = app::router(state.clone(), &config.policy);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
-        tokio::spawn(async move {
-            axum::serve(listener, axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<SocketAddr>(router))
-                .await
-                .unwrap();
-        });
+        // The binary's own accept loop (header deadline, ConnectInfo), never shut down.
+        tokio::spawn(serve(listener, router, config.serve, std::future::pending()));
         TestApp {
             base: format!("http://{addr}"),
             store,

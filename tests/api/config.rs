@@ -66,3 +66,25 @@ fn a_toml_file_supplies_the_same_keys_and_unknown_keys_are_refused() {
         assert!(help.contains(var), "--help lists {var}");
     }
 }
+
+#[test]
+fn the_header_deadline_is_validated_from_environment_and_file_and_listed_in_help() {
+    let (code, stderr) = run(&[("HEADER_READ_TIMEOUT_SECS", "0")], &["openapi"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("HEADER_READ_TIMEOUT_SECS"), "{stderr}");
+    let dir = std::env::temp_dir().join(format!("bff-config-header-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("zero.toml");
+    std::fs::write(&file, "HEADER_READ_TIMEOUT_SECS = 0\n").unwrap();
+    let (code, stderr) = run(&[], &["--config", file.to_str().unwrap(), "openapi"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("HEADER_READ_TIMEOUT_SECS"), "{stderr}");
+    std::fs::write(&file, "HEADER_READ_TIMEOUT_SECS = 5\n").unwrap();
+    let (code, stderr) = run(&[], &["--config", file.to_str().unwrap(), "openapi"]);
+    assert_eq!(code, 0, "a valid value is accepted: {stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+    let help = Command::new(env!("CARGO_BIN_EXE_storefront-bff")).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("HEADER_READ_TIMEOUT_SECS") && help.contains("[default: 10]"), "{help}");
+}

@@ -18,5 +18,6 @@ mod rest_auth;
 mod scaleout;
 mod security;
 mod security_http;
+mod serve;
 mod tokens;
 mod webhooks;

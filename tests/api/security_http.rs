@@ -1,6 +1,7 @@
 //! Security probes, part two, at the HTTP level: header injection through ids and coupon codes,
 //! path traversal in slugs and ids (never reaching the store), bodies over the limit, deeply
-//! nested JSON, slowloris bodies, redirect parameters, and the security headers on every answer.
+//! nested JSON, slowloris bodies and headers, keep-alive, redirect parameters, and the security
+//! headers on every answer.
 
 use std::time::{Duration, Instant};
 
@@ -229,6 +230,97 @@ async fn a_slowloris_body_gets_408_and_its_connection_closed() {
     assert_eq!(r.status, 200);
     let documented = operations_documenting("408", "/");
     assert!(documented.iter().any(|(m, t, _)| m == "POST" && t == "/api/v1/cart/items"), "408 is documented: {documented:?}");
+}
+
+/// Reads one HTTP/1.1 response (head plus a `Content-Length` body) from a kept-alive connection.
+async fn read_response(stream: &mut tokio::net::TcpStream) -> String {
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap()))
+                .expect("content-length");
+            if body.len() >= length {
+                return text;
+            }
+        }
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await.expect("an answer").expect("read");
+        assert!(n > 0, "closed mid-answer: {text}");
+        answer.extend_from_slice(&buf[..n]);
+    }
+}
+
+#[tokio::test]
+async fn a_slowloris_on_headers_is_closed_at_the_header_deadline() {
+    let app = TestApp::with(|c| c.serve.header_read_timeout = Duration::from_secs(1)).await;
+    let host = app.base.trim_start_matches("http://").to_string();
+    let started = Instant::now();
+    let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
+    stream.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\n").as_bytes()).await.unwrap();
+    // One more header byte every 300 ms and never the blank line: a deadline that restarted with
+    // each byte would never fire.
+    let trickle = async {
+        let mut buf = [0u8; 1024];
+        loop {
+            assert!(started.elapsed() < Duration::from_secs(5), "still open after {:?}", started.elapsed());
+            if stream.write_all(b"X").await.is_err() {
+                return started.elapsed();
+            }
+            match tokio::time::timeout(Duration::from_millis(300), stream.read(&mut buf)).await {
+                Ok(Ok(0)) | Ok(Err(_)) => return started.elapsed(),
+                Ok(Ok(n)) => panic!("no answer is due to unfinished headers: {}", String::from_utf8_lossy(&buf[..n])),
+                Err(_) => {}
+            }
+        }
+    };
+    // Meanwhile other clients are served as usual.
+    let others = async {
+        for _ in 0..4 {
+            assert_eq!(app.get("/healthz").await.status, 200);
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    };
+    let (closed_after, ()) = tokio::join!(trickle, others);
+    assert!(closed_after >= Duration::from_millis(900), "closed by the deadline, not before it: {closed_after:?}");
+    assert!(closed_after < Duration::from_secs(3), "closed at the deadline: {closed_after:?}");
+    assert_eq!(app.get("/healthz").await.status, 200, "still serving");
+}
+
+/// hyper's header deadline also runs while a keep-alive connection waits for its next request:
+/// it starts when the previous answer has been written. So an idle connection is closed after
+/// HEADER_READ_TIMEOUT_SECS (a keep-alive timeout, like nginx's 75 s or Node's 5 s), and a client
+/// that pauses longer between requests opens a new connection without noticing.
+#[tokio::test]
+async fn keep_alive_is_reused_within_the_header_deadline_and_closed_when_idle_past_it() {
+    let app = TestApp::with(|c| c.serve.header_read_timeout = Duration::from_secs(1)).await;
+    let host = app.base.trim_start_matches("http://").to_string();
+    let request = format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n");
+    let mut stream = tokio::net::TcpStream::connect(&host).await.unwrap();
+    for pause in [Duration::ZERO, Duration::from_millis(600), Duration::from_millis(600)] {
+        // 600 ms each: together longer than the deadline, so it restarts for every request.
+        tokio::time::sleep(pause).await;
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let answer = read_response(&mut stream).await;
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        assert!(!answer.to_ascii_lowercase().contains("connection: close"), "kept alive: {answer}");
+    }
+    let idle_since = Instant::now();
+    let mut buf = [0u8; 64];
+    let read = tokio::time::timeout(Duration::from_secs(4), stream.read(&mut buf)).await.expect("the idle connection is closed");
+    assert!(matches!(read, Ok(0) | Err(_)), "closed without an answer: {read:?}");
+    let idle = idle_since.elapsed();
+    assert!(idle >= Duration::from_millis(800) && idle < Duration::from_secs(2), "closed after the deadline of idleness: {idle:?}");
+
+    // A pooling client (reqwest, like a browser) pausing longer than the deadline just reconnects.
+    for _ in 0..3 {
+        let r = app.client.get(format!("{}/api/v1/categories", app.base)).send().await.expect("no stale pooled connection is used");
+        assert_eq!(r.status(), 200);
+        r.bytes().await.unwrap(); // read to the end, so the connection goes back to the pool
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+    }
 }
 
 #[tokio::test]

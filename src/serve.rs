@@ -1,0 +1,161 @@
+//! The one place that accepts connections: HTTP/1.1 over TCP with a deadline for request headers
+//! (`HEADER_READ_TIMEOUT_SECS`), the peer address as `ConnectInfo`, accept errors survived, and
+//! graceful shutdown.
+//!
+//! Why not `axum::serve`: it gives hyper no timer, so hyper cannot bound how long a client takes
+//! to send its request line and headers. A client trickling one header byte at a time (slowloris)
+//! held a connection, and a task, for as long as it liked, and also held up graceful shutdown,
+//! which waits for a connection that is mid-request. Bodies are bounded separately, by
+//! `body_timeout`, after the headers have arrived.
+//!
+//! What the deadline means (hyper 1.x `http1::Builder::header_read_timeout`):
+//! - it starts when hyper begins reading a request head and is NOT reset by each byte, so the whole
+//!   head must arrive within it;
+//! - on a keep-alive connection it starts again as soon as the previous response has been written,
+//!   so it is also the idle keep-alive timeout: a connection with no new request within it is
+//!   closed (a plain close, no 408). Clients reconnect as they do after any server's keep-alive
+//!   timeout (nginx 75 s, Node 5 s): browsers and reqwest notice the close and open a new one.
+//!   As with any keep-alive timeout, a request sent in the instant the server closes can meet a
+//!   closed socket; browsers resend such a request on a fresh connection, other clients should
+//!   retry idempotent requests (our checkout is idempotent by `Idempotency-Key`).
+//! - When it fires mid-request the connection is closed without an answer.
+//!
+//! HTTP/2 is not served, as before: this crate has never enabled axum's `http2` feature, so
+//! `axum::serve` spoke HTTP/1.1 only. Turning HTTP/2 on (hyper-util's `auto` builder) would also
+//! need its own bounds: `header_read_timeout` is HTTP/1 only, and an HTTP/2 connection that sends
+//! its preface and then stalls would be held forever again.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::pin;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request};
+use axum::response::Response;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tower::ServiceExt;
+
+use crate::config::Settings;
+
+/// Connection-level settings (per-request HTTP policy is `app::HttpPolicy`).
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// How long a client may take to send a request's line and headers, and how long an idle
+    /// keep-alive connection is kept; the connection is closed after it.
+    pub header_read_timeout: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self { header_read_timeout: Duration::from_secs(10) }
+    }
+}
+
+impl Settings {
+    pub fn serve_options(&self) -> ServeOptions {
+        ServeOptions { header_read_timeout: Duration::from_secs(self.header_read_timeout_secs) }
+    }
+}
+
+/// After an accept error that is not about one client (e.g. EMFILE: out of file descriptors),
+/// wait this long before trying again, so a persistent error does not spin a core. Connections
+/// that arrive meanwhile wait in the kernel's backlog.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+
+/// Serves `app` on `listener` until `shutdown` completes; then stops accepting, lets requests in
+/// flight finish (their connections close after the answer), closes idle connections, and
+/// returns once every connection is gone. Each request carries `ConnectInfo<SocketAddr>`.
+///
+/// `app` is any tower service (a `Router` or a stack around one). Accept errors never end the
+/// server, so this returns `Ok(())` after a shutdown; the `io::Result` is kept so a failure to
+/// serve can be reported by callers without changing their signature.
+pub async fn serve<S>(
+    listener: TcpListener,
+    app: S,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send,
+) -> std::io::Result<()>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible> + Clone + Send + Sync + 'static,
+    S::Future: Send + 'static,
+{
+    let mut builder = http1::Builder::new();
+    // Without a timer hyper silently ignores header_read_timeout (that is axum::serve's gap).
+    builder.timer(TokioTimer::new()).header_read_timeout(options.header_read_timeout);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = pin!(shutdown);
+    // Failed accepts in a row: the first is logged at warn, the rest of the streak at debug, so a
+    // process out of file descriptors writes one line, not ten a second.
+    let mut failed_accepts: u64 = 0;
+
+    loop {
+        let accepted = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            // The peer gave up before we accepted: nothing wrong with us, nothing to wait for.
+            Err(e) if is_connection_error(&e) => {
+                tracing::debug!(error = %e, "a connection went away before it was accepted");
+                continue;
+            }
+            Err(e) => {
+                failed_accepts += 1;
+                if failed_accepts == 1 {
+                    tracing::warn!(error = %e, "cannot accept connections; retrying until it works (they wait in the backlog meanwhile)");
+                } else {
+                    tracing::debug!(error = %e, failed_accepts, "still cannot accept connections");
+                }
+                tokio::select! {
+                    () = &mut shutdown => break,
+                    () = tokio::time::sleep(ACCEPT_BACKOFF) => continue,
+                }
+            }
+        };
+        if failed_accepts > 0 {
+            tracing::info!(failed_accepts, "accepting connections again");
+            failed_accepts = 0;
+        }
+
+        // The same conversion axum::serve does (hyper's body into axum's), plus the peer address
+        // that `into_make_service_with_connect_info` used to add: the client-IP extractor, rate
+        // limits and the sign-in guard read it.
+        let service = app.clone().map_request(move |request: hyper::Request<Incoming>| {
+            let mut request = request.map(Body::new);
+            request.extensions_mut().insert(ConnectInfo(peer));
+            request
+        });
+        // No HTTP upgrades (axum::serve allowed them): no route takes a connection over (no
+        // WebSocket), and GracefulShutdown can only watch plain HTTP/1 connections.
+        let connection = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // Clients resetting connections and header deadlines are routine: debug, not warn,
+            // so a flood of slow clients cannot flood the log.
+            if let Err(e) = connection.await {
+                tracing::debug!(%peer, error = %e, timeout = e.is_timeout(), "connection ended with an error");
+            }
+        });
+    }
+
+    // Stop accepting first, so new clients are refused at once instead of queueing in a backlog
+    // nobody reads; then drain.
+    drop(listener);
+    tracing::debug!(connections = graceful.count(), "stopped accepting; waiting for open connections");
+    // Idle keep-alive connections close now; a request in flight gets its answer (with
+    // `Connection: close`); a request still sending its head has until the header deadline.
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// Errors about one incoming connection rather than the listener (same list as axum::serve).
+fn is_connection_error(e: &std::io::Error) -> bool {
+    matches!(e.kind(), std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::ConnectionReset)
+}
