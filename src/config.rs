@@ -123,8 +123,8 @@ pub struct Settings {
     /// Seconds a client has to send a whole request body (slow senders get 408).
     #[arg(long, env = "BODY_READ_TIMEOUT_SECS", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub body_read_timeout_secs: u64,
-    /// Seconds a client has to send a request's line and headers; also how long an idle keep-alive connection stays open. Then the connection is closed.
-    #[arg(long, env = "HEADER_READ_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    /// Seconds a client has to send a request's line and headers; also how long an idle keep-alive connection stays open. Then the connection is closed. Keep it above the idle timeout of a load balancer in front (AWS ALB: 60 s).
+    #[arg(long, env = "HEADER_READ_TIMEOUT_SECS", default_value_t = 65, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub header_read_timeout_secs: u64,
     /// Secure flag on the session cookie. Default: on, except in demo mode (plain http on loopback).
     #[arg(long, env = "COOKIE_SECURE")]
@@ -295,10 +295,10 @@ mod tests {
     use super::Cli;
 
     #[test]
-    fn header_read_timeout_defaults_to_10_s_and_must_be_at_least_1() {
+    fn header_read_timeout_defaults_to_65_s_and_must_be_at_least_1() {
         let cli = Cli::try_parse_from(["storefront-bff"]).unwrap();
-        assert_eq!(cli.settings.header_read_timeout_secs, 10);
-        assert_eq!(cli.settings.serve_options().header_read_timeout, std::time::Duration::from_secs(10));
+        assert_eq!(cli.settings.header_read_timeout_secs, 65);
+        assert_eq!(cli.settings.serve_options().header_read_timeout, std::time::Duration::from_secs(65));
         let cli = Cli::try_parse_from(["storefront-bff", "--header-read-timeout-secs", "3"]).unwrap();
         assert_eq!(cli.settings.serve_options().header_read_timeout, std::time::Duration::from_secs(3));
         // 0 would switch hyper's deadline off: refused, like any value that is not a number.

@@ -53,7 +53,10 @@ pub struct ServeOptions {
 
 impl Default for ServeOptions {
     fn default() -> Self {
-        Self { header_read_timeout: Duration::from_secs(10) }
+        // Longer than the idle timeout of the usual load balancers in front
+        // (AWS ALB 60 s): a balancer must never reuse a connection we are
+        // closing, which would turn into its 502. Node's headersTimeout is 60 s.
+        Self { header_read_timeout: Duration::from_secs(65) }
     }
 }
 
