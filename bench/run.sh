@@ -322,6 +322,25 @@ for name in bff nginx bare nginx_same; do
     RPS[$name]=$(median $(per_round RPS "$name")); P99[$name]=$(median $(per_round P99 "$name"))
     CPU[$name]=$(median $(per_round CPU "$name")); USR[$name]=$(median $(per_round USR "$name"))
 done
+# Paired: the BFF and bare axum loaded at the same time, both on the server
+# core, so the scheduler gives each half of it and whatever else the machine
+# does hits both alike; their throughputs' ratio is their cost ratio. (Each
+# also evicts the other's cache lines, which costs the BFF, with the larger
+# working set, more: if anything this is the stricter figure.) Informational.
+R_PAIRED_ALL=()
+for round in $(seq 1 "$ROUNDS"); do
+    half=$((CONNS / 2))
+    taskset -c "$LC" wrk -t"$THREADS" -c"$half" -d"$DURATION" "http://127.0.0.1:$P_BFF$LIST_PATH" >"$OUT/wrk-paired-bff-r$round.txt" &
+    pa=$!
+    taskset -c "$LC" wrk -t"$THREADS" -c"$half" -d"$DURATION" "http://127.0.0.1:$P_BARE$LIST_PATH" >"$OUT/wrk-paired-bare-r$round.txt" &
+    pb=$!
+    wait "$pa" "$pb"
+    a=$(awk '/^Requests\/sec:/{print $2}' "$OUT/wrk-paired-bff-r$round.txt")
+    b=$(awk '/^Requests\/sec:/{print $2}' "$OUT/wrk-paired-bare-r$round.txt")
+    R_PAIRED_ALL+=("$(ratio "$a" "$b")")
+    echo "paired round $round: BFF $a req/s, bare axum $b req/s at the same time: ${R_PAIRED_ALL[-1]}" >&2
+done
+R_PAIRED=$(median "${R_PAIRED_ALL[@]}")
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 R_NGINX=$(median "${R_NGINX_ALL[@]}")
 R_BARE=$(median "${R_BARE_ALL[@]}")
@@ -411,6 +430,7 @@ CALLS_VERDICT=$([[ "$UPSTREAM_CALLS" == 1 && "$BURST_OK" == "$BURST" ]] && echo 
     echo "BFF / nginx proxy_cache:  $R_NGINX   (target ≥ 1.2)  $(verdict "$R_NGINX" 1.2)   rounds: ${R_NGINX_ALL[*]}"
     echo "BFF / bare axum:          $R_BARE   (target ≥ 0.8)  $(verdict "$R_BARE" 0.8)   rounds: ${R_BARE_ALL[*]}"
     echo "BFF / nginx, same bytes:  $R_NGINX_SAME   (info)   rounds: ${R_NGINX_SAME_ALL[*]}"
+    echo "BFF / bare axum, paired:  $R_PAIRED   (info: both loaded at once on the server core)   rounds: ${R_PAIRED_ALL[*]}"
     echo "CPU per request, BFF / bare axum: $(ratio "${USR[bff]}" "${USR[bare]}")×   (info: cost of our stack per cache hit)"
     echo "upstream calls for $BURST concurrent cold requests: $UPSTREAM_CALLS   (target 1; $BURST_OK/$BURST answered 200)  $CALLS_VERDICT"
     if [[ -n "$RSS_A1" ]]; then
