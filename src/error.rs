@@ -73,7 +73,7 @@ pub enum ApiError {
     /// A webhook whose signature does not verify.
     #[error("invalid signature")]
     InvalidSignature,
-    /// Too much queued work; retry later.
+    /// Too much queued work, or a resource held by another change (a customer's cart); retry later.
     #[error("busy")]
     Busy,
     /// The answer of an earlier request with the same idempotency key.
@@ -272,7 +272,7 @@ impl ApiError {
             ApiError::IdempotencyInProgress => "A request with this Idempotency-Key is still running; retry shortly.".into(),
             ApiError::Replayed { message, .. } => message.clone(),
             ApiError::InvalidSignature => "The webhook signature does not verify.".into(),
-            ApiError::Busy => "Too much work queued; retry shortly.".into(),
+            ApiError::Busy => "Busy with other work; retry shortly.".into(),
             ApiError::PartnerToken { missing: true } => {
                 "Send a partner access token: Authorization: Bearer <token> from POST /api/v1/partner/token.".into()
             }

@@ -22,6 +22,32 @@ pub struct Kv {
     prefix: &'static str,
 }
 
+/// How often a change waiting for another instance's lease asks again.
+const LEASE_POLL: Duration = Duration::from_millis(20);
+
+/// Exclusive use of a key across instances for a short while (`Kv::lease`),
+/// released when dropped.
+pub struct Lease {
+    redis: Redis,
+    key: String,
+    token: String,
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        let (redis, key, token) = (self.redis.clone(), std::mem::take(&mut self.key), std::mem::take(&mut self.token));
+        // Drop cannot wait: release in the background. Should that fail, the
+        // lease runs out by itself.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(err) = redis.del_if(&key, &token).await {
+                    tracing::warn!(error = %err, "lease not released; it runs out by itself");
+                }
+            });
+        }
+    }
+}
+
 fn unavailable(err: String) -> ApiError {
     tracing::error!(error = %err, "shared store unavailable");
     ApiError::SessionStoreUnavailable
@@ -80,6 +106,27 @@ impl Kv {
                 Ok(())
             }
             Backend::Redis(redis) => redis.del(&key).await.map_err(unavailable),
+        }
+    }
+
+    /// Waits, up to `wait`, until no other instance holds `key`, then holds
+    /// it for at most `ttl` (the holder dying must not block others for
+    /// long). In memory there is no other instance: nothing to hold.
+    /// Taking longer than `wait` is 503 `busy`.
+    pub async fn lease(&self, key: &str, ttl: Duration, wait: Duration) -> Result<Option<Lease>, ApiError> {
+        let Backend::Redis(redis) = &self.backend else { return Ok(None) };
+        let key = self.key(key);
+        let token = uuid::Uuid::new_v4().to_string();
+        let deadline = Instant::now() + wait;
+        loop {
+            if redis.set_nx(&key, &token, ttl).await.map_err(unavailable)? {
+                return Ok(Some(Lease { redis: redis.clone(), key, token }));
+            }
+            if Instant::now() >= deadline {
+                tracing::warn!(wait_ms = wait.as_millis() as u64, "a lease stayed taken; answering busy");
+                return Err(ApiError::Busy);
+            }
+            tokio::time::sleep(LEASE_POLL).await;
         }
     }
 

@@ -102,6 +102,15 @@ impl Redis {
         Ok(count)
     }
 
+    /// Deletes `key` only while it still holds `value`, in one step: a lease's
+    /// owner releasing it never deletes the lease someone took after its own
+    /// ran out.
+    pub async fn del_if(&self, key: &str, value: &str) -> Result<bool, String> {
+        const SCRIPT: &str = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+        let deleted: i64 = self.pool.eval(SCRIPT, vec![key], vec![value]).await.map_err(failed)?;
+        Ok(deleted == 1)
+    }
+
     pub async fn del(&self, key: &str) -> Result<(), String> {
         let _: i64 = self.pool.del(key).await.map_err(failed)?;
         Ok(())

@@ -28,7 +28,10 @@ const NOT_JSON: (&str, &str) = ("NotJson", "The body is not JSON (`bad_request`)
 const WRONG_TYPE: (&str, &str) = ("NotJsonMediaType", "The body is not sent as application/json (`unsupported_media_type`)");
 const WRONG_SHAPE: (&str, &str) = ("InvalidBody", "The JSON does not have the documented shape; `fields` names what (`validation_failed`)");
 const CSRF: (&str, &str) = ("CsrfRejected", "A cookie-session write from an origin that is not allowed (`csrf_rejected`)");
-const SESSIONS_DOWN: (&str, &str) = ("SessionsUnavailable", "Sessions or the store are unavailable; retry (`session_store_unavailable`)");
+const SESSIONS_DOWN: (&str, &str) = (
+    "SessionsUnavailable",
+    "Sessions or the store are unavailable (`session_store_unavailable`), or another change to a signed-in customer's cart still holds it (`busy`); retry",
+);
 const BAD_TOKEN: (&str, &str) = ("InvalidSessionToken", "The bearer token is invalid, expired or names an ended session (`invalid_token`)");
 const UNUSABLE: (&str, &str) =
     ("StoreUnusable", "The store answered something unusable (`upstream_error`) or refused this server's keys (`upstream_auth_failed`)");

@@ -1616,7 +1616,7 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"];
             };
         };
-        /** @description Sessions or the store are unavailable; retry (`session_store_unavailable`) */
+        /** @description Sessions or the store are unavailable (`session_store_unavailable`), or another change to a signed-in customer's cart still holds it (`busy`); retry */
         SessionsUnavailable: {
             headers: {
                 /** @description Seconds to wait before retrying */

@@ -11,16 +11,23 @@ use super::state::{CartState, SESSION_KEY};
 use super::vault::{self, CartOp};
 use super::Cart;
 use crate::error::ApiError;
-use crate::kv::Kv;
+use crate::kv::{Kv, Lease};
 use crate::session::Shopper;
 use crate::upstream::cart_models::{AddItemRequest, StoreCart};
 
 /// How long a customer's saved cart outlives its last change.
 pub const SAVED_CART_TTL: Duration = Duration::from_secs(60 * 24 * 3600);
 
-/// Saved carts of signed-in customers, with a lock per customer so two
-/// devices of one customer do not overwrite each other's changes (per
-/// instance; a cart change is one short upstream call).
+/// How long one cart change may hold a customer's cart across instances:
+/// longer than a change takes (a few upstream calls, each with its timeout),
+/// so it matters only when an instance dies holding it.
+const CART_LEASE: Duration = Duration::from_secs(15);
+
+/// Saved carts of signed-in customers, held by one change at a time so two
+/// devices of one customer do not overwrite each other's changes: a mutex
+/// per customer on this instance and, with Redis, a lease across instances
+/// (two instances would otherwise each load the same saved cart, and the
+/// later save would drop the earlier change).
 #[derive(Clone)]
 pub struct CustomerCarts {
     kv: Kv,
@@ -32,8 +39,10 @@ impl CustomerCarts {
         Self { kv, locks: moka::sync::Cache::builder().time_to_idle(Duration::from_secs(120)).max_capacity(1_000_000).build() }
     }
 
-    async fn lock(&self, customer_id: u64) -> OwnedMutexGuard<()> {
-        self.locks.get_with(customer_id, || Arc::new(Mutex::new(()))).lock_owned().await
+    async fn lock(&self, customer_id: u64) -> Result<CartHold, ApiError> {
+        let local = self.locks.get_with(customer_id, || Arc::new(Mutex::new(()))).lock_owned().await;
+        let lease = self.kv.lease(&format!("{customer_id}:lock"), CART_LEASE, CART_LEASE).await?;
+        Ok(CartHold { _lease: lease, _local: local })
     }
 
     pub async fn load(&self, customer_id: u64) -> Result<Option<CartState>, ApiError> {
@@ -47,10 +56,17 @@ impl CustomerCarts {
     }
 }
 
+/// A customer's cart, held for one change (released on drop: the lease
+/// first, then this instance's mutex).
+pub(crate) struct CartHold {
+    _lease: Option<Lease>,
+    _local: OwnedMutexGuard<()>,
+}
+
 /// The cart of one request, held for its duration.
 pub(crate) enum Home {
     Session,
-    Customer { id: u64, _guard: OwnedMutexGuard<()> },
+    Customer { id: u64, _guard: CartHold },
 }
 
 impl Home {
@@ -66,7 +82,7 @@ impl Home {
 impl Cart {
     pub(crate) async fn home(&self, shopper: &Shopper) -> Result<Home, ApiError> {
         Ok(match shopper.signed_in().await? {
-            Some(customer) => Home::Customer { id: customer.customer_id, _guard: self.customer_carts.lock(customer.customer_id).await },
+            Some(customer) => Home::Customer { id: customer.customer_id, _guard: self.customer_carts.lock(customer.customer_id).await? },
             None => Home::Session,
         })
     }
@@ -92,7 +108,7 @@ impl Cart {
     /// added; guest coupons are applied when the store accepts them.
     /// Addresses and shipping choices stay the customer's.
     pub async fn merge_at_sign_in(&self, customer_id: u64, guest: Option<CartState>, ip: Option<&str>) -> Result<(), ApiError> {
-        let _guard = self.customer_carts.lock(customer_id).await;
+        let _guard = self.customer_carts.lock(customer_id).await?;
         let guest = guest.filter(|g| !g.snapshot.lines.is_empty() || !g.snapshot.coupons.is_empty());
         let Some(guest) = guest else { return Ok(()) };
         let saved = self.customer_carts.load(customer_id).await?.filter(|s| !s.snapshot.lines.is_empty());

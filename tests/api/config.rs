@@ -86,5 +86,5 @@ fn the_header_deadline_is_validated_from_environment_and_file_and_listed_in_help
     let _ = std::fs::remove_dir_all(&dir);
     let help = Command::new(env!("CARGO_BIN_EXE_storefront-bff")).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&help.stdout);
-    assert!(help.contains("HEADER_READ_TIMEOUT_SECS") && help.contains("[default: 10]"), "{help}");
+    assert!(help.contains("HEADER_READ_TIMEOUT_SECS") && help.contains("[default: 65]"), "{help}");
 }

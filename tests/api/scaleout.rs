@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 use serde_json::json;
+use storefront_bff::kv::Kv;
 use storefront_bff::redis::Redis;
 use storefront_bff::session::SessionTokens;
 use storefront_bff::webhooks::signature::sign;
@@ -183,4 +184,80 @@ async fn a_customer_signed_in_on_one_instance_refreshes_and_shops_on_the_other()
     assert_eq!(reused.status, 401, "reuse is seen by the other instance");
     let renewed = on_b.with_bearer(refreshed.json()["access_token"].as_str());
     assert_eq!(renewed.get("/api/v1/me").await.status, 401, "and the family is revoked everywhere");
+}
+
+#[tokio::test]
+async fn two_devices_of_one_customer_on_two_instances_lose_no_cart_change() {
+    let redis = RedisServer::start().await;
+    let (a, b) = pair(&redis).await;
+    let password = "two-devices-customer-password";
+    note_secret(password);
+    a.store.add_customer("twodevices", "two-devices@example.test", password, "T", "D");
+    let list = a.get("/api/v1/products?per_page=50&stock_status=in_stock").await.json();
+    let simple: Vec<u64> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["type"] == "simple" && p["purchasable"] == true)
+        .map(|p| p["id"].as_u64().unwrap())
+        .take(2)
+        .collect();
+    // The phone signs in on instance A, the laptop on instance B.
+    let mut devices = Vec::new();
+    for app in [&a, &b] {
+        let device = app.app_client().await;
+        let r = device.post("/api/v1/auth/login", json!({"email_or_username": "twodevices", "password": password})).await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        let access = r.json()["tokens"]["access_token"].as_str().unwrap().to_string();
+        devices.push(device.with_bearer(Some(&access)));
+    }
+    // A slow store keeps both changes in flight at once; the customer has no
+    // saved cart yet, so each instance would otherwise start its own.
+    a.store.faults().set_latency(Duration::from_millis(300));
+    let (r1, r2) = tokio::join!(
+        devices[0].post("/api/v1/cart/items", json!({"product_id": simple[0], "quantity": 1})),
+        devices[1].post("/api/v1/cart/items", json!({"product_id": simple[1], "quantity": 1})),
+    );
+    a.store.faults().clear();
+    assert_eq!(
+        (r1.status.as_u16(), r2.status.as_u16()),
+        (201, 201),
+        "{} / {}",
+        String::from_utf8_lossy(&r1.body),
+        String::from_utf8_lossy(&r2.body)
+    );
+    for device in &devices {
+        let cart = device.get("/api/v1/cart").await.json();
+        let mut ids: Vec<u64> = cart["items"].as_array().unwrap().iter().map(|l| l["id"].as_u64().unwrap()).collect();
+        ids.sort();
+        let mut want = simple.clone();
+        want.sort();
+        assert_eq!(ids, want, "both devices' additions are in the one cart");
+    }
+}
+
+#[tokio::test]
+async fn a_lease_is_exclusive_across_instances_released_on_drop_and_runs_out_if_never_released() {
+    let redis = RedisServer::start().await;
+    let (one, other) = (Redis::connect(&redis.url).await.unwrap(), Redis::connect(&redis.url).await.unwrap());
+    let (kv_one, kv_other) = (Kv::new(Some(one), "lease-test"), Kv::new(Some(other), "lease-test"));
+    let (ttl, short) = (Duration::from_secs(1), Duration::from_millis(100));
+    let held = kv_one.lease("k", ttl, short).await.unwrap().expect("Redis leases are real");
+    let refused = kv_other.lease("k", ttl, short).await.err().expect("held elsewhere");
+    assert_eq!(refused.code(), "busy");
+    drop(held);
+    let started = std::time::Instant::now();
+    let next = kv_other.lease("k", ttl, Duration::from_secs(5)).await.unwrap().expect("free again once released");
+    assert!(started.elapsed() < Duration::from_millis(500), "released at once, not at expiry: {:?}", started.elapsed());
+    // An instance that dies holding it: the lease runs out after its ttl.
+    std::mem::forget(next);
+    let started = std::time::Instant::now();
+    let after = kv_one.lease("k", ttl, Duration::from_secs(5)).await.unwrap().expect("taken after the ttl");
+    assert!(started.elapsed() >= Duration::from_millis(500), "not before the ttl ran out: {:?}", started.elapsed());
+    assert_eq!(
+        kv_other.lease("k", ttl, short).await.err().map(|e| e.code().to_string()).as_deref(),
+        Some("busy"),
+        "and the new holder holds it"
+    );
+    drop(after);
 }
