@@ -7,6 +7,7 @@
 //! plus the stale window so an outage can be bridged. Entries hold our own
 //! rendered view bytes, so a hit is a refcount bump, not a re-serialisation.
 
+mod breaker;
 mod etag;
 
 use std::future::Future;
@@ -42,7 +43,9 @@ pub struct CacheSettings {
     /// How long past its TTL an entry may still be served when the store fails.
     pub stale_window: Duration,
     /// After a failed refresh, serve stale without asking the store again for
-    /// this long, so an outage does not make every request wait for a timeout.
+    /// this long, so an outage does not make every request wait for a timeout:
+    /// for that key, and (see `breaker`) for every key with a stale copy but
+    /// one probe per window, until a fetch succeeds.
     pub failure_backoff: Duration,
 }
 
@@ -213,6 +216,8 @@ pub struct ResponseCache {
     fresh: Cache<CacheKey, Arc<CachedBody>, KeyHasher>,
     stale: Cache<CacheKey, Arc<CachedBody>, KeyHasher>,
     failing: Cache<CacheKey, (), KeyHasher>,
+    /// The store as a whole: down after an outage, until a fetch succeeds.
+    store: Arc<breaker::Breaker>,
     settings: Arc<CacheSettings>,
 }
 
@@ -230,6 +235,7 @@ impl ResponseCache {
             fresh: build(Duration::ZERO),
             stale: build(settings.stale_window),
             failing: Cache::builder().max_capacity(10_000).time_to_live(settings.failure_backoff).build_with_hasher(KeyHasher::default()),
+            store: Arc::new(breaker::Breaker::new(settings.failure_backoff)),
             settings: Arc::new(settings),
         }
     }
@@ -266,9 +272,10 @@ impl ResponseCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Fetched, ApiError>>,
     {
-        // The store failed for this key a moment ago: don't queue behind
-        // another timeout when a stale copy is at hand.
-        if self.failing.contains_key(&key) {
+        // The store failed for this key a moment ago, or is down as a whole
+        // (all but one probe per window): don't queue behind another timeout
+        // when a stale copy is at hand.
+        if self.failing.contains_key(&key) || self.store.holds_back() {
             if let Some(stale) = self.stale.get(&key).await {
                 return Ok((stale, CacheStatus::Stale));
             }
@@ -290,10 +297,14 @@ impl ResponseCache {
         match entry {
             Ok(entry) => {
                 let status = if entry.is_fresh() { CacheStatus::Miss } else { CacheStatus::Hit };
+                if entry.is_fresh() {
+                    self.store.close();
+                }
                 Ok((entry.into_value(), status))
             }
             Err(err) => {
                 if err.is_outage() {
+                    self.store.trip();
                     self.failing.insert(key.clone(), ()).await;
                     if let Some(stale) = self.stale.get(&key).await {
                         tracing::info!(key = %key.key, age_secs = stale.age().as_secs(), "serving stale catalogue entry");

@@ -338,3 +338,35 @@ async fn through_an_outage_every_cached_page_is_stale_and_cart_calls_are_503() {
     app.store.faults().clear();
     assert_recovered(&app, &shopper, &cart, &warmed, Write::NotApplied).await;
 }
+
+#[tokio::test]
+async fn in_an_outage_only_the_first_expired_page_waits_for_the_store_then_one_probe_per_window() {
+    let backoff = Duration::from_secs(2);
+    let app = TestApp::with(|c| {
+        tune(c);
+        c.cache.failure_backoff = backoff;
+    })
+    .await;
+    let product = simple_product(&app).await;
+    let warmed = warm(&app, product).await;
+    tokio::time::sleep(TTL + Duration::from_millis(50)).await;
+    app.store.faults().set_hang(true);
+    let started = Instant::now();
+    let first = app.get(&warmed[0].0).await;
+    assert_eq!(first.header("x-cache"), Some("STALE"));
+    assert!(started.elapsed() >= TIMEOUT, "the first one finds out the hard way: {:?}", started.elapsed());
+    let calls = app.store.total_calls();
+    for (path, _, good) in &warmed[1..] {
+        let started = Instant::now();
+        let r = app.get(path).await;
+        assert_eq!(r.header("x-cache"), Some("STALE"), "{path}");
+        assert_eq!(&r.body, good, "{path}");
+        assert!(started.elapsed() < TIMEOUT / 2, "{path}: stale at once, not after a timeout: {:?}", started.elapsed());
+    }
+    assert_eq!(app.store.total_calls(), calls, "the store is left alone within the window");
+    // Back up: after the window one request probes, and its success lets every page refresh.
+    app.store.faults().clear();
+    tokio::time::sleep(backoff + Duration::from_millis(100)).await;
+    assert_eq!(app.get(&warmed[1].0).await.header("x-cache"), Some("MISS"), "the probe fetched");
+    assert_eq!(app.get(&warmed[2].0).await.header("x-cache"), Some("MISS"), "and the store counts as up again");
+}
