@@ -202,9 +202,11 @@ pub fn router(
     let document = routes::openapi();
     let mut templates: Vec<String> = document.paths.paths.keys().cloned().collect();
     templates.extend([OPENAPI_PATH.into(), DOCS_PATH.into(), format!("{DOCS_PATH}/"), format!("{DOCS_PATH}/{{*rest}}")]);
+    // The docs UI and the reference page are HTML: a same-origin CSP (unless
+    // the page sets its own) and Referrer-Policy; the edge adds the rest.
+    let html = axum::middleware::map_response(crate::edge::html_headers);
     let docs: Router = SwaggerUi::new(DOCS_PATH).url(OPENAPI_PATH, document).into();
-    // The docs UI is HTML: its own CSP and Referrer-Policy (the edge adds the rest).
-    let docs = docs.layer(axum::middleware::map_response(crate::edge::html_headers));
+    let docs = docs.layer(html.clone());
     let sessions = SessionManagerLayer::new(state.sessions.store())
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
@@ -219,7 +221,7 @@ pub fn router(
         Router::from(routes::shopper()).layer(sessions).layer(axum::middleware::from_fn_with_state(origins, csrf::layer));
     let mut app = Router::from(routes::public()).merge(shopper).with_state(state).merge(docs);
     if policy.reference_page {
-        app = app.merge(crate::web::router());
+        app = app.merge(crate::web::router().layer(html));
         templates.extend(crate::web::PATHS.iter().map(|p| p.to_string()));
     }
     let app = app.fallback(|| async { ApiError::NoRoute }).method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed });

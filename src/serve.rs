@@ -143,7 +143,8 @@ where
             // Clients resetting connections and header deadlines are routine: debug, not warn,
             // so a flood of slow clients cannot flood the log.
             if let Err(e) = connection.await {
-                tracing::debug!(%peer, error = %e, timeout = e.is_timeout(), "connection ended with an error");
+                // No peer address: logs carry no personal data.
+                tracing::debug!(error = %e, timeout = e.is_timeout(), "connection ended with an error");
             }
         });
     }

@@ -25,7 +25,6 @@ fn asset(content_type: &'static str, body: &'static str) -> Response {
             // Always revalidate: a new binary serves a new bundle at the same URL.
             (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
             (header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)),
-            (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
         ],
         body,
     )

@@ -296,10 +296,13 @@ impl ResponseCache {
             .await;
         match entry {
             Ok(entry) => {
-                let status = if entry.is_fresh() { CacheStatus::Miss } else { CacheStatus::Hit };
-                if entry.is_fresh() {
+                // Fresh: this call (or one it joined) fetched it, so the store is up.
+                let status = if entry.is_fresh() {
                     self.store.close();
-                }
+                    CacheStatus::Miss
+                } else {
+                    CacheStatus::Hit
+                };
                 Ok((entry.into_value(), status))
             }
             Err(err) => {
