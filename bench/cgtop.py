@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Reads a callgrind dump and prints instructions per request by function.
 
-usage: cgtop.py FILE [REQUESTS] [TOP] [FILTER_REGEX] [CALLEE_REGEX]
+usage: cgtop.py FILE [REQUESTS] [TOP] [FILTER_REGEX] [CALLEE_REGEX] [CALLER_REGEX]
   no filter:     the TOP functions by self cost (instructions in the function itself)
   FILTER_REGEX:  functions matching it by inclusive cost (self + everything they call)
   CALLEE_REGEX:  also who calls functions matching it, and how much through each caller
+  CALLER_REGEX:  also what functions matching it call, and how much through each callee
 (callgrind_annotate misreads these dumps of inlined Rust code; this reads the
 format directly: a cost line right after `calls=` is the callee's inclusive cost.)
 """
@@ -73,3 +74,11 @@ if len(sys.argv) > 5:
     print("== callers of", tgt)
     for (a, b), v in sorted(edges.items(), key=lambda x: -x[1]):
         if re.search(tgt, b): print(f"{v/nreq:10,.0f} {short(a)} -> {short(b)}")
+if len(sys.argv) > 6:
+    src = sys.argv[6]
+    print("== callees of", src, "(inclusive cost through each call, self shown as [self])")
+    for f in sorted(set(selfc) | set(incl_calls)):
+        if re.search(src, short(f)):
+            print(f"  {short(f)}  [self {selfc[f]/nreq:,.0f}]")
+            for (a, b), v in sorted(edges.items(), key=lambda x: -x[1]):
+                if a == f and v / nreq >= 15: print(f"{v/nreq:10,.0f}   -> {short(b)}")

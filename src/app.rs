@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, FromRef, Request};
+use axum::extract::{FromRef, Request};
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::response::Response;
 use axum::Router;
@@ -35,9 +35,46 @@ use crate::webhooks::{WebhookSecrets, Webhooks};
 use crate::{csrf, routes};
 
 /// Everything handlers can ask for; each takes only its part via `FromRef`.
-#[derive(Clone, FromRef)]
-pub struct AppState {
-    // Arcs, because axum clones the state for every request.
+///
+/// One `Arc` around the parts: axum clones the state for every request, and
+/// one reference count is cheaper than one per part.
+#[derive(Clone)]
+pub struct AppState(Arc<AppParts>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+/// `FromRef` for each part (what `#[derive(FromRef)]` writes for a plain struct).
+macro_rules! parts_from_ref {
+    ($($field:ident: $ty:ty),+ $(,)?) => {$(
+        impl FromRef<AppState> for $ty {
+            fn from_ref(state: &AppState) -> Self {
+                state.0.$field.clone()
+            }
+        }
+    )+};
+}
+
+parts_from_ref!(
+    catalogue: Arc<Catalogue>,
+    cart: Arc<Cart>,
+    sessions: Arc<Sessions>,
+    ops: Arc<Ops>,
+    rest: Arc<RestClient>,
+    trusted_proxies: TrustedProxies,
+    allowed_origins: AllowedOrigins,
+    webhooks: Arc<Webhooks>,
+    reconciler: Arc<Reconciler>,
+    partners: Arc<crate::partners::Partners>,
+    accounts: Arc<crate::accounts::Accounts>,
+);
+
+/// The parts of [`AppState`]; each is cheap to clone on its own.
+pub struct AppParts {
     pub catalogue: Arc<Catalogue>,
     pub cart: Arc<Cart>,
     pub sessions: Arc<Sessions>,
@@ -138,7 +175,7 @@ impl AppState {
             Some(redis) => SharedStore(Arc::new(tower_sessions_redis_store::RedisStore::new(redis.pool().clone()))),
             None => options.session_store.clone(),
         };
-        Self {
+        Self(Arc::new(AppParts {
             catalogue: Arc::new(catalogue),
             cart: Arc::new(cart),
             sessions: Arc::new(Sessions::new(session_store, options.tokens.clone(), options.session_ttl)),
@@ -150,7 +187,7 @@ impl AppState {
             reconciler: Arc::new(reconciler),
             accounts: Arc::new(accounts),
             partners: Arc::new(partners),
-        }
+        }))
     }
 }
 
@@ -232,9 +269,8 @@ pub fn router(
         // With no cross-origin frontends configured there is nothing for CORS to
         // allow: skip the layer (and its per-request Vary headers) entirely.
         .option_layer((!policy.cors_origins.is_empty()).then(|| cors(&policy.cors_origins)))
-        .layer(DefaultBodyLimit::max(policy.body_limit_bytes))
-        // Slow request bodies (slowloris) get a deadline: 408, see `body_timeout`.
-        .layer(crate::body_timeout::BodyTimeoutLayer::new(policy.body_read_timeout))
+        // Request bodies: the size limit, and a deadline for slow ones (slowloris): 408, see `body_timeout`.
+        .layer(crate::body_timeout::BodyTimeoutLayer::new(policy.body_read_timeout, policy.body_limit_bytes))
         .service(app)
 }
 

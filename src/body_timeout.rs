@@ -4,6 +4,11 @@
 //! with `Connection: close`. The deadline covers the whole body, not the gap between chunks
 //! (tower-http's `RequestBodyTimeout` resets per chunk, which a slow sender defeats). Requests
 //! without a body pass straight through, unboxed.
+//!
+//! It also applies the body size limit (`BODY_LIMIT_BYTES`, axum's `DefaultBodyLimit`, which
+//! body extractors read from the request's extensions) to requests that have a body; a request
+//! without one has nothing to limit and skips the extension, which is most of a cached read's
+//! extension-map work.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -13,7 +18,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::Request;
+use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::future::{BoxFuture, Either};
@@ -22,29 +27,34 @@ use tokio::time::Sleep;
 
 use crate::error::{ErrorBody, ErrorDetail};
 
-/// The layer: `BodyTimeoutLayer::new(deadline)`.
+/// The layer: `BodyTimeoutLayer::new(deadline, limit_bytes)`.
 #[derive(Debug, Clone, Copy)]
 pub struct BodyTimeoutLayer {
     timeout: Duration,
+    limit_bytes: usize,
 }
 
 impl BodyTimeoutLayer {
-    pub fn new(timeout: Duration) -> Self {
-        Self { timeout }
+    pub fn new(timeout: Duration, limit_bytes: usize) -> Self {
+        Self { timeout, limit_bytes }
     }
 }
 
-impl<S> tower::Layer<S> for BodyTimeoutLayer {
+impl<S: Clone> tower::Layer<S> for BodyTimeoutLayer {
     type Service = BodyTimeout<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        BodyTimeout { inner, timeout: self.timeout }
+        let limited = tower::Layer::layer(&DefaultBodyLimit::max(self.limit_bytes), inner.clone());
+        BodyTimeout { inner, limited, timeout: self.timeout }
     }
 }
 
 #[derive(Debug, Clone)]
 pub struct BodyTimeout<S> {
+    /// For requests without a body.
     inner: S,
+    /// The same service behind the body size limit, for requests with one.
+    limited: <DefaultBodyLimit as tower::Layer<S>>::Service,
     timeout: Duration,
 }
 
@@ -58,7 +68,10 @@ where
     type Future = Either<S::Future, BoxFuture<'static, Result<Response, S::Error>>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
+        match self.inner.poll_ready(cx) {
+            Poll::Ready(Ok(())) => self.limited.poll_ready(cx),
+            other => other,
+        }
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
@@ -69,7 +82,7 @@ where
         let flag = Arc::clone(&expired);
         let timeout = self.timeout;
         let request = request.map(|body| Body::new(Deadline { body, sleep: Box::pin(tokio::time::sleep(timeout)), expired: flag }));
-        let answer = self.inner.call(request);
+        let answer = self.limited.call(request);
         Either::Right(
             async move {
                 let response = answer.await?;
@@ -144,7 +157,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_body_that_never_ends_is_408_and_a_prompt_one_passes() {
-        let service = BodyTimeoutLayer::new(Duration::from_millis(50)).layer(tower::service_fn(read));
+        let service = BodyTimeoutLayer::new(Duration::from_millis(50), 1024).layer(tower::service_fn(read));
         let prompt = Request::post("/").body(Body::from("hello")).unwrap();
         let response = service.clone().oneshot(prompt).await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
@@ -154,5 +167,20 @@ mod tests {
         let response = service.oneshot(slow).await.unwrap();
         assert_eq!(response.status(), StatusCode::REQUEST_TIMEOUT);
         assert_eq!(response.headers().get(header::CONNECTION).unwrap(), "close");
+    }
+
+    #[tokio::test]
+    async fn bodies_are_held_to_the_limit_and_requests_without_one_pass() {
+        let app = axum::Router::new().route("/", axum::routing::any(|body: Bytes| async move { body.len().to_string() }));
+        let service = BodyTimeoutLayer::new(Duration::from_secs(5), 8).layer(app);
+        let small = Request::post("/").body(Body::from("12345")).unwrap();
+        assert_eq!(service.clone().oneshot(small).await.unwrap().status(), StatusCode::OK);
+        let large = Request::post("/").body(Body::from("x".repeat(20))).unwrap();
+        assert_eq!(service.clone().oneshot(large).await.unwrap().status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let chunked = futures::stream::iter([Ok::<_, std::io::Error>(Bytes::from_static(b"0123456789abc"))]);
+        let large = Request::post("/").body(Body::from_stream(chunked)).unwrap();
+        assert_eq!(service.clone().oneshot(large).await.unwrap().status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let none = Request::get("/").body(Body::empty()).unwrap();
+        assert_eq!(service.oneshot(none).await.unwrap().status(), StatusCode::OK);
     }
 }

@@ -114,6 +114,11 @@ impl RouteTemplates {
         self.name(self.find(path))
     }
 
+    /// The template `path` matches, if any.
+    pub fn template(&self, path: &str) -> Option<&str> {
+        self.find(path).map(|i| &*self.templates[i])
+    }
+
     fn find(&self, path: &str) -> Option<usize> {
         self.matcher.at(path).ok().map(|m| *m.value)
     }
@@ -125,8 +130,8 @@ impl RouteTemplates {
 
 /// What every [`Edge`] shares: one reference count per request.
 struct EdgeConfig {
-    /// Headers added to every response that does not carry them already.
-    security_headers: Vec<(HeaderName, HeaderValue)>,
+    /// `Strict-Transport-Security`, when configured; added unless the handler set one.
+    hsts: Option<HeaderValue>,
     routes: RouteTemplates,
 }
 
@@ -140,12 +145,9 @@ impl EdgeLayer {
     /// `hsts_max_age_secs` > 0 adds `Strict-Transport-Security: max-age=…`
     /// (deployments behind TLS); `routes` are the templates the router serves.
     pub fn new(hsts_max_age_secs: u64, routes: RouteTemplates) -> Self {
-        let mut headers = API_SECURITY_HEADERS.to_vec();
-        if hsts_max_age_secs > 0 {
-            let value = HeaderValue::from_str(&format!("max-age={hsts_max_age_secs}")).expect("digits are a valid header value");
-            headers.push((header::STRICT_TRANSPORT_SECURITY, value));
-        }
-        Self { config: Arc::new(EdgeConfig { security_headers: headers, routes }) }
+        let hsts = (hsts_max_age_secs > 0)
+            .then(|| HeaderValue::from_str(&format!("max-age={hsts_max_age_secs}")).expect("digits are a valid header value"));
+        Self { config: Arc::new(EdgeConfig { hsts, routes }) }
     }
 }
 
@@ -241,14 +243,27 @@ fn finish<F>(this: EdgeProjection<'_, F>, mut response: Response, id: Option<Req
     let elapsed = this.started.elapsed();
     let status = response.status();
     let headers = response.headers_mut();
-    if let Some(id) = id {
-        headers.insert(request_id::HEADER_NAME, id.into_header_value());
-    }
-    for (name, value) in this.config.security_headers.iter() {
-        // One hash per header: insert only where the handler set none.
-        if let header::Entry::Vacant(slot) = headers.entry(name.clone()) {
-            slot.insert(value.clone());
+    match id {
+        Some(id) => {
+            headers.insert(request_id::HEADER_NAME, id.into_header_value());
         }
+        // Never happens (the scope ends with the id in hand); a prepared placeholder must not stay.
+        None => {
+            headers.remove(request_id::HEADER_NAME);
+        }
+    }
+    // Responders that prepare their headers (catalogue entries) include the whole API set, which
+    // one lookup tells; otherwise each is inserted where the handler set none (the docs pages set
+    // their own CSP).
+    if !headers.contains_key(header::X_CONTENT_TYPE_OPTIONS) {
+        for (name, value) in API_SECURITY_HEADERS {
+            if let header::Entry::Vacant(slot) = headers.entry(name) {
+                slot.insert(value);
+            }
+        }
+    }
+    if let Some(hsts) = &this.config.hsts {
+        headers.entry(header::STRICT_TRANSPORT_SECURITY).or_insert_with(|| hsts.clone());
     }
     {
         let _entered = this.span.enter();

@@ -49,6 +49,8 @@ impl Cached {
             CacheStatus::Stale => 0,
             _ => self.ttl.saturating_sub(self.entry.age()).as_secs(),
         };
+        // The prepared map already has a slot for every header set here and by the edge, so these
+        // inserts replace values in place and the clone never grows.
         let mut headers = self.entry.headers(constant_headers).clone();
         headers.insert(header::CACHE_CONTROL, self.entry.cache_control(max_age, self.ttl.as_secs(), self.stale_window.as_secs()));
         if self.status != CacheStatus::Hit {
@@ -56,6 +58,8 @@ impl Cached {
         }
         let mut response = if not_modified {
             headers.remove(header::CONTENT_TYPE);
+            // The length is the 200's; axum writes the empty body's.
+            headers.remove(header::CONTENT_LENGTH);
             let mut r = Response::new(Body::empty());
             *r.status_mut() = StatusCode::NOT_MODIFIED;
             r
@@ -69,14 +73,19 @@ impl Cached {
 }
 
 /// The headers every answer from this entry has, made once per entry: the
-/// content type, its ETag, `X-Cache: HIT` (the usual case) and the edge's
-/// security headers, so the edge finds them present instead of inserting
-/// them. Sized for what is added per answer (Cache-Control, request id, HSTS).
+/// content type and length, its ETag, `X-Cache: HIT` (the usual case) and the
+/// edge's security headers, so neither axum nor the edge has to add them.
+/// `Cache-Control` and the edge's `X-Request-Id` get placeholder slots that
+/// every answer fills (`Cached::respond`, `edge::finish`): a clone of this map
+/// then takes them without growing. Sized for HSTS on top.
 fn constant_headers(entry: &CachedBody) -> HeaderMap {
     let mut headers = HeaderMap::with_capacity(RESPONSE_HEADERS);
     headers.insert(header::CONTENT_TYPE, APPLICATION_JSON);
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(entry.body.len()));
     headers.insert(header::ETAG, entry.etag.clone());
     headers.insert(X_CACHE, HeaderValue::from_static(CacheStatus::Hit.as_str()));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(crate::request_id::HEADER_NAME, HeaderValue::from_static(""));
     for (name, value) in crate::edge::API_SECURITY_HEADERS {
         headers.insert(name, value);
     }

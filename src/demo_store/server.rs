@@ -10,15 +10,17 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use axum::body::{to_bytes, Body, Bytes};
-use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderValue, Method};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::{any, get, MethodRouter};
 use axum::serve::{IncomingStream, Listener};
 use axum::Router;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
+
+use crate::edge::RouteTemplates;
 
 use super::auth::{check_permissions, AuthOutcome, AuthRequest, KeyUser};
 use super::http::{html, ApiCtx, Namespace, WpError};
@@ -40,48 +42,56 @@ pub(crate) fn build_router(state: Arc<StoreState>) -> Router {
     let v = |p: &str| format!("{V3}{p}");
     // `any` everywhere: WordPress answers a wrong method with `rest_no_route` and no `Allow` header,
     // so methods are checked in `wordpress()` (after authentication, as WordPress orders it).
-    Router::new()
-        .route(&s("/products"), any(store_api::products))
-        .route(&s("/products/collection-data"), any(collection::collection_data))
-        .route(&s("/products/categories"), any(store_api::categories))
-        .route(&s("/products/categories/{id}"), any(store_api::category))
-        .route(&s("/products/tags"), any(store_api::tags))
-        .route(&s("/products/attributes"), any(store_api::attributes))
-        .route(&s("/products/attributes/{id}"), any(store_api::attribute))
-        .route(&s("/products/attributes/{id}/terms"), any(store_api::attribute_terms))
-        .route(&s("/products/reviews"), any(store_api::reviews))
-        .route(&s("/products/{id}"), any(store_api::product))
-        .route(&v("/products"), any(rest_api::products))
-        .route(&v("/products/categories"), any(rest_api::categories))
-        .route(&v("/products/categories/{id}"), any(rest_api::category))
-        .route(&v("/products/{id}"), any(webhooks::product_item))
-        .route(&v("/products/{id}/variations"), any(rest_api::variations))
-        .route(&v("/products/{id}/variations/{variation_id}"), any(webhooks::variation_item))
+    let routes: Vec<(String, MethodRouter<Arc<StoreState>>)> = vec![
+        (s("/products"), any(store_api::products)),
+        (s("/products/collection-data"), any(collection::collection_data)),
+        (s("/products/categories"), any(store_api::categories)),
+        (s("/products/categories/{id}"), any(store_api::category)),
+        (s("/products/tags"), any(store_api::tags)),
+        (s("/products/attributes"), any(store_api::attributes)),
+        (s("/products/attributes/{id}"), any(store_api::attribute)),
+        (s("/products/attributes/{id}/terms"), any(store_api::attribute_terms)),
+        (s("/products/reviews"), any(store_api::reviews)),
+        (s("/products/{id}"), any(store_api::product)),
+        (v("/products"), any(rest_api::products)),
+        (v("/products/categories"), any(rest_api::categories)),
+        (v("/products/categories/{id}"), any(rest_api::category)),
+        (v("/products/{id}"), any(webhooks::product_item)),
+        (v("/products/{id}/variations"), any(rest_api::variations)),
+        (v("/products/{id}/variations/{variation_id}"), any(webhooks::variation_item)),
         // Cart, checkout and orders (cart_routes.rs, checkout.rs, orders_rest.rs).
-        .route(&s("/cart"), any(cart_routes::store_route))
-        .route(&s("/cart/add-item"), any(cart_routes::store_route))
-        .route(&s("/cart/update-item"), any(cart_routes::store_route))
-        .route(&s("/cart/remove-item"), any(cart_routes::store_route))
-        .route(&s("/cart/apply-coupon"), any(cart_routes::store_route))
-        .route(&s("/cart/remove-coupon"), any(cart_routes::store_route))
-        .route(&s("/cart/update-customer"), any(cart_routes::store_route))
-        .route(&s("/cart/select-shipping-rate"), any(cart_routes::store_route))
-        .route(&s("/checkout"), any(cart_routes::store_route))
-        .route(&s("/batch"), any(cart_routes::store_route))
-        .route(&s("/order/{id}"), any(checkout::order_route))
-        .route(&v("/orders"), any(orders_create::collection))
-        .route(&v("/orders/{id}"), any(orders_rest::item))
-        .route(&v("/coupons"), any(coupons::rest_coupons))
+        (s("/cart"), any(cart_routes::store_route)),
+        (s("/cart/add-item"), any(cart_routes::store_route)),
+        (s("/cart/update-item"), any(cart_routes::store_route)),
+        (s("/cart/remove-item"), any(cart_routes::store_route)),
+        (s("/cart/apply-coupon"), any(cart_routes::store_route)),
+        (s("/cart/remove-coupon"), any(cart_routes::store_route)),
+        (s("/cart/update-customer"), any(cart_routes::store_route)),
+        (s("/cart/select-shipping-rate"), any(cart_routes::store_route)),
+        (s("/checkout"), any(cart_routes::store_route)),
+        (s("/batch"), any(cart_routes::store_route)),
+        (s("/order/{id}"), any(checkout::order_route)),
+        (v("/orders"), any(orders_create::collection)),
+        (v("/orders/{id}"), any(orders_rest::item)),
+        (v("/coupons"), any(coupons::rest_coupons)),
         // Customer accounts (customers_rest.rs, xmlrpc.rs, wp_login.rs).
-        .route(&v("/customers"), any(customers_rest::collection))
-        .route(&v("/customers/{id}"), any(customers_rest::item))
-        .route("/xmlrpc.php", any(xmlrpc::endpoint))
-        .route("/wp-login.php", any(wp_login::page))
-        .route(&v("/webhooks"), any(webhooks_rest::collection))
-        .route(&v("/webhooks/{id}"), any(webhooks_rest::item))
-        .route("/wp-content/uploads/{*path}", get(image))
+        (v("/customers"), any(customers_rest::collection)),
+        (v("/customers/{id}"), any(customers_rest::item)),
+        ("/xmlrpc.php".into(), any(xmlrpc::endpoint)),
+        ("/wp-login.php".into(), any(wp_login::page)),
+        (v("/webhooks"), any(webhooks_rest::collection)),
+        (v("/webhooks/{id}"), any(webhooks_rest::item)),
+        ("/wp-content/uploads/{*path}".into(), get(image)),
+    ];
+    // Counted by route template: axum's MatchedPath is not compiled in (the BFF does not need its
+    // per-request cost), so the pipeline matches the same templates itself.
+    let counted =
+        Counted { routes: Arc::new(RouteTemplates::new(routes.iter().map(|(path, _)| path.as_str()))), state: Arc::clone(&state) };
+    routes
+        .into_iter()
+        .fold(Router::new(), |router, (path, handler)| router.route(&path, handler))
         .fallback(no_route)
-        .layer(middleware::from_fn_with_state(Arc::clone(&state), pipeline))
+        .layer(middleware::from_fn_with_state(counted, pipeline))
         .with_state(state)
 }
 
@@ -101,11 +111,17 @@ fn route_pattern(method: &Method, matched: Option<&str>, path: &str) -> String {
     }
 }
 
+/// The pipeline's state: the store, and its route templates to count calls by.
+#[derive(Clone)]
+struct Counted {
+    state: Arc<StoreState>,
+    routes: Arc<RouteTemplates>,
+}
+
 /// Counting, faults, then the WordPress layer, for every request.
-async fn pipeline(State(state): State<Arc<StoreState>>, req: Request, next: Next) -> Response {
+async fn pipeline(State(Counted { state, routes }): State<Counted>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
-    let matched = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string());
-    state.calls.record(&route_pattern(req.method(), matched.as_deref(), &path));
+    state.calls.record(&route_pattern(req.method(), routes.template(&path), &path));
     let conn = req.extensions().get::<ConnectInfo<ConnInfo>>().map(|c| c.0.clone());
     let faulty = state.faults.applies(&path);
     if faulty {
@@ -129,7 +145,7 @@ async fn pipeline(State(state): State<Arc<StoreState>>, req: Request, next: Next
             return faults::html_error_response();
         }
     }
-    let response = wordpress(&state, req, next).await;
+    let response = wordpress(&state, routes.template(&path), req, next).await;
     if faulty && state.faults.malformed() {
         let (parts, body) = response.into_parts();
         let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
@@ -165,7 +181,7 @@ pub(crate) fn is_ssl(state: &StoreState, req: &Request) -> bool {
 pub(crate) struct Caller(pub Option<KeyUser>);
 
 /// Authentication and permission checks before routing, as WordPress runs them for `wc/` routes.
-async fn wordpress(state: &StoreState, req: Request, next: Next) -> Response {
+async fn wordpress(state: &StoreState, matched: Option<&str>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let Some(route) = path.strip_prefix("/wp-json") else {
         return next.run(req).await;
@@ -220,8 +236,7 @@ async fn wordpress(state: &StoreState, req: Request, next: Next) -> Response {
             }
         }
     }
-    let matched = parts.extensions.get::<MatchedPath>().map(|m| m.as_str().to_string());
-    if matched.is_some_and(|m| !method_allowed(&m, &parts.method)) {
+    if matched.is_some_and(|m| !method_allowed(m, &parts.method)) {
         return ctx.error(&WpError::no_route());
     }
     let mut req = Request::from_parts(parts, Body::from(body));

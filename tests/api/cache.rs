@@ -21,6 +21,18 @@ async fn miss_then_hit_with_etag_and_cache_control() {
     assert_eq!(second.header("etag"), Some(etag.as_str()));
     assert_eq!(first.body, second.body);
     assert_eq!(app.store.calls(LIST_ROUTE), 1, "the hit did not reach the store");
+    // Hits answer from headers prepared with the entry: its length, and a
+    // request id of their own (never the prepared placeholder).
+    for r in [&first, &second] {
+        assert_eq!(r.header("content-length"), Some(r.body.len().to_string().as_str()));
+        assert_eq!(r.header("x-request-id").map(str::len), Some(36), "a UUID");
+    }
+    assert_ne!(first.header("x-request-id"), second.header("x-request-id"));
+    let head = app.send(app.client.head(format!("{}/api/v1/products?per_page=24", app.base)), "HEAD", "/api/v1/products").await;
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    assert_eq!(head.header("content-length"), Some(first.body.len().to_string().as_str()));
+    assert_eq!(head.header("x-cache"), Some("HIT"));
 }
 
 #[tokio::test]
@@ -31,6 +43,7 @@ async fn if_none_match_gives_304_without_a_body() {
     let r = app.get_with("/api/v1/categories", &[("if-none-match", &etag)]).await;
     assert_eq!(r.status, 304);
     assert!(r.body.is_empty());
+    assert!(r.header("content-length").is_none_or(|l| l == "0"), "no length of a body not sent");
     assert_eq!(r.header("etag"), Some(etag.as_str()));
     assert_eq!(r.header("x-cache"), Some("HIT"));
     let r = app.get_with("/api/v1/categories", &[("if-none-match", "\"something-else\"")]).await;
