@@ -27,20 +27,17 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::pin::{pin, Pin};
-use std::task::{Context, Poll};
+use std::pin::pin;
 use std::time::Duration;
-use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request};
 use axum::response::Response;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use pin_project_lite::pin_project;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
@@ -93,7 +90,7 @@ where
 {
     let mut builder = http1::Builder::new();
     // Without a timer hyper silently ignores header_read_timeout (that is axum::serve's gap).
-    builder.timer(LazyTimer).header_read_timeout(options.header_read_timeout);
+    builder.timer(TokioTimer::new()).header_read_timeout(options.header_read_timeout);
     let graceful = GracefulShutdown::new();
     let mut shutdown = pin!(shutdown);
     // Failed accepts in a row: the first is logged at warn, the rest of the streak at debug, so a
@@ -165,101 +162,4 @@ where
 /// Errors about one incoming connection rather than the listener (same list as axum::serve).
 fn is_connection_error(e: &std::io::Error) -> bool {
     matches!(e.kind(), std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::ConnectionReset)
-}
-
-/// hyper's timer, registering a sleep with tokio only when hyper first polls it.
-///
-/// hyper arms the header deadline for every request on a connection, and in the usual case the
-/// whole head is already in the first read, so the deadline is dropped unpolled. hyper-util's
-/// `TokioTimer` builds a registered-ready tokio `Sleep` each time (runtime handle lookup,
-/// reference count, timer entry), a measurable share of a cached read (bench/README.md); this one
-/// keeps only the deadline until the head turns out to be slow.
-#[derive(Clone, Copy, Debug)]
-struct LazyTimer;
-
-impl hyper::rt::Timer for LazyTimer {
-    fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
-        self.sleep_until(self.now() + duration)
-    }
-
-    fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
-        Box::pin(LazySleep { deadline, sleep: None })
-    }
-
-    fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: Instant) {
-        match sleep.as_mut().downcast_mut_pin::<LazySleep>() {
-            Some(lazy) => lazy.reset(new_deadline),
-            None => *sleep = self.sleep_until(new_deadline),
-        }
-    }
-
-    fn now(&self) -> Instant {
-        // tokio's clock, which the sleeps use (and tests may pause).
-        tokio::time::Instant::now().into_std()
-    }
-}
-
-pin_project! {
-    /// A deadline that becomes a tokio `Sleep` on its first poll.
-    struct LazySleep {
-        deadline: Instant,
-        #[pin]
-        sleep: Option<tokio::time::Sleep>,
-    }
-}
-
-impl LazySleep {
-    fn reset(self: Pin<&mut Self>, deadline: Instant) {
-        let this = self.project();
-        *this.deadline = deadline;
-        if let Some(sleep) = this.sleep.as_pin_mut() {
-            sleep.reset(deadline.into());
-        }
-    }
-}
-
-impl Future for LazySleep {
-    type Output = ();
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let mut this = self.project();
-        if this.sleep.is_none() {
-            this.sleep.set(Some(tokio::time::sleep_until((*this.deadline).into())));
-        }
-        // Some from here on (set just above if it was not).
-        this.sleep.as_pin_mut().map_or(Poll::Ready(()), |sleep| sleep.poll(cx))
-    }
-}
-
-impl hyper::rt::Sleep for LazySleep {}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use hyper::rt::Timer;
-
-    #[tokio::test]
-    async fn a_lazy_sleep_fires_at_its_deadline_whether_reset_before_or_after_its_first_poll() {
-        let timer = LazyTimer;
-        let started = Instant::now();
-        // Reset before any poll: only the new deadline exists.
-        let mut sleep = timer.sleep_until(timer.now() + Duration::from_secs(3600));
-        timer.reset(&mut sleep, timer.now() + Duration::from_millis(30));
-        sleep.await;
-        assert!(started.elapsed() >= Duration::from_millis(30) && started.elapsed() < Duration::from_secs(5));
-
-        // Polled (registered with tokio), then moved earlier.
-        let started = Instant::now();
-        let mut sleep = timer.sleep(Duration::from_secs(3600));
-        assert!(futures::poll!(sleep.as_mut()).is_pending());
-        timer.reset(&mut sleep, timer.now() + Duration::from_millis(30));
-        sleep.await;
-        assert!(started.elapsed() >= Duration::from_millis(30) && started.elapsed() < Duration::from_secs(5));
-
-        // Never reset: not done before its deadline.
-        let mut sleep = timer.sleep(Duration::from_millis(200));
-        assert!(futures::poll!(sleep.as_mut()).is_pending());
-        assert!(tokio::time::timeout(Duration::from_millis(50), sleep.as_mut()).await.is_err());
-        sleep.await;
-    }
 }

@@ -121,7 +121,8 @@ struct Counted {
 /// Counting, faults, then the WordPress layer, for every request.
 async fn pipeline(State(Counted { state, routes }): State<Counted>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
-    state.calls.record(&route_pattern(req.method(), routes.template(&path), &path));
+    let matched = routes.template(&path);
+    state.calls.record(&route_pattern(req.method(), matched, &path));
     let conn = req.extensions().get::<ConnectInfo<ConnInfo>>().map(|c| c.0.clone());
     let faulty = state.faults.applies(&path);
     if faulty {
@@ -145,7 +146,7 @@ async fn pipeline(State(Counted { state, routes }): State<Counted>, req: Request
             return faults::html_error_response();
         }
     }
-    let response = wordpress(&state, routes.template(&path), req, next).await;
+    let response = wordpress(&state, matched, req, next).await;
     if faulty && state.faults.malformed() {
         let (parts, body) = response.into_parts();
         let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
