@@ -422,3 +422,27 @@ pub fn woo_fixtures_dir() -> PathBuf {
         root.join("tests/fixtures/woo-fixtures")
     }
 }
+
+/// Reads one HTTP/1.1 response (head plus a `Content-Length` body) from a kept-alive
+/// connection, for tests that speak raw HTTP; panics if the server closes mid-answer or
+/// takes more than 5 s.
+pub async fn read_response(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap()))
+                .expect("content-length");
+            if body.len() >= length {
+                return text;
+            }
+        }
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await.expect("an answer").expect("read");
+        assert!(n > 0, "closed mid-answer: {text}");
+        answer.extend_from_slice(&buf[..n]);
+    }
+}

@@ -11,7 +11,7 @@ use serde_json::json;
 use storefront_bff::webhooks::WebhookSecrets;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::common::{TestApp, TestResponse};
+use crate::common::{read_response, TestApp, TestResponse};
 use crate::contract::assert_documented;
 use crate::security::operations_documenting;
 
@@ -230,27 +230,6 @@ async fn a_slowloris_body_gets_408_and_its_connection_closed() {
     assert_eq!(r.status, 200);
     let documented = operations_documenting("408", "/");
     assert!(documented.iter().any(|(m, t, _)| m == "POST" && t == "/api/v1/cart/items"), "408 is documented: {documented:?}");
-}
-
-/// Reads one HTTP/1.1 response (head plus a `Content-Length` body) from a kept-alive connection.
-async fn read_response(stream: &mut tokio::net::TcpStream) -> String {
-    let mut answer = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        let text = String::from_utf8_lossy(&answer).into_owned();
-        if let Some((head, body)) = text.split_once("\r\n\r\n") {
-            let length = head
-                .lines()
-                .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().unwrap()))
-                .expect("content-length");
-            if body.len() >= length {
-                return text;
-            }
-        }
-        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await.expect("an answer").expect("read");
-        assert!(n > 0, "closed mid-answer: {text}");
-        answer.extend_from_slice(&buf[..n]);
-    }
 }
 
 #[tokio::test]

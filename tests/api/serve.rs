@@ -14,6 +14,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot, Notify};
 
+use crate::common::read_response;
+
 /// A tiny app: `/peer` answers the client's address as the handler sees it; `/slow` reports that
 /// it started and then waits for `release`.
 fn app(started: mpsc::Sender<()>, release: Arc<Notify>) -> Router {
@@ -39,25 +41,6 @@ async fn start(
         let _ = stopped.await;
     }));
     (addr, stop, server, started_rx, release)
-}
-
-/// Reads one response with a `Content-Length` body, leaving the connection open.
-async fn read_response(stream: &mut TcpStream) -> String {
-    let mut answer = Vec::new();
-    let mut buf = [0u8; 1024];
-    loop {
-        let text = String::from_utf8_lossy(&answer).into_owned();
-        if let Some((head, body)) = text.split_once("\r\n\r\n") {
-            let length =
-                head.lines().find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse().unwrap()));
-            if body.len() >= length.expect("content-length") {
-                return text;
-            }
-        }
-        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf)).await.expect("an answer").expect("read");
-        assert!(n > 0, "closed mid-answer: {text}");
-        answer.extend_from_slice(&buf[..n]);
-    }
 }
 
 #[tokio::test]
