@@ -47,6 +47,7 @@ use tracing::instrument::Instrumented;
 use tracing::{Instrument, Span};
 
 use crate::error::ApiError;
+use crate::metrics::RequestMetrics;
 use crate::request_id::{self, RequestId};
 
 /// Security headers of every answer. A JSON answer loads nothing and must
@@ -133,6 +134,7 @@ struct EdgeConfig {
     /// `Strict-Transport-Security`, when configured; added unless the handler set one.
     hsts: Option<HeaderValue>,
     routes: RouteTemplates,
+    metrics: RequestMetrics,
 }
 
 /// Builds [`Edge`] services; cheap to clone (hyper clones the stack per request).
@@ -147,7 +149,8 @@ impl EdgeLayer {
     pub fn new(hsts_max_age_secs: u64, routes: RouteTemplates) -> Self {
         let hsts = (hsts_max_age_secs > 0)
             .then(|| HeaderValue::from_str(&format!("max-age={hsts_max_age_secs}")).expect("digits are a valid header value"));
-        Self { config: Arc::new(EdgeConfig { hsts, routes }) }
+        let metrics = RequestMetrics::new(routes.templates.len());
+        Self { config: Arc::new(EdgeConfig { hsts, routes, metrics }) }
     }
 }
 
@@ -269,8 +272,8 @@ fn finish<F>(this: EdgeProjection<'_, F>, mut response: Response, id: Option<Req
         let _entered = this.span.enter();
         tracing::info!(status = status.as_u16(), duration_ms = elapsed.as_millis() as u64, "request served");
     }
-    let route = this.config.routes.name(*this.route);
-    crate::metrics::record_request(route, this.method, status, elapsed);
+    let label = this.config.routes.name(*this.route);
+    this.config.metrics.record(*this.route, label, this.method, status, elapsed);
     response
 }
 

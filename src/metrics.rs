@@ -1,11 +1,9 @@
 //! `/metrics` in the Prometheus text format (metrics-exporter-prometheus),
 //! plus the counters that live in our own structs, rendered alongside.
 
-use std::collections::HashMap;
 use std::fmt::Write;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::Ordering;
-use std::sync::{LazyLock, OnceLock, RwLock};
+use std::sync::{OnceLock, RwLock};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -56,66 +54,52 @@ struct RequestHandles {
     latency: Histogram,
 }
 
-/// Handles by route template. Resolving a handle through `counter!` builds
-/// a labelled key and looks it up in the recorder's registry (owned label
-/// strings, hashing, a lock), which cost more than the rest of a cached
-/// catalogue read; here each combination is resolved once and reused.
-/// Route templates come from our own route table, so the map is bounded.
-type HandlesByRoute = HashMap<Box<str>, Vec<RequestHandles>, BuildHasherDefault<Fnv>>;
-static REQUEST_HANDLES: LazyLock<RwLock<HandlesByRoute>> = LazyLock::new(Default::default);
-
-/// FNV-1a: the map's keys are our own route templates (never client input),
-/// so a fast hash is safe here and cheaper than the default SipHash.
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xcbf2_9ce4_8422_2325)
-    }
+/// Request counters and latency histograms by route, for the edge. Resolving
+/// a handle through `counter!` builds a labelled key and looks it up in the
+/// recorder's registry (owned label strings, hashing, a lock), which cost more
+/// than the rest of a cached catalogue read; here each (method, status) of a
+/// route is resolved once and kept in that route's slot, found by the route's
+/// index in the edge's templates (no hashing of the template per request).
+pub struct RequestMetrics {
+    /// One slot per route template, plus one for requests no route matches.
+    by_route: Box<[RwLock<Vec<RequestHandles>>]>,
 }
 
-impl Hasher for Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
+impl RequestMetrics {
+    /// For `routes` route templates (indices `0..routes`).
+    pub fn new(routes: usize) -> Self {
+        Self { by_route: (0..=routes).map(|_| RwLock::default()).collect() }
     }
 
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// Counts and times one answered request by route template (never the raw
-/// path, which would let clients create unbounded label values), method and
-/// status. Called by `edge` for every request.
-pub fn record_request(route: &str, method: &Method, status: StatusCode, elapsed: Duration) {
-    let status = status.as_u16();
-    // Standard methods only: an arbitrary method must not grow the map.
-    let standard = STANDARD_METHODS.contains(method);
-    if standard {
-        let found = REQUEST_HANDLES.read().unwrap_or_else(|e| e.into_inner()).get(route).and_then(|byroute| {
-            byroute.iter().find(|h| h.status == status && h.method == *method).map(|h| {
+    /// Counts and times one answered request by route template (never the
+    /// raw path, which would let clients create unbounded label values),
+    /// method and status. `route` is the template's index (None: unmatched),
+    /// `label` its text.
+    pub fn record(&self, route: Option<usize>, label: &str, method: &Method, status: StatusCode, elapsed: Duration) {
+        let status = status.as_u16();
+        let slot = &self.by_route[route.unwrap_or(self.by_route.len() - 1)];
+        // Standard methods only: an arbitrary method must not grow the list.
+        let standard = STANDARD_METHODS.contains(method);
+        if standard {
+            let handles = slot.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(h) = handles.iter().find(|h| h.status == status && h.method == *method) {
                 h.latency.record(elapsed.as_secs_f64());
                 h.requests.increment(1);
-            })
-        });
-        if found.is_some() {
-            return;
+                return;
+            }
         }
-    }
-    // Any other method string is "other": clients must not be able to mint label values.
-    let method_label = if standard { method.as_str() } else { "other" };
-    let labels = [("route", route.to_string()), ("method", method_label.to_string()), ("status", status.to_string())];
-    let latency = metrics::histogram!("bff_http_request_duration_seconds", &labels);
-    let requests = metrics::counter!("bff_http_requests_total", &labels);
-    latency.record(elapsed.as_secs_f64());
-    requests.increment(1);
-    if standard {
-        let mut map = REQUEST_HANDLES.write().unwrap_or_else(|e| e.into_inner());
-        let byroute = map.entry(route.into()).or_default();
-        if !byroute.iter().any(|h| h.status == status && h.method == *method) {
-            byroute.push(RequestHandles { method: method.clone(), status, requests, latency });
+        // Any other method string is "other": clients must not be able to mint label values.
+        let method_label = if standard { method.as_str() } else { "other" };
+        let labels = [("route", label.to_string()), ("method", method_label.to_string()), ("status", status.to_string())];
+        let latency = metrics::histogram!("bff_http_request_duration_seconds", &labels);
+        let requests = metrics::counter!("bff_http_requests_total", &labels);
+        latency.record(elapsed.as_secs_f64());
+        requests.increment(1);
+        if standard {
+            let mut handles = slot.write().unwrap_or_else(|e| e.into_inner());
+            if !handles.iter().any(|h| h.status == status && h.method == *method) {
+                handles.push(RequestHandles { method: method.clone(), status, requests, latency });
+            }
         }
     }
 }

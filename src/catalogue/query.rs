@@ -19,73 +19,90 @@ const MAX_PARAMS: usize = 16;
 
 /// Raw query pairs with per-field typed access; collects every bad field.
 ///
-/// Borrows the query string: values that need no percent-decoding are not
-/// copied, and the known parameters sit in a fixed array rather than a map,
-/// so a typical catalogue query is parsed without allocating.
+/// Borrows the query string: a value is percent-decoded only when it is read
+/// and only if it needs it, and the known parameters sit in a fixed array of
+/// slices rather than a map, so a typical catalogue query is parsed without
+/// allocating or copying.
 pub struct Params<'q> {
-    allowed: &'q [&'q str],
-    /// Given values by position in `allowed`.
-    values: [Option<Cow<'q, str>>; MAX_PARAMS],
-    /// Bit i set: `values[i]` is given (lookups compare only those names).
+    names: &'q [&'q str],
+    /// Given values, still form-encoded, by position in `names`.
+    raw: [&'q str; MAX_PARAMS],
+    /// Bit i set: `raw[i]` is given (lookups compare only those names).
     given: u16,
     errors: Vec<FieldError>,
 }
 
 impl<'q> Params<'q> {
     /// Parses a query string, refusing unknown and repeated parameters.
-    /// (Inlined so the sizeable `Params` is built in place, not copied out.)
     #[inline]
     pub fn parse(query: Option<&'q str>, allowed: &'q [&'q str]) -> Result<Self, ApiError> {
-        assert!(allowed.len() <= MAX_PARAMS, "raise MAX_PARAMS");
-        let mut values = [const { None }; MAX_PARAMS];
+        Self::parse_some(query, allowed, u16::MAX)
+    }
+
+    /// Like [`Params::parse`], allowing only the `names` whose bit is set in
+    /// `allowed` (so routes accepting a subset of one list can read by the
+    /// list's fixed positions). (Inlined so `Params` is built in place.)
+    #[inline]
+    pub fn parse_some(query: Option<&'q str>, names: &'q [&'q str], allowed: u16) -> Result<Self, ApiError> {
+        assert!(names.len() <= MAX_PARAMS, "raise MAX_PARAMS");
+        let mut raw = [""; MAX_PARAMS];
         let mut given = 0u16;
         let mut errors = Vec::new();
         // Split as `application/x-www-form-urlencoded` does ('&' between
-        // pairs, the first '=' in a pair), decoding only what needs it.
+        // pairs, the first '=' in a pair); names are decoded to be matched.
         for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let (key, value) = (form_decode(key), form_decode(value));
-            match allowed.iter().position(|a| *a == key) {
-                None => errors.push(FieldError::new(truncate(&key), format!("unknown parameter; allowed: {}", allowed.join(", ")))),
-                Some(i) if values[i].is_some() => errors.push(FieldError::new(key, "given more than once")),
+            let key = form_decode(key);
+            match names.iter().position(|a| *a == key).filter(|i| allowed & (1 << i) != 0) {
+                None => errors.push(unknown(&key, names, allowed)),
+                Some(i) if given & (1 << i) != 0 => errors.push(FieldError::new(key, "given more than once")),
                 Some(i) => {
-                    values[i] = Some(value);
+                    raw[i] = value;
                     given |= 1 << i;
                 }
             }
         }
-        Ok(Self { allowed, values, given, errors })
+        Ok(Self { names, raw, given, errors })
     }
 
-    fn value(&self, name: &str) -> Option<&str> {
-        let mut rest = self.given;
-        while rest != 0 {
-            let i = rest.trailing_zeros() as usize;
-            if self.allowed[i] == name {
-                return self.values[i].as_deref();
-            }
-            rest &= rest - 1;
-        }
-        None
+    /// The position of `name` in the list this was parsed with.
+    fn position(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| *n == name)
+    }
+
+    /// The decoded value at position `i`, if given.
+    fn value_at(&self, i: usize) -> Option<Cow<'q, str>> {
+        (self.given & (1 << i) != 0).then(|| form_decode(self.raw[i]))
     }
 
     pub fn get<T: FromStr>(&mut self, name: &str, expected: &str) -> Option<T> {
-        match self.value(name)?.parse() {
+        self.get_at(self.position(name)?, expected)
+    }
+
+    /// The value at position `i`, parsed; a bad one is recorded under its name.
+    pub fn get_at<T: FromStr>(&mut self, i: usize, expected: &str) -> Option<T> {
+        match self.value_at(i)?.parse() {
             Ok(v) => Some(v),
             Err(_) => {
-                self.errors.push(FieldError::new(name, format!("expected {expected}")));
+                self.errors.push(FieldError::new(self.names[i], format!("expected {expected}")));
                 None
             }
         }
     }
 
     pub fn string(&mut self, name: &str, max_len: usize) -> Option<String> {
-        let raw = self.value(name)?.trim();
+        self.string_at(self.position(name)?, max_len)
+    }
+
+    /// The trimmed text at position `i`, if given and not blank.
+    pub fn string_at(&mut self, i: usize, max_len: usize) -> Option<String> {
+        let value = self.value_at(i)?;
+        let raw = value.trim();
         if raw.is_empty() {
             return None;
         }
         if raw.chars().count() > max_len {
-            self.errors.push(FieldError::new(name, format!("at most {max_len} characters")));
+            self.errors.push(FieldError::new(self.names[i], format!("at most {max_len} characters")));
             return None;
         }
         Some(raw.to_string())
@@ -127,6 +144,12 @@ fn form_decode(raw: &str) -> Cow<'_, str> {
     }
     let spaced = raw.replace('+', " ");
     Cow::Owned(percent_encoding::percent_decode_str(&spaced).decode_utf8_lossy().into_owned())
+}
+
+/// "unknown parameter", naming what the route allows.
+fn unknown(key: &str, names: &[&str], allowed: u16) -> FieldError {
+    let allowed: Vec<&str> = names.iter().enumerate().filter(|(i, _)| allowed & (1 << i) != 0).map(|(_, n)| *n).collect();
+    FieldError::new(truncate(key), format!("unknown parameter; allowed: {}", allowed.join(", ")))
 }
 
 fn truncate(s: &str) -> String {
@@ -212,29 +235,34 @@ const LIST_FIELDS: &[&str] = &[
     "orderby",
     "order",
 ];
-const FACET_FIELDS: &[&str] = &["search", "category", "tag", "attributes", "min_price", "max_price", "on_sale", "stock_status"];
+// Positions in LIST_FIELDS: the parser reads values by position.
+const PAGE: usize = 0;
+const PER_PAGE: usize = 1;
+const SEARCH: usize = 2;
+const CATEGORY: usize = 3;
+const TAG: usize = 4;
+const ATTRIBUTES: usize = 5;
+const MIN_PRICE: usize = 6;
+const MAX_PRICE: usize = 7;
+const ON_SALE: usize = 8;
+const STOCK_STATUS: usize = 9;
+const ORDERBY: usize = 10;
+const ORDER: usize = 11;
+const LIST_ALLOWED: u16 = (1 << LIST_FIELDS.len()) - 1;
+/// Facets take the filters only: no paging or sorting.
+const FACET_ALLOWED: u16 = LIST_ALLOWED & !(1 << PAGE | 1 << PER_PAGE | 1 << ORDERBY | 1 << ORDER);
 
 /// Decimal digits of `n`, without the formatting machinery.
-fn push_number(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.push_str(std::str::from_utf8(&digits[at..]).expect("ASCII digits"));
+fn push_number(out: &mut String, n: u64) {
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
-/// Category/tag lists: ids or slugs, lower-case, at most 20.
-fn id_or_slug_list(p: &mut Params, name: &str) -> Option<String> {
-    let raw = p.string(name, 400)?;
+/// Category/tag lists (at `field`): ids or slugs, lower-case, at most 20.
+fn id_or_slug_list(p: &mut Params, field: usize) -> Option<String> {
+    let raw = p.string_at(field, 400)?;
     let mut items: Vec<String> = raw.split(',').map(|s| s.trim().to_ascii_lowercase()).filter(|s| !s.is_empty()).collect();
     if items.len() > 20 || items.iter().any(|s| !is_slug(s)) {
-        p.error(name, "comma-separated ids or slugs (a-z, 0-9, -, _), at most 20");
+        p.error(LIST_FIELDS[field], "comma-separated ids or slugs (a-z, 0-9, -, _), at most 20");
         return None;
     }
     items.sort();
@@ -248,7 +276,7 @@ pub fn is_slug(s: &str) -> bool {
 
 /// `pa_color:red,blue;pa_size:m` → sorted [("pa_color", ["blue","red"]), ("pa_size", ["m"])].
 fn attribute_filters(p: &mut Params) -> Option<Vec<(String, Vec<String>)>> {
-    let raw = p.string("attributes", 400)?;
+    let raw = p.string_at(ATTRIBUTES, 400)?;
     let mut out = Vec::new();
     for part in raw.split(';').filter(|s| !s.trim().is_empty()) {
         let Some((taxonomy, terms)) = part.split_once(':') else {
@@ -311,42 +339,43 @@ impl Default for NormalisedQuery {
 }
 
 impl NormalisedQuery {
-    fn parse(raw: Option<&str>, allowed: &[&str]) -> Result<Self, ApiError> {
-        let mut p = Params::parse(raw, allowed)?;
+    /// Reads the parameters by their position in LIST_FIELDS (no name lookups).
+    fn parse(raw: Option<&str>, allowed: u16) -> Result<Self, ApiError> {
+        let mut p = Params::parse_some(raw, LIST_FIELDS, allowed)?;
         if p.is_empty() {
             return Ok(Self::default());
         }
-        let page = p.get("page", "a whole number");
+        let page = p.get_at(PAGE, "a whole number");
         let page = p.range("page", page, 1, 10_000).unwrap_or(1);
-        let per_page = p.get("per_page", "a whole number");
+        let per_page = p.get_at(PER_PAGE, "a whole number");
         let per_page = p.range("per_page", per_page, 1, 100).unwrap_or(DEFAULT_PER_PAGE);
-        let search = p.string("search", 100);
-        let category = id_or_slug_list(&mut p, "category");
-        let tag = id_or_slug_list(&mut p, "tag");
+        let search = p.string_at(SEARCH, 100);
+        let category = id_or_slug_list(&mut p, CATEGORY);
+        let tag = id_or_slug_list(&mut p, TAG);
         let attributes = attribute_filters(&mut p).unwrap_or_default();
-        let min_price = p.get("min_price", "a whole number of minor units");
-        let max_price = p.get("max_price", "a whole number of minor units");
+        let min_price = p.get_at(MIN_PRICE, "a whole number of minor units");
+        let max_price = p.get_at(MAX_PRICE, "a whole number of minor units");
         if let (Some(min), Some(max)) = (min_price, max_price) {
             if min > max {
                 p.error("min_price", "must not exceed max_price");
             }
         }
-        let on_sale = p.get("on_sale", "true or false");
-        let stock_status = p.get("stock_status", StockFilter::expected());
-        let orderby = p.get("orderby", OrderBy::expected()).unwrap_or(OrderBy::Date);
+        let on_sale = p.get_at(ON_SALE, "true or false");
+        let stock_status = p.get_at(STOCK_STATUS, StockFilter::expected());
+        let orderby = p.get_at(ORDERBY, OrderBy::expected()).unwrap_or(OrderBy::Date);
         let default_order =
             if matches!(orderby, OrderBy::Title | OrderBy::Price | OrderBy::MenuOrder) { SortOrder::Asc } else { SortOrder::Desc };
-        let order = p.get("order", SortOrder::expected()).unwrap_or(default_order);
+        let order = p.get_at(ORDER, SortOrder::expected()).unwrap_or(default_order);
         p.finish()?;
         Ok(Self { page, per_page, search, category, tag, attributes, min_price, max_price, on_sale, stock_status, orderby, order })
     }
 
     pub fn for_list(raw: Option<&str>) -> Result<Self, ApiError> {
-        Self::parse(raw, LIST_FIELDS)
+        Self::parse(raw, LIST_ALLOWED)
     }
 
     pub fn for_facets(raw: Option<&str>) -> Result<Self, ApiError> {
-        Self::parse(raw, FACET_FIELDS)
+        Self::parse(raw, FACET_ALLOWED)
     }
 
     /// The canonical text of the filter (fixed order, defaults filled): the cache key.
