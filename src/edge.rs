@@ -30,6 +30,7 @@
 //! [`RouteTemplates`]: the router's own paths, matched with axum's matcher
 //! (`matchit`) before routing.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -91,6 +92,10 @@ const UNMATCHED: &str = "unmatched";
 /// whatever paths clients invent.
 pub struct RouteTemplates {
     matcher: matchit::Router<usize>,
+    /// Templates without parameters by their path: one hash lookup instead of a walk of the
+    /// matcher's tree for the usual requests. (A static template is also what the matcher
+    /// would pick for that path, so the answer is the same.) Read-only, seeded hash.
+    exact: HashMap<Box<str>, usize, foldhash::fast::RandomState>,
     templates: Vec<Box<str>>,
 }
 
@@ -98,6 +103,7 @@ impl RouteTemplates {
     /// Templates in axum's syntax; a repeated one is kept once.
     pub fn new<'a>(templates: impl IntoIterator<Item = &'a str>) -> Self {
         let mut matcher = matchit::Router::new();
+        let mut exact = HashMap::default();
         let mut kept: Vec<Box<str>> = Vec::new();
         for template in templates {
             if kept.iter().any(|t| &**t == template) {
@@ -105,9 +111,12 @@ impl RouteTemplates {
             }
             // The router accepted the same template, so the matcher does too.
             matcher.insert(template, kept.len()).expect("route templates are valid and distinct");
+            if !template.contains('{') {
+                exact.insert(template.into(), kept.len());
+            }
             kept.push(template.into());
         }
-        Self { matcher, templates: kept }
+        Self { matcher, exact, templates: kept }
     }
 
     /// The template `path` matches, or "unmatched".
@@ -121,6 +130,9 @@ impl RouteTemplates {
     }
 
     fn find(&self, path: &str) -> Option<usize> {
+        if let Some(found) = self.exact.get(path) {
+            return Some(*found);
+        }
         self.matcher.at(path).ok().map(|m| *m.value)
     }
 
