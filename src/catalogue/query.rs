@@ -592,6 +592,30 @@ mod tests {
         assert_eq!(fields(NormalisedQuery::for_list(Some("per+page=5")).unwrap_err()), ["per page"]);
     }
 
+    /// The parser reads values by these positions: a reordered list must not
+    /// silently read one parameter as another.
+    #[test]
+    fn field_positions_name_their_parameters() {
+        let positions = [
+            (PAGE, "page"),
+            (PER_PAGE, "per_page"),
+            (SEARCH, "search"),
+            (CATEGORY, "category"),
+            (TAG, "tag"),
+            (ATTRIBUTES, "attributes"),
+            (MIN_PRICE, "min_price"),
+            (MAX_PRICE, "max_price"),
+            (ON_SALE, "on_sale"),
+            (STOCK_STATUS, "stock_status"),
+            (ORDERBY, "orderby"),
+            (ORDER, "order"),
+        ];
+        assert_eq!(positions.len(), LIST_FIELDS.len());
+        for (i, name) in positions {
+            assert_eq!(LIST_FIELDS[i], name);
+        }
+    }
+
     #[test]
     fn facets_refuse_paging() {
         assert_eq!(fields(NormalisedQuery::for_facets(Some("page=2")).unwrap_err()), ["page"]);
