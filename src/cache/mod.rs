@@ -45,7 +45,8 @@ pub struct CacheSettings {
     /// After a failed refresh, serve stale without asking the store again for
     /// this long, so an outage does not make every request wait for a timeout:
     /// for that key, and (see `breaker`) for every key with a stale copy but
-    /// one probe per window, until a fetch succeeds.
+    /// one probe per window, until a fetch succeeds. After three failures in a
+    /// row a key with no stale copy is refused at once (503) too.
     pub failure_backoff: Duration,
 }
 
@@ -278,6 +279,12 @@ impl ResponseCache {
         if self.failing.contains_key(&key) || self.store.holds_back() {
             if let Some(stale) = self.stale.get(&key).await {
                 return Ok((stale, CacheStatus::Stale));
+            }
+            // Nothing to bridge with, and the store has failed several fetches in a row: asking
+            // it again would only add this caller to the ones waiting out a timeout (and the
+            // store's recovery to their load). Refuse now; the window's probe still asks.
+            if self.store.is_down() {
+                return Err(ApiError::UpstreamUnavailable);
             }
         }
         let ttl = self.settings.ttl(key.class);

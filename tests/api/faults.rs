@@ -370,3 +370,40 @@ async fn in_an_outage_only_the_first_expired_page_waits_for_the_store_then_one_p
     assert_eq!(app.get(&warmed[1].0).await.header("x-cache"), Some("MISS"), "the probe fetched");
     assert_eq!(app.get(&warmed[2].0).await.header("x-cache"), Some("MISS"), "and the store counts as up again");
 }
+
+#[tokio::test]
+async fn once_the_store_is_down_a_page_with_no_stale_copy_is_refused_at_once_until_a_probe_succeeds() {
+    let backoff = Duration::from_secs(2);
+    let app = TestApp::with(|c| {
+        tune(c);
+        c.cache.failure_backoff = backoff;
+    })
+    .await;
+    app.store.faults().set_hang(true);
+    // Three different pages, none cached: each waits out the timeout (one slow page, or two, is
+    // not yet an outage) and answers 503.
+    for per_page in [3, 4, 5] {
+        let started = Instant::now();
+        let r = app.get(&format!("/api/v1/products?per_page={per_page}")).await;
+        assert_unavailable("GET", "/api/v1/products", &r, "hang");
+        assert!(started.elapsed() >= TIMEOUT, "per_page={per_page} asked the store: {:?}", started.elapsed());
+    }
+    // Now the store counts as down: further uncached pages are refused without asking it.
+    let calls = app.store.total_calls();
+    for path in ["/api/v1/products?per_page=8", "/api/v1/categories", "/api/v1/products/1"] {
+        let started = Instant::now();
+        let r = app.get(path).await;
+        assert_eq!(r.status, 503, "{path}: {}", body(&r));
+        assert_eq!(r.json()["error"]["code"], "upstream_unavailable", "{path}");
+        assert!(r.header("retry-after").and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) > 0, "{path} says when to retry");
+        assert!(started.elapsed() < TIMEOUT / 2, "{path}: refused at once, not after a timeout: {:?}", started.elapsed());
+    }
+    assert_eq!(app.store.total_calls(), calls, "the store is left alone within the window");
+    // Back up: after the window one request probes; its success lets every page through again.
+    app.store.faults().clear();
+    tokio::time::sleep(backoff + Duration::from_millis(100)).await;
+    let probe = app.get("/api/v1/products?per_page=8").await;
+    assert_eq!((probe.status.as_u16(), probe.header("x-cache")), (200, Some("MISS")), "the probe fetched: {}", body(&probe));
+    let next = app.get("/api/v1/categories").await;
+    assert_eq!((next.status.as_u16(), next.header("x-cache")), (200, Some("MISS")), "and the store counts as up again");
+}
