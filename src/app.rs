@@ -299,6 +299,7 @@ impl Settings {
             ttl_product: Duration::from_secs(self.cache_ttl_product_secs),
             ttl_taxonomy: Duration::from_secs(self.cache_ttl_taxonomy_secs),
             stale_window: Duration::from_secs(self.cache_stale_window_secs),
+            refresh_ahead_percent: self.cache_refresh_ahead_percent,
             ..CacheSettings::default()
         }
     }

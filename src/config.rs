@@ -108,6 +108,9 @@ pub struct Settings {
     /// How long past its TTL a cached page may be served when the store fails, seconds.
     #[arg(long, env = "CACHE_STALE_WINDOW_SECS", default_value_t = 600)]
     pub cache_stale_window_secs: u64,
+    /// A page read in the last this-many percent of its TTL is refreshed in the background, so a page read steadily never expires into a miss. 0: off.
+    #[arg(long, env = "CACHE_REFRESH_AHEAD_PERCENT", default_value_t = 20, value_parser = clap::value_parser!(u8).range(0..=90))]
+    pub cache_refresh_ahead_percent: u8,
     /// Comma-separated origins allowed by CORS (e.g. https://shop.example.com). Empty: same-origin only.
     #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,

@@ -6,11 +6,17 @@
 //! and hands its result to every waiter); `stale` keeps entries for the TTL
 //! plus the stale window so an outage can be bridged. Entries hold our own
 //! rendered view bytes, so a hit is a refcount bump, not a re-serialisation.
+//!
+//! Refresh ahead: a hit in the last part of an entry's TTL (`refresh_ahead_percent`)
+//! starts one background fetch of the same key, and the new body replaces the
+//! entry before it expires. A page that is read steadily is then never a miss,
+//! and nobody queues behind the store when its TTL runs out.
 
 mod breaker;
 mod etag;
 
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -48,6 +54,9 @@ pub struct CacheSettings {
     /// one probe per window, until a fetch succeeds. After three failures in a
     /// row a key with no stale copy is refused at once (503) too.
     pub failure_backoff: Duration,
+    /// A hit in the last this-many percent of an entry's TTL refreshes it in
+    /// the background (one fetch per entry); 0: entries just expire.
+    pub refresh_ahead_percent: u8,
 }
 
 impl Default for CacheSettings {
@@ -59,6 +68,7 @@ impl Default for CacheSettings {
             ttl_taxonomy: Duration::from_secs(3600),
             stale_window: Duration::from_secs(600),
             failure_backoff: Duration::from_secs(2),
+            refresh_ahead_percent: 20,
         }
     }
 }
@@ -70,6 +80,12 @@ impl CacheSettings {
             RouteClass::Product => self.ttl_product,
             RouteClass::Taxonomy => self.ttl_taxonomy,
         }
+    }
+
+    /// How long after it was stored an entry with this TTL refreshes on a hit, if at all.
+    fn refresh_after(&self, ttl: Duration) -> Option<Duration> {
+        let ahead = u32::from(self.refresh_ahead_percent.min(100));
+        (ahead > 0 && !ttl.is_zero()).then(|| ttl * (100 - ahead) / 100)
     }
 }
 
@@ -125,12 +141,38 @@ pub struct CachedBody {
     /// answer and cloned for every later one (one copy instead of a hash and
     /// insert per header).
     headers: OnceLock<HeaderMap>,
+    /// From when a hit starts a background refresh (see the module docs).
+    refresh_at: Option<Instant>,
+    /// Set by the one hit that starts it.
+    refresh_claimed: AtomicBool,
 }
 
 impl CachedBody {
     pub fn new(body: Bytes, class: RouteClass, ttl: Duration, product_ids: Vec<u64>) -> Self {
         let etag = HeaderValue::from_str(&etag_for(&body)).expect("an ETag is quoted hex");
-        Self { body, etag, stored_at: Instant::now(), class, ttl, product_ids, cache_control: Mutex::new(None), headers: OnceLock::new() }
+        Self {
+            body,
+            etag,
+            stored_at: Instant::now(),
+            class,
+            ttl,
+            product_ids,
+            cache_control: Mutex::new(None),
+            headers: OnceLock::new(),
+            refresh_at: None,
+            refresh_claimed: AtomicBool::new(false),
+        }
+    }
+
+    /// Refresh on a hit once `after` has passed since it was stored.
+    fn refreshing_after(mut self, after: Option<Duration>) -> Self {
+        self.refresh_at = after.map(|after| self.stored_at + after);
+        self
+    }
+
+    /// True for the first caller once the refresh time has come; false for everyone else.
+    fn claim_refresh(&self) -> bool {
+        self.refresh_at.is_some_and(|at| Instant::now() >= at) && !self.refresh_claimed.swap(true, Ordering::Relaxed)
     }
 
     /// The constant response headers, made by `prepare` on first use.
@@ -195,6 +237,11 @@ impl Expiry<CacheKey, Arc<CachedBody>> for ClassExpiry {
     fn expire_after_create(&self, _: &CacheKey, value: &Arc<CachedBody>, _: Instant) -> Option<Duration> {
         Some(value.ttl + self.extra)
     }
+
+    /// A replaced entry (a refresh) lives from its own store time, not the old one's.
+    fn expire_after_update(&self, _: &CacheKey, value: &Arc<CachedBody>, _: Instant, _: Option<Duration>) -> Option<Duration> {
+        Some(value.ttl + self.extra)
+    }
 }
 
 /// About what a prepared header map of a catalogue answer occupies.
@@ -219,6 +266,9 @@ pub struct ResponseCache {
     failing: Cache<CacheKey, (), KeyHasher>,
     /// The store as a whole: down after an outage, until a fetch succeeds.
     store: Arc<breaker::Breaker>,
+    /// Bumped by every invalidation: a background refresh that started before
+    /// one must not put back what it fetched (it may predate the change).
+    generation: Arc<AtomicU64>,
     settings: Arc<CacheSettings>,
 }
 
@@ -237,6 +287,7 @@ impl ResponseCache {
             stale: build(settings.stale_window),
             failing: Cache::builder().max_capacity(10_000).time_to_live(settings.failure_backoff).build_with_hasher(KeyHasher::default()),
             store: Arc::new(breaker::Breaker::new(settings.failure_backoff)),
+            generation: Arc::new(AtomicU64::new(0)),
             settings: Arc::new(settings),
         }
     }
@@ -247,14 +298,21 @@ impl ResponseCache {
 
     /// Answers from cache, or runs `fetch` once for all concurrent callers of
     /// the same key. When the store is down, an entry within the stale window
-    /// is served as STALE; otherwise the error is returned.
+    /// is served as STALE; otherwise the error is returned. A hit that is due
+    /// for a refresh runs `fetch` in the background (so its future owns what it
+    /// uses; `fetch` itself may borrow, as it is only called when needed).
     pub async fn get_or_fetch<F, Fut>(&self, key: CacheKey, fetch: F) -> Result<(Arc<CachedBody>, CacheStatus), ApiError>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Fetched, ApiError>>,
+        Fut: Future<Output = Result<Fetched, ApiError>> + Send + 'static,
     {
         let result = match self.fresh.get(&key).await {
-            Some(hit) => Ok((hit, CacheStatus::Hit)),
+            Some(hit) => {
+                if hit.claim_refresh() {
+                    self.refresh(key, hit.ttl, fetch());
+                }
+                Ok((hit, CacheStatus::Hit))
+            }
             // Boxed: the miss path's future (moka's coalescing insert plus the
             // fetch and rendering) is many times the size of a hit's, and
             // inline it would be moved around on every hit as well.
@@ -288,6 +346,7 @@ impl ResponseCache {
             }
         }
         let ttl = self.settings.ttl(key.class);
+        let refresh_after = self.settings.refresh_after(ttl);
         let class = key.class;
         let stale = self.stale.clone();
         let key_for_init = key.clone();
@@ -296,7 +355,7 @@ impl ResponseCache {
             .entry(key.clone())
             .or_try_insert_with(async move {
                 let fetched = fetch().await?;
-                let value = Arc::new(CachedBody::new(fetched.body, class, ttl, fetched.product_ids));
+                let value = Arc::new(CachedBody::new(fetched.body, class, ttl, fetched.product_ids).refreshing_after(refresh_after));
                 stale.insert(key_for_init, value.clone()).await;
                 Ok::<_, ApiError>(value)
             })
@@ -326,9 +385,48 @@ impl ResponseCache {
         }
     }
 
+    /// Fetches `key` again in the background and replaces its entry (fresh and
+    /// stale) with the answer, unless the store is failing or the cache was
+    /// invalidated meanwhile. A failure leaves the entry to expire as usual.
+    fn refresh<Fut>(&self, key: CacheKey, ttl: Duration, fetching: Fut)
+    where
+        Fut: Future<Output = Result<Fetched, ApiError>> + Send + 'static,
+    {
+        let cache = self.clone();
+        let generation = self.generation.load(Ordering::Acquire);
+        tokio::spawn(async move {
+            // While the store counts as down, its probes are for requests that need it.
+            if cache.store.holds_back() {
+                return;
+            }
+            match fetching.await {
+                Ok(fetched) => {
+                    cache.store.close();
+                    let value = CachedBody::new(fetched.body, key.class, ttl, fetched.product_ids);
+                    let value = Arc::new(value.refreshing_after(cache.settings.refresh_after(ttl)));
+                    cache.stale.insert(key.clone(), value.clone()).await;
+                    cache.fresh.insert(key.clone(), value).await;
+                    // Checked after the insert, so an invalidation in between cannot be missed.
+                    if cache.generation.load(Ordering::Acquire) != generation {
+                        tracing::debug!(key = %key.key, "refreshed entry dropped: the cache was invalidated meanwhile");
+                        cache.fresh.invalidate(&key).await;
+                        cache.stale.invalidate(&key).await;
+                    }
+                }
+                Err(err) => {
+                    if err.is_outage() {
+                        cache.store.trip();
+                    }
+                    tracing::info!(key = %key.key, code = err.code(), "background refresh failed; the entry expires as usual");
+                }
+            }
+        });
+    }
+
     /// Drops everything about one product: its detail (by id and slug), its
     /// variations and reviews. Lists are dropped separately.
     pub fn invalidate_product(&self, id: u64, slug: Option<&str>) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
         let slug_key = slug.map(|s| format!("product:{s}"));
         for cache in [&self.fresh, &self.stale] {
             let slug_key = slug_key.clone();
@@ -340,6 +438,7 @@ impl ResponseCache {
 
     /// Drops every product list and facet page.
     pub fn invalidate_lists(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
         for cache in [&self.fresh, &self.stale] {
             let _ = cache.invalidate_entries_if(|k, _| k.class == RouteClass::List);
         }
@@ -347,6 +446,7 @@ impl ResponseCache {
 
     /// Drops categories, tags and attributes.
     pub fn invalidate_taxonomies(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
         for cache in [&self.fresh, &self.stale] {
             let _ = cache.invalidate_entries_if(|k, _| k.class == RouteClass::Taxonomy);
         }

@@ -33,6 +33,7 @@ pub struct Catalogue {
 }
 
 /// A product is asked for by numeric id or by slug.
+#[derive(Clone)]
 pub enum ProductRef {
     Id(u64),
     Slug(String),
@@ -80,7 +81,8 @@ impl Catalogue {
     async fn cached<F, Fut>(&self, key: CacheKey, fetch: F) -> Result<Cached, ApiError>
     where
         F: FnOnce() -> Fut,
-        Fut: std::future::Future<Output = Result<Fetched, ApiError>>,
+        // Owns what it uses: a hit due for a refresh runs it in the background.
+        Fut: std::future::Future<Output = Result<Fetched, ApiError>> + Send + 'static,
     {
         let ttl = self.cache.settings().ttl(key.class);
         let stale_window = self.cache.settings().stale_window;
@@ -90,18 +92,22 @@ impl Catalogue {
 
     pub async fn products(&self, q: &NormalisedQuery) -> Result<Cached, ApiError> {
         let key = CacheKey::new(RouteClass::List, q.cache_key("products?"));
-        self.cached(key, || async {
-            let page = self.store.products(&q.to_store()).await.map_err(upstream("product_not_found"))?;
-            render(
-                &Page {
-                    items: page.items.iter().map(summary).collect(),
-                    page: q.page,
-                    per_page: q.per_page,
-                    total: page.total,
-                    total_pages: page.total_pages,
-                },
-                vec![],
-            )
+        self.cached(key, || {
+            let this = self.clone();
+            let q = q.clone();
+            async move {
+                let page = this.store.products(&q.to_store()).await.map_err(upstream("product_not_found"))?;
+                render(
+                    &Page {
+                        items: page.items.iter().map(summary).collect(),
+                        page: q.page,
+                        per_page: q.per_page,
+                        total: page.total,
+                        total_pages: page.total_pages,
+                    },
+                    vec![],
+                )
+            }
         })
         .await
     }
@@ -111,78 +117,100 @@ impl Catalogue {
         if let ProductRef::Id(id) = which {
             key = key.for_product(*id);
         }
-        self.cached(key, || async {
-            let product = self.store.product(&which.as_path()).await.map_err(upstream("product_not_found"))?;
-            render(&detail(&product), vec![product.id])
+        self.cached(key, || {
+            let this = self.clone();
+            let which = which.clone();
+            async move {
+                let product = this.store.product(&which.as_path()).await.map_err(upstream("product_not_found"))?;
+                render(&detail(&product), vec![product.id])
+            }
         })
         .await
     }
 
     pub async fn variations(&self, id: u64) -> Result<Cached, ApiError> {
         let key = CacheKey::new(RouteClass::Product, format!("variations:{id}")).for_product(id);
-        self.cached(key, || async {
-            let parent = self.store.product(&id.to_string()).await.map_err(upstream("product_not_found"))?;
-            let items = if parent.variations.is_empty() {
-                Vec::new()
-            } else {
-                let found = self.store.variations(id).await.map_err(upstream("product_not_found"))?;
-                found.iter().map(|v| variation(&parent, v)).collect()
-            };
-            let ids = std::iter::once(id).chain(items.iter().map(|v: &Variation| v.id)).collect();
-            render(&List { items }, ids)
+        self.cached(key, || {
+            let this = self.clone();
+            async move {
+                let parent = this.store.product(&id.to_string()).await.map_err(upstream("product_not_found"))?;
+                let items = if parent.variations.is_empty() {
+                    Vec::new()
+                } else {
+                    let found = this.store.variations(id).await.map_err(upstream("product_not_found"))?;
+                    found.iter().map(|v| variation(&parent, v)).collect()
+                };
+                let ids = std::iter::once(id).chain(items.iter().map(|v: &Variation| v.id)).collect();
+                render(&List { items }, ids)
+            }
         })
         .await
     }
 
     pub async fn reviews(&self, id: u64, page: u32, per_page: u32) -> Result<Cached, ApiError> {
         let key = CacheKey::new(RouteClass::Product, format!("reviews:{id}?page={page}&per_page={per_page}")).for_product(id);
-        self.cached(key, || async {
-            // The reviews route answers an empty list for unknown products;
-            // a 404 is more useful, and the product is usually cached anyway.
-            self.product(&ProductRef::Id(id)).await?;
-            let found = self.store.reviews(id, page, per_page).await.map_err(upstream("product_not_found"))?;
-            render(
-                &Page {
-                    items: found.items.iter().map(review).collect(),
-                    page,
-                    per_page,
-                    total: found.total,
-                    total_pages: found.total_pages,
-                },
-                vec![id],
-            )
+        self.cached(key, || {
+            let this = self.clone();
+            async move {
+                // The reviews route answers an empty list for unknown products;
+                // a 404 is more useful, and the product is usually cached anyway.
+                this.product(&ProductRef::Id(id)).await?;
+                let found = this.store.reviews(id, page, per_page).await.map_err(upstream("product_not_found"))?;
+                render(
+                    &Page {
+                        items: found.items.iter().map(review).collect(),
+                        page,
+                        per_page,
+                        total: found.total,
+                        total_pages: found.total_pages,
+                    },
+                    vec![id],
+                )
+            }
         })
         .await
     }
 
     pub async fn categories(&self) -> Result<Cached, ApiError> {
-        self.cached(CacheKey::new(RouteClass::Taxonomy, "categories"), || async {
-            let found = self.store.categories().await.map_err(upstream("not_found"))?;
-            render(&List { items: found.iter().map(category).collect() }, vec![])
+        self.cached(CacheKey::new(RouteClass::Taxonomy, "categories"), || {
+            let this = self.clone();
+            async move {
+                let found = this.store.categories().await.map_err(upstream("not_found"))?;
+                render(&List { items: found.iter().map(category).collect() }, vec![])
+            }
         })
         .await
     }
 
     pub async fn tags(&self) -> Result<Cached, ApiError> {
-        self.cached(CacheKey::new(RouteClass::Taxonomy, "tags"), || async {
-            let found = self.store.tags().await.map_err(upstream("not_found"))?;
-            render(&List { items: found.iter().map(term).collect() }, vec![])
+        self.cached(CacheKey::new(RouteClass::Taxonomy, "tags"), || {
+            let this = self.clone();
+            async move {
+                let found = this.store.tags().await.map_err(upstream("not_found"))?;
+                render(&List { items: found.iter().map(term).collect() }, vec![])
+            }
         })
         .await
     }
 
     pub async fn attributes(&self) -> Result<Cached, ApiError> {
-        self.cached(CacheKey::new(RouteClass::Taxonomy, "attributes"), || async {
-            let found = self.store.attributes().await.map_err(upstream("not_found"))?;
-            render(&List { items: found.iter().map(attribute).collect() }, vec![])
+        self.cached(CacheKey::new(RouteClass::Taxonomy, "attributes"), || {
+            let this = self.clone();
+            async move {
+                let found = this.store.attributes().await.map_err(upstream("not_found"))?;
+                render(&List { items: found.iter().map(attribute).collect() }, vec![])
+            }
         })
         .await
     }
 
     pub async fn attribute_terms(&self, id: u64) -> Result<Cached, ApiError> {
-        self.cached(CacheKey::new(RouteClass::Taxonomy, format!("attribute_terms:{id}")), || async {
-            let found = self.store.attribute_terms(id).await.map_err(upstream("attribute_not_found"))?;
-            render(&List { items: found.iter().map(term).collect() }, vec![])
+        self.cached(CacheKey::new(RouteClass::Taxonomy, format!("attribute_terms:{id}")), || {
+            let this = self.clone();
+            async move {
+                let found = this.store.attribute_terms(id).await.map_err(upstream("attribute_not_found"))?;
+                render(&List { items: found.iter().map(term).collect() }, vec![])
+            }
         })
         .await
     }
@@ -193,49 +221,53 @@ impl Catalogue {
     /// has no taxonomy counts in collection-data).
     pub async fn facets(&self, q: &NormalisedQuery) -> Result<Cached, ApiError> {
         let key = CacheKey::new(RouteClass::List, q.cache_key("facets?"));
-        self.cached(key, || async {
-            let err = upstream("not_found");
-            let filter = q.to_store();
-            let attributes = self.store.attributes().await.map_err(&err)?;
-            let want = CollectionDataRequest {
-                price_range: true,
-                stock_status_counts: true,
-                rating_counts: true,
-                attribute_counts: attributes.iter().map(|a| a.taxonomy.clone()).collect(),
-            };
-            let data = self.store.collection_data(&filter, &want).await.map_err(&err)?;
-            let counts = data.attribute_counts.unwrap_or_default();
-            let mut attribute_facets = Vec::new();
-            for attr in &attributes {
-                let terms = self.store.attribute_terms(attr.id).await.map_err(&err)?;
-                let terms: Vec<FacetCount> = terms
-                    .iter()
-                    .filter_map(|t| {
-                        let count = counts.iter().find(|c| c.term == t.id)?.count;
-                        Some(FacetCount { id: t.id, slug: t.slug.clone(), name: text(&t.name), count })
-                    })
-                    .collect();
-                attribute_facets.push(AttributeFacet { taxonomy: attr.taxonomy.clone(), name: text(&attr.name), terms });
+        self.cached(key, || {
+            let this = self.clone();
+            let q = q.clone();
+            async move {
+                let err = upstream("not_found");
+                let filter = q.to_store();
+                let attributes = this.store.attributes().await.map_err(&err)?;
+                let want = CollectionDataRequest {
+                    price_range: true,
+                    stock_status_counts: true,
+                    rating_counts: true,
+                    attribute_counts: attributes.iter().map(|a| a.taxonomy.clone()).collect(),
+                };
+                let data = this.store.collection_data(&filter, &want).await.map_err(&err)?;
+                let counts = data.attribute_counts.unwrap_or_default();
+                let mut attribute_facets = Vec::new();
+                for attr in &attributes {
+                    let terms = this.store.attribute_terms(attr.id).await.map_err(&err)?;
+                    let terms: Vec<FacetCount> = terms
+                        .iter()
+                        .filter_map(|t| {
+                            let count = counts.iter().find(|c| c.term == t.id)?.count;
+                            Some(FacetCount { id: t.id, slug: t.slug.clone(), name: text(&t.name), count })
+                        })
+                        .collect();
+                    attribute_facets.push(AttributeFacet { taxonomy: attr.taxonomy.clone(), name: text(&attr.name), terms });
+                }
+                let categories = this.category_counts(&filter).await.map_err(&err)?;
+                let facets = Facets {
+                    price_range: data.price_range.as_ref().and_then(collection_price_range),
+                    categories,
+                    attributes: attribute_facets,
+                    stock_status: data
+                        .stock_status_counts
+                        .unwrap_or_default()
+                        .iter()
+                        .filter_map(|s| Some(StockFacet { status: stock_status(&s.status)?, count: s.count }))
+                        .collect(),
+                    ratings: data
+                        .rating_counts
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|r| RatingFacet { rating: r.rating.min(5) as u8, count: r.count })
+                        .collect(),
+                };
+                render(&facets, vec![])
             }
-            let categories = self.category_counts(&filter).await.map_err(&err)?;
-            let facets = Facets {
-                price_range: data.price_range.as_ref().and_then(collection_price_range),
-                categories,
-                attributes: attribute_facets,
-                stock_status: data
-                    .stock_status_counts
-                    .unwrap_or_default()
-                    .iter()
-                    .filter_map(|s| Some(StockFacet { status: stock_status(&s.status)?, count: s.count }))
-                    .collect(),
-                ratings: data
-                    .rating_counts
-                    .unwrap_or_default()
-                    .iter()
-                    .map(|r| RatingFacet { rating: r.rating.min(5) as u8, count: r.count })
-                    .collect(),
-            };
-            render(&facets, vec![])
         })
         .await
     }
