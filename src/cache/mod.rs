@@ -40,6 +40,18 @@ pub enum RouteClass {
     Taxonomy,
 }
 
+impl RouteClass {
+    /// For logs, which name the class of a key rather than the key: a key holds the query,
+    /// and a query can hold what a shopper typed (`search`), which logs must not.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RouteClass::List => "list",
+            RouteClass::Product => "product",
+            RouteClass::Taxonomy => "taxonomy",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct CacheSettings {
     pub budget_bytes: u64,
@@ -376,7 +388,7 @@ impl ResponseCache {
                     self.store.trip();
                     self.failing.insert(key.clone(), ()).await;
                     if let Some(stale) = self.stale.get(&key).await {
-                        tracing::info!(key = %key.key, age_secs = stale.age().as_secs(), "serving stale catalogue entry");
+                        tracing::info!(class = key.class.as_str(), age_secs = stale.age().as_secs(), "serving stale catalogue entry");
                         return Ok((stale, CacheStatus::Stale));
                     }
                 }
@@ -408,7 +420,7 @@ impl ResponseCache {
                     cache.fresh.insert(key.clone(), value).await;
                     // Checked after the insert, so an invalidation in between cannot be missed.
                     if cache.generation.load(Ordering::Acquire) != generation {
-                        tracing::debug!(key = %key.key, "refreshed entry dropped: the cache was invalidated meanwhile");
+                        tracing::debug!(class = key.class.as_str(), "refreshed entry dropped: the cache was invalidated meanwhile");
                         cache.fresh.invalidate(&key).await;
                         cache.stale.invalidate(&key).await;
                     }
@@ -417,7 +429,7 @@ impl ResponseCache {
                     if err.is_outage() {
                         cache.store.trip();
                     }
-                    tracing::info!(key = %key.key, code = err.code(), "background refresh failed; the entry expires as usual");
+                    tracing::info!(class = key.class.as_str(), code = err.code(), "background refresh failed; the entry expires as usual");
                 }
             }
         });
