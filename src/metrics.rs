@@ -119,6 +119,13 @@ pub fn cache_requests(status: crate::cache::CacheStatus) -> &'static Counter {
     &handles[status as usize]
 }
 
+/// `bff_cache_refreshes_total{outcome}`: background refreshes (`stored`, `failed`, `discarded`
+/// after an invalidation, `skipped` while the store counts as down). Rare, so not resolved ahead.
+pub fn cache_refresh(outcome: &'static str) {
+    handle();
+    metrics::counter!("bff_cache_refreshes_total", "outcome" => outcome).increment(1);
+}
+
 /// Prometheus metrics for scraping.
 #[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn render(State(state): State<AppState>) -> impl IntoResponse {

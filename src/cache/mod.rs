@@ -409,6 +409,7 @@ impl ResponseCache {
         tokio::spawn(async move {
             // While the store counts as down, its probes are for requests that need it.
             if cache.store.holds_back() {
+                crate::metrics::cache_refresh("skipped");
                 return;
             }
             match fetching.await {
@@ -423,12 +424,16 @@ impl ResponseCache {
                         tracing::debug!(class = key.class.as_str(), "refreshed entry dropped: the cache was invalidated meanwhile");
                         cache.fresh.invalidate(&key).await;
                         cache.stale.invalidate(&key).await;
+                        crate::metrics::cache_refresh("discarded");
+                    } else {
+                        crate::metrics::cache_refresh("stored");
                     }
                 }
                 Err(err) => {
                     if err.is_outage() {
                         cache.store.trip();
                     }
+                    crate::metrics::cache_refresh("failed");
                     tracing::info!(class = key.class.as_str(), code = err.code(), "background refresh failed; the entry expires as usual");
                 }
             }

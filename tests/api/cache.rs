@@ -191,11 +191,14 @@ async fn idempotent_reads_are_retried_on_gateway_errors_but_writes_never() {
     assert_eq!(app.store.calls("POST /wp-json/wc/store/v1/cart/add-item"), before + 1, "no second attempt");
 }
 
-/// Lists live 1 s and refresh in their last half.
+/// Lists live 2 s and refresh in their second half.
 fn refresh_ahead(c: &mut crate::common::TestConfig) {
-    c.cache.ttl_list = Duration::from_secs(1);
+    c.cache.ttl_list = Duration::from_secs(2);
     c.cache.refresh_ahead_percent = 50;
 }
+
+/// The store's added latency while a refresh is under way: far above what a hit takes.
+const SLOW_STORE: Duration = Duration::from_millis(600);
 
 #[tokio::test]
 async fn a_page_read_near_its_expiry_is_refreshed_in_the_background_and_never_misses() {
@@ -203,21 +206,23 @@ async fn a_page_read_near_its_expiry_is_refreshed_in_the_background_and_never_mi
     let page = "/api/v1/products?per_page=5";
     let first = app.get(page).await;
     assert_eq!(first.header("x-cache"), Some("MISS"));
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     // Past half the TTL: these hits are answered from cache at once, although the store is slow,
     // and between them they start one refresh.
-    app.store.faults().set_latency(Duration::from_millis(300));
+    app.store.faults().set_latency(SLOW_STORE);
     let started = std::time::Instant::now();
     let hits = futures::future::join_all((0..5).map(|_| app.get(page))).await;
     assert!(hits.iter().all(|r| r.header("x-cache") == Some("HIT")), "{:?}", hits.iter().map(|r| r.header("x-cache")).collect::<Vec<_>>());
-    assert!(started.elapsed() < Duration::from_millis(250), "nobody waited for the refresh: {:?}", started.elapsed());
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(started.elapsed() < SLOW_STORE / 2, "nobody waited for the refresh: {:?}", started.elapsed());
+    // Past the first entry's TTL (2 s), the refreshed one answers: still a hit.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(app.store.calls(LIST_ROUTE), 2, "one refresh for five hits");
-    // Past the first entry's TTL, the refreshed one answers: still a hit, with a new max-age.
     let later = app.get(page).await;
     assert_eq!(later.header("x-cache"), Some("HIT"), "the page never expired into a miss");
     assert_eq!(later.body, first.body);
     assert_eq!(app.store.calls(LIST_ROUTE), 2);
+    let metrics = String::from_utf8_lossy(&app.get("/metrics").await.body).to_string();
+    assert!(metrics.lines().any(|l| l.starts_with("bff_cache_refreshes_total{outcome=\"stored\"}")), "refreshes are counted");
 }
 
 #[tokio::test]
@@ -225,14 +230,14 @@ async fn a_refresh_that_started_before_an_invalidation_is_not_put_back() {
     let app = TestApp::with(refresh_ahead).await;
     let page = "/api/v1/products?per_page=5";
     assert_eq!(app.get(page).await.header("x-cache"), Some("MISS"));
-    tokio::time::sleep(Duration::from_millis(600)).await;
-    app.store.faults().set_latency(Duration::from_millis(300));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    app.store.faults().set_latency(SLOW_STORE);
     assert_eq!(app.get(page).await.header("x-cache"), Some("HIT"), "starts a refresh");
     // A webhook drops the lists while the refresh is still waiting for the store.
     let cache = app.state.catalogue.cache();
     cache.invalidate_lists();
     cache.run_pending_tasks().await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(SLOW_STORE + Duration::from_millis(300)).await;
     assert_eq!(app.store.calls(LIST_ROUTE), 2, "the refresh did fetch");
     app.store.faults().set_latency(Duration::ZERO);
     assert_eq!(app.get(page).await.header("x-cache"), Some("MISS"), "what it fetched may predate the change: not cached");
@@ -247,9 +252,9 @@ async fn without_refresh_ahead_a_page_expires_into_a_miss() {
     .await;
     let page = "/api/v1/products?per_page=5";
     app.get(page).await;
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(app.get(page).await.header("x-cache"), Some("HIT"));
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     assert_eq!(app.store.calls(LIST_ROUTE), 1, "no refresh");
     assert_eq!(app.get(page).await.header("x-cache"), Some("MISS"));
 }
