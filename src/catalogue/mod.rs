@@ -78,22 +78,23 @@ impl Catalogue {
         &self.cache
     }
 
+    /// The cached answer for `key`; `fetch` makes it from the store when needed. It is given its
+    /// own handle on the catalogue and its future owns what it uses, because a hit due for a
+    /// refresh runs it in the background (see `cache`). Called only on a miss or a refresh.
     async fn cached<F, Fut>(&self, key: CacheKey, fetch: F) -> Result<Cached, ApiError>
     where
-        F: FnOnce() -> Fut,
-        // Owns what it uses: a hit due for a refresh runs it in the background.
+        F: FnOnce(Catalogue) -> Fut,
         Fut: std::future::Future<Output = Result<Fetched, ApiError>> + Send + 'static,
     {
         let ttl = self.cache.settings().ttl(key.class);
         let stale_window = self.cache.settings().stale_window;
-        let (entry, status): (Arc<CachedBody>, CacheStatus) = self.cache.get_or_fetch(key, fetch).await?;
+        let (entry, status): (Arc<CachedBody>, CacheStatus) = self.cache.get_or_fetch(key, || fetch(self.clone())).await?;
         Ok(Cached { entry, status, ttl, stale_window })
     }
 
     pub async fn products(&self, q: &NormalisedQuery) -> Result<Cached, ApiError> {
         let key = CacheKey::new(RouteClass::List, q.cache_key("products?"));
-        self.cached(key, || {
-            let this = self.clone();
+        self.cached(key, |this| {
             let q = q.clone();
             async move {
                 let page = this.store.products(&q.to_store()).await.map_err(upstream("product_not_found"))?;
@@ -117,8 +118,7 @@ impl Catalogue {
         if let ProductRef::Id(id) = which {
             key = key.for_product(*id);
         }
-        self.cached(key, || {
-            let this = self.clone();
+        self.cached(key, |this| {
             let which = which.clone();
             async move {
                 let product = this.store.product(&which.as_path()).await.map_err(upstream("product_not_found"))?;
@@ -130,87 +130,69 @@ impl Catalogue {
 
     pub async fn variations(&self, id: u64) -> Result<Cached, ApiError> {
         let key = CacheKey::new(RouteClass::Product, format!("variations:{id}")).for_product(id);
-        self.cached(key, || {
-            let this = self.clone();
-            async move {
-                let parent = this.store.product(&id.to_string()).await.map_err(upstream("product_not_found"))?;
-                let items = if parent.variations.is_empty() {
-                    Vec::new()
-                } else {
-                    let found = this.store.variations(id).await.map_err(upstream("product_not_found"))?;
-                    found.iter().map(|v| variation(&parent, v)).collect()
-                };
-                let ids = std::iter::once(id).chain(items.iter().map(|v: &Variation| v.id)).collect();
-                render(&List { items }, ids)
-            }
+        self.cached(key, |this| async move {
+            let parent = this.store.product(&id.to_string()).await.map_err(upstream("product_not_found"))?;
+            let items = if parent.variations.is_empty() {
+                Vec::new()
+            } else {
+                let found = this.store.variations(id).await.map_err(upstream("product_not_found"))?;
+                found.iter().map(|v| variation(&parent, v)).collect()
+            };
+            let ids = std::iter::once(id).chain(items.iter().map(|v: &Variation| v.id)).collect();
+            render(&List { items }, ids)
         })
         .await
     }
 
     pub async fn reviews(&self, id: u64, page: u32, per_page: u32) -> Result<Cached, ApiError> {
         let key = CacheKey::new(RouteClass::Product, format!("reviews:{id}?page={page}&per_page={per_page}")).for_product(id);
-        self.cached(key, || {
-            let this = self.clone();
-            async move {
-                // The reviews route answers an empty list for unknown products;
-                // a 404 is more useful, and the product is usually cached anyway.
-                this.product(&ProductRef::Id(id)).await?;
-                let found = this.store.reviews(id, page, per_page).await.map_err(upstream("product_not_found"))?;
-                render(
-                    &Page {
-                        items: found.items.iter().map(review).collect(),
-                        page,
-                        per_page,
-                        total: found.total,
-                        total_pages: found.total_pages,
-                    },
-                    vec![id],
-                )
-            }
+        self.cached(key, |this| async move {
+            // The reviews route answers an empty list for unknown products;
+            // a 404 is more useful, and the product is usually cached anyway.
+            this.product(&ProductRef::Id(id)).await?;
+            let found = this.store.reviews(id, page, per_page).await.map_err(upstream("product_not_found"))?;
+            render(
+                &Page {
+                    items: found.items.iter().map(review).collect(),
+                    page,
+                    per_page,
+                    total: found.total,
+                    total_pages: found.total_pages,
+                },
+                vec![id],
+            )
         })
         .await
     }
 
     pub async fn categories(&self) -> Result<Cached, ApiError> {
-        self.cached(CacheKey::new(RouteClass::Taxonomy, "categories"), || {
-            let this = self.clone();
-            async move {
-                let found = this.store.categories().await.map_err(upstream("not_found"))?;
-                render(&List { items: found.iter().map(category).collect() }, vec![])
-            }
+        self.cached(CacheKey::new(RouteClass::Taxonomy, "categories"), |this| async move {
+            let found = this.store.categories().await.map_err(upstream("not_found"))?;
+            render(&List { items: found.iter().map(category).collect() }, vec![])
         })
         .await
     }
 
     pub async fn tags(&self) -> Result<Cached, ApiError> {
-        self.cached(CacheKey::new(RouteClass::Taxonomy, "tags"), || {
-            let this = self.clone();
-            async move {
-                let found = this.store.tags().await.map_err(upstream("not_found"))?;
-                render(&List { items: found.iter().map(term).collect() }, vec![])
-            }
+        self.cached(CacheKey::new(RouteClass::Taxonomy, "tags"), |this| async move {
+            let found = this.store.tags().await.map_err(upstream("not_found"))?;
+            render(&List { items: found.iter().map(term).collect() }, vec![])
         })
         .await
     }
 
     pub async fn attributes(&self) -> Result<Cached, ApiError> {
-        self.cached(CacheKey::new(RouteClass::Taxonomy, "attributes"), || {
-            let this = self.clone();
-            async move {
-                let found = this.store.attributes().await.map_err(upstream("not_found"))?;
-                render(&List { items: found.iter().map(attribute).collect() }, vec![])
-            }
+        self.cached(CacheKey::new(RouteClass::Taxonomy, "attributes"), |this| async move {
+            let found = this.store.attributes().await.map_err(upstream("not_found"))?;
+            render(&List { items: found.iter().map(attribute).collect() }, vec![])
         })
         .await
     }
 
     pub async fn attribute_terms(&self, id: u64) -> Result<Cached, ApiError> {
-        self.cached(CacheKey::new(RouteClass::Taxonomy, format!("attribute_terms:{id}")), || {
-            let this = self.clone();
-            async move {
-                let found = this.store.attribute_terms(id).await.map_err(upstream("attribute_not_found"))?;
-                render(&List { items: found.iter().map(term).collect() }, vec![])
-            }
+        self.cached(CacheKey::new(RouteClass::Taxonomy, format!("attribute_terms:{id}")), |this| async move {
+            let found = this.store.attribute_terms(id).await.map_err(upstream("attribute_not_found"))?;
+            render(&List { items: found.iter().map(term).collect() }, vec![])
         })
         .await
     }
@@ -221,8 +203,7 @@ impl Catalogue {
     /// has no taxonomy counts in collection-data).
     pub async fn facets(&self, q: &NormalisedQuery) -> Result<Cached, ApiError> {
         let key = CacheKey::new(RouteClass::List, q.cache_key("facets?"));
-        self.cached(key, || {
-            let this = self.clone();
+        self.cached(key, |this| {
             let q = q.clone();
             async move {
                 let err = upstream("not_found");

@@ -33,6 +33,15 @@ async fn spawn() -> TestApp {
     TestApp::with(tune).await
 }
 
+/// Like `spawn`, with a failure backoff long enough to observe the breaker's window.
+async fn spawn_with_backoff(backoff: Duration) -> TestApp {
+    TestApp::with(|c| {
+        tune(c);
+        c.cache.failure_backoff = backoff;
+    })
+    .await
+}
+
 /// Catalogue pages (path, OpenAPI template) a frontend shows; warmed by `warm`.
 fn pages(product_id: u64) -> Vec<(String, &'static str)> {
     vec![
@@ -342,11 +351,7 @@ async fn through_an_outage_every_cached_page_is_stale_and_cart_calls_are_503() {
 #[tokio::test]
 async fn in_an_outage_only_the_first_expired_page_waits_for_the_store_then_one_probe_per_window() {
     let backoff = Duration::from_secs(2);
-    let app = TestApp::with(|c| {
-        tune(c);
-        c.cache.failure_backoff = backoff;
-    })
-    .await;
+    let app = spawn_with_backoff(backoff).await;
     let product = simple_product(&app).await;
     let warmed = warm(&app, product).await;
     tokio::time::sleep(TTL + Duration::from_millis(50)).await;
@@ -374,11 +379,7 @@ async fn in_an_outage_only_the_first_expired_page_waits_for_the_store_then_one_p
 #[tokio::test]
 async fn once_the_store_is_down_a_page_with_no_stale_copy_is_refused_at_once_until_a_probe_succeeds() {
     let backoff = Duration::from_secs(2);
-    let app = TestApp::with(|c| {
-        tune(c);
-        c.cache.failure_backoff = backoff;
-    })
-    .await;
+    let app = spawn_with_backoff(backoff).await;
     app.store.faults().set_hang(true);
     // Three different pages, none cached: each waits out the timeout (one slow page, or two, is
     // not yet an outage) and answers 503.
