@@ -278,8 +278,8 @@ pub struct ResponseCache {
     failing: Cache<CacheKey, (), KeyHasher>,
     /// The store as a whole: down after an outage, until a fetch succeeds.
     store: Arc<breaker::Breaker>,
-    /// Bumped by every invalidation: a background refresh that started before
-    /// one must not put back what it fetched (it may predate the change).
+    /// Bumped by every invalidation: a fetch or refresh that started before one
+    /// must not keep what it fetched (it may predate the change).
     generation: Arc<AtomicU64>,
     settings: Arc<CacheSettings>,
 }
@@ -362,6 +362,7 @@ impl ResponseCache {
         let class = key.class;
         let stale = self.stale.clone();
         let key_for_init = key.clone();
+        let generation = self.generation.load(Ordering::Acquire);
         let entry = self
             .fresh
             .entry(key.clone())
@@ -377,6 +378,8 @@ impl ResponseCache {
                 // Fresh: this call (or one it joined) fetched it, so the store is up.
                 let status = if entry.is_fresh() {
                     self.store.close();
+                    // Answered all the same: it is no older than this request.
+                    self.forget_if_invalidated_since(&key, generation).await;
                     CacheStatus::Miss
                 } else {
                     CacheStatus::Hit
@@ -419,15 +422,8 @@ impl ResponseCache {
                     let value = Arc::new(value.refreshing_after(cache.settings.refresh_after(ttl)));
                     cache.stale.insert(key.clone(), value.clone()).await;
                     cache.fresh.insert(key.clone(), value).await;
-                    // Checked after the insert, so an invalidation in between cannot be missed.
-                    if cache.generation.load(Ordering::Acquire) != generation {
-                        tracing::debug!(class = key.class.as_str(), "refreshed entry dropped: the cache was invalidated meanwhile");
-                        cache.fresh.invalidate(&key).await;
-                        cache.stale.invalidate(&key).await;
-                        crate::metrics::cache_refresh("discarded");
-                    } else {
-                        crate::metrics::cache_refresh("stored");
-                    }
+                    let dropped = cache.forget_if_invalidated_since(&key, generation).await;
+                    crate::metrics::cache_refresh(if dropped { "discarded" } else { "stored" });
                 }
                 Err(err) => {
                     if err.is_outage() {
@@ -438,6 +434,21 @@ impl ResponseCache {
                 }
             }
         });
+    }
+
+    /// After storing a fetch of `key` that began at `generation`: if any invalidation came
+    /// meanwhile, what the store answered may predate the change it announced, so the entry
+    /// is dropped again (any invalidation, not only one that names this key: they are rare,
+    /// and a needless miss is cheaper than a page that stays wrong for a whole TTL). Checked
+    /// after the insert, so an invalidation between the check and the insert cannot be missed.
+    async fn forget_if_invalidated_since(&self, key: &CacheKey, generation: u64) -> bool {
+        if self.generation.load(Ordering::Acquire) == generation {
+            return false;
+        }
+        tracing::debug!(class = key.class.as_str(), "fetched entry dropped: the cache was invalidated while it was fetched");
+        self.fresh.invalidate(key).await;
+        self.stale.invalidate(key).await;
+        true
     }
 
     /// Drops everything about one product: its detail (by id and slug), its

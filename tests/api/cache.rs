@@ -258,3 +258,23 @@ async fn without_refresh_ahead_a_page_expires_into_a_miss() {
     assert_eq!(app.store.calls(LIST_ROUTE), 1, "no refresh");
     assert_eq!(app.get(page).await.header("x-cache"), Some("MISS"));
 }
+
+#[tokio::test]
+async fn a_miss_fetched_across_an_invalidation_is_answered_but_not_kept() {
+    let app = TestApp::spawn().await;
+    let page = "/api/v1/products?per_page=5";
+    app.store.faults().set_latency(SLOW_STORE);
+    let pending = app.get(page);
+    let invalidate = async {
+        // While the miss waits for the store, a webhook drops the lists.
+        tokio::time::sleep(SLOW_STORE / 3).await;
+        let cache = app.state.catalogue.cache();
+        cache.invalidate_lists();
+        cache.run_pending_tasks().await;
+    };
+    let (first, ()) = tokio::join!(pending, invalidate);
+    assert_eq!((first.status.as_u16(), first.header("x-cache")), (200, Some("MISS")), "the request that asked is answered");
+    app.store.faults().set_latency(Duration::ZERO);
+    assert_eq!(app.get(page).await.header("x-cache"), Some("MISS"), "what it fetched may predate the change: not cached");
+    assert_eq!(app.get(page).await.header("x-cache"), Some("HIT"), "the next fetch is kept");
+}
