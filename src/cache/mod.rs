@@ -183,8 +183,8 @@ impl CachedBody {
     }
 
     /// True for the first caller once the refresh time has come; false for everyone else.
-    fn claim_refresh(&self) -> bool {
-        self.refresh_at.is_some_and(|at| Instant::now() >= at) && !self.refresh_claimed.swap(true, Ordering::Relaxed)
+    fn claim_refresh(&self, now: Instant) -> bool {
+        self.refresh_at.is_some_and(|at| now >= at) && !self.refresh_claimed.swap(true, Ordering::Relaxed)
     }
 
     /// The constant response headers, made by `prepare` on first use.
@@ -194,6 +194,11 @@ impl CachedBody {
 
     pub fn age(&self) -> Duration {
         self.stored_at.elapsed()
+    }
+
+    /// The age at `now` (zero if it was stored after `now`).
+    pub fn age_at(&self, now: Instant) -> Duration {
+        now.saturating_duration_since(self.stored_at)
     }
 
     /// The ETag as text (always ASCII).
@@ -313,14 +318,15 @@ impl ResponseCache {
     /// is served as STALE; otherwise the error is returned. A hit that is due
     /// for a refresh runs `fetch` in the background (so its future owns what it
     /// uses; `fetch` itself may borrow, as it is only called when needed).
-    pub async fn get_or_fetch<F, Fut>(&self, key: CacheKey, fetch: F) -> Result<(Arc<CachedBody>, CacheStatus), ApiError>
+    /// `now` is the caller's clock reading for this answer (one per answer).
+    pub async fn get_or_fetch<F, Fut>(&self, key: CacheKey, now: Instant, fetch: F) -> Result<(Arc<CachedBody>, CacheStatus), ApiError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Fetched, ApiError>> + Send + 'static,
     {
         let result = match self.fresh.get(&key).await {
             Some(hit) => {
-                if hit.claim_refresh() {
+                if hit.claim_refresh(now) {
                     self.refresh(key, hit.ttl, fetch());
                 }
                 Ok((hit, CacheStatus::Hit))

@@ -88,8 +88,10 @@ impl Catalogue {
     {
         let ttl = self.cache.settings().ttl(key.class);
         let stale_window = self.cache.settings().stale_window;
-        let (entry, status): (Arc<CachedBody>, CacheStatus) = self.cache.get_or_fetch(key, || fetch(self.clone())).await?;
-        Ok(Cached { entry, status, ttl, stale_window })
+        // One clock reading serves both the refresh check and the answer's max-age.
+        let now = std::time::Instant::now();
+        let (entry, status): (Arc<CachedBody>, CacheStatus) = self.cache.get_or_fetch(key, now, || fetch(self.clone())).await?;
+        Ok(Cached { entry, status, ttl, stale_window, now })
     }
 
     pub async fn products(&self, q: &NormalisedQuery) -> Result<Cached, ApiError> {

@@ -4,7 +4,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::extract::FromRequestParts;
@@ -38,6 +38,8 @@ pub struct Cached {
     pub status: CacheStatus,
     pub ttl: Duration,
     pub stale_window: Duration,
+    /// When the answer was looked up (its entry's age is taken at this time).
+    pub now: Instant,
 }
 
 impl Cached {
@@ -47,7 +49,7 @@ impl Cached {
             if_none_match.0.as_ref().and_then(|v| v.to_str().ok()).is_some_and(|v| if_none_match_matches(v, self.entry.etag_str()));
         let max_age = match self.status {
             CacheStatus::Stale => 0,
-            _ => self.ttl.saturating_sub(self.entry.age()).as_secs(),
+            _ => self.ttl.saturating_sub(self.entry.age_at(self.now)).as_secs(),
         };
         // The prepared map already has a slot for every header set here and by the edge, so these
         // inserts replace values in place and the clone never grows.
