@@ -18,6 +18,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::cache::{CacheSettings, ResponseCache};
 use crate::cart::Cart;
+use crate::catalogue::front::FrontLayer;
 use crate::catalogue::Catalogue;
 use crate::client_ip::TrustedProxies;
 use crate::config::{Settings, StoreTarget};
@@ -256,6 +257,7 @@ pub fn router(
     // cheap and never set a cookie on a cacheable response.
     let shopper: Router<AppState> =
         Router::from(routes::shopper()).layer(sessions).layer(axum::middleware::from_fn_with_state(origins, csrf::layer));
+    let front = FrontLayer::new(state.catalogue.cache().clone());
     let mut app = Router::from(routes::public()).merge(shopper).with_state(state).merge(docs);
     if policy.reference_page {
         app = app.merge(crate::web::router().layer(html));
@@ -271,6 +273,8 @@ pub fn router(
         .option_layer((!policy.cors_origins.is_empty()).then(|| cors(&policy.cors_origins)))
         // Request bodies: the size limit, and a deadline for slow ones (slowloris): 408, see `body_timeout`.
         .layer(crate::body_timeout::BodyTimeoutLayer::new(policy.body_read_timeout, policy.body_limit_bytes))
+        // Repeated catalogue GETs answered from the cache before routing (see `catalogue::front`).
+        .layer(front)
         .service(app)
 }
 

@@ -342,6 +342,13 @@ impl ResponseCache {
         result
     }
 
+    /// A fresh entry for `key` that is not yet due for a refresh (counted as a hit).
+    pub async fn fresh_hit(&self, key: &CacheKey, now: Instant) -> Option<Arc<CachedBody>> {
+        let hit = self.fresh.get(key).await.filter(|hit| hit.refresh_at.is_none_or(|at| now < at))?;
+        crate::metrics::cache_requests(CacheStatus::Hit).increment(1);
+        Some(hit)
+    }
+
     /// Not in the fresh cache: a stale copy while the store is failing,
     /// else one coalesced fetch.
     async fn miss<F, Fut>(&self, key: CacheKey, fetch: F) -> Result<(Arc<CachedBody>, CacheStatus), ApiError>

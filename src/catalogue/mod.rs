@@ -1,6 +1,7 @@
 //! The public catalogue: products, variations, reviews, taxonomies and facets,
 //! read through the response cache and mapped to our own view types.
 
+pub mod front;
 pub mod handlers;
 pub mod query;
 mod respond;
@@ -90,8 +91,10 @@ impl Catalogue {
         let stale_window = self.cache.settings().stale_window;
         // One clock reading serves both the refresh check and the answer's max-age.
         let now = std::time::Instant::now();
+        // For the front to remember this request's target by (see `front`).
+        let answered_from = Some(Arc::new(key.clone()));
         let (entry, status): (Arc<CachedBody>, CacheStatus) = self.cache.get_or_fetch(key, now, || fetch(self.clone())).await?;
-        Ok(Cached { entry, status, ttl, stale_window, now })
+        Ok(Cached { entry, status, ttl, stale_window, now, answered_from })
     }
 
     pub async fn products(&self, q: &NormalisedQuery) -> Result<Cached, ApiError> {

@@ -12,7 +12,8 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 
-use crate::cache::{if_none_match_matches, CacheStatus, CachedBody};
+use super::front::AnsweredFrom;
+use crate::cache::{if_none_match_matches, CacheKey, CacheStatus, CachedBody};
 
 const X_CACHE: HeaderName = HeaderName::from_static("x-cache");
 const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
@@ -40,6 +41,8 @@ pub struct Cached {
     pub stale_window: Duration,
     /// When the answer was looked up (its entry's age is taken at this time).
     pub now: Instant,
+    /// The entry's key, handed to the front on the response (none when the front answers).
+    pub answered_from: Option<Arc<CacheKey>>,
 }
 
 impl Cached {
@@ -70,6 +73,9 @@ impl Cached {
             Response::new(Body::from(self.entry.body.clone()))
         };
         *response.headers_mut() = headers;
+        if let Some(key) = self.answered_from {
+            response.extensions_mut().insert(AnsweredFrom(key));
+        }
         response
     }
 }

@@ -278,3 +278,83 @@ async fn a_miss_fetched_across_an_invalidation_is_answered_but_not_kept() {
     assert_eq!(app.get(page).await.header("x-cache"), Some("MISS"), "what it fetched may predate the change: not cached");
     assert_eq!(app.get(page).await.header("x-cache"), Some("HIT"), "the next fetch is kept");
 }
+
+/// Headers of a catalogue answer that must not differ between two answers of one entry
+/// (the request id and date do; max-age counts down by the second).
+fn comparable(r: &crate::common::TestResponse) -> Vec<(String, String)> {
+    let mut headers: Vec<(String, String)> = r
+        .headers
+        .iter()
+        .filter(|(name, _)| !matches!(name.as_str(), "x-request-id" | "date"))
+        .map(|(name, value)| {
+            let value = value.to_str().unwrap_or("").to_string();
+            let value = if name == "cache-control" {
+                value.split(", ").filter(|p| !p.starts_with("max-age=")).collect::<Vec<_>>().join(", ")
+            } else {
+                value
+            };
+            (name.to_string(), value)
+        })
+        .collect();
+    headers.sort();
+    headers
+}
+
+#[tokio::test]
+async fn a_url_answered_again_from_the_front_gets_the_routed_answer() {
+    let app = TestApp::spawn().await;
+    let id = app.get("/api/v1/products?per_page=1").await.json()["items"][0]["id"].as_u64().unwrap();
+    let (product, product_spelt) = (format!("/api/v1/products/{id}"), format!("/api/v1/products/{id}?"));
+    for (first, spelling, again) in [
+        ("/api/v1/products?per_page=7", "/api/v1/products?page=1&per_page=7", "/api/v1/products?per_page=7"),
+        (product.as_str(), product_spelt.as_str(), product.as_str()),
+        ("/api/v1/categories", "/api/v1/categories?", "/api/v1/categories"),
+    ] {
+        assert_eq!(app.get(first).await.header("x-cache"), Some("MISS"), "{first}");
+        // A new spelling of the same key goes through the router: a HIT there.
+        let routed = app.get(spelling).await;
+        // The first URL again: a HIT answered before routing (src/catalogue/front.rs).
+        let front = app.get(again).await;
+        assert_eq!((routed.status.as_u16(), routed.header("x-cache")), (200, Some("HIT")), "{spelling}");
+        assert_eq!(front.status, routed.status, "{again}");
+        assert_eq!(front.body, routed.body, "{again}");
+        assert_eq!(comparable(&front), comparable(&routed), "{again}");
+        let max_age = |r: &crate::common::TestResponse| r.header("cache-control").map(|v| v.to_string());
+        assert!(max_age(&front).is_some_and(|v| v.contains("max-age=")), "{again}");
+        let etag = front.header("etag").unwrap().to_string();
+        let not_modified = app.get_with(again, &[("if-none-match", &etag)]).await;
+        assert_eq!(not_modified.status, 304, "{again}");
+    }
+    assert_eq!(app.store.calls("GET /wp-json/wc/store/v1/products/{id}"), 1, "one fetch for all spellings of the product");
+}
+
+#[tokio::test]
+async fn a_refused_query_is_refused_every_time() {
+    let app = TestApp::spawn().await;
+    for _ in 0..3 {
+        let r = app.get("/api/v1/products?per_page=500").await;
+        assert_eq!((r.status.as_u16(), r.error_code()), (422, "validation_failed".to_string()));
+        assert_eq!(r.error_fields(), vec!["per_page".to_string()]);
+    }
+}
+
+#[tokio::test]
+async fn cross_origin_reads_carry_cors_headers_however_they_are_answered() {
+    let shop = "https://shop.example";
+    let app = TestApp::with(|c| {
+        c.policy.cors_origins = vec![shop.to_string()];
+        c.options.cors_origins = vec![shop.to_string()];
+    })
+    .await;
+    for expected in ["MISS", "HIT", "HIT"] {
+        let r = app.get_with("/api/v1/products?per_page=3", &[("origin", shop)]).await;
+        assert_eq!(r.header("x-cache"), Some(expected));
+        assert_eq!(r.header("access-control-allow-origin"), Some(shop), "{expected}");
+        assert_eq!(r.header("access-control-allow-credentials"), Some("true"));
+        let exposed = r.header("access-control-expose-headers").unwrap_or("").to_ascii_lowercase();
+        assert!(exposed.contains("etag") && exposed.contains("x-cache"), "{exposed}");
+    }
+    let other = app.get_with("/api/v1/products?per_page=3", &[("origin", "https://evil.example")]).await;
+    assert_eq!(other.status, 200);
+    assert!(other.header("access-control-allow-origin").is_none(), "origins not configured are not allowed");
+}
