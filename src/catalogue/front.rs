@@ -18,7 +18,8 @@
 //! again each time). The edge, CORS and the body limit sit outside, so request ids, logs,
 //! metrics (by route template) and security headers are the same for both ways.
 //!
-//! The memo is bounded (`MEMO_BYTES`, about 20,000 URLs, least useful dropped first) and
+//! The memo (quick_cache, with its per-process randomly seeded hasher, as targets come from
+//! clients) is bounded (`MEMO_BYTES`, about 20,000 URLs, the least used dropped first) and
 //! holds no bodies: invalidation and expiry stay the response cache's alone.
 
 use std::convert::Infallible;
