@@ -18,6 +18,11 @@
 //! again each time). The edge, CORS and the body limit sit outside, so request ids, logs,
 //! metrics (by route template) and security headers are the same for both ways.
 //!
+//! The price: a remembered URL whose entry has expired (or is due for refresh) is looked up
+//! once here and once more on its routed way, about 7 % of a routed read. That happens once
+//! per TTL per URL, or throughout an outage while stale copies are served; `bench/load.sh`
+//! shows it as a few percent fewer requests per second in its outage phase.
+//!
 //! The memo (quick_cache, with its per-process randomly seeded hasher, as targets come from
 //! clients) is bounded (`MEMO_BYTES`, about 20,000 URLs, the least used dropped first) and
 //! holds no bodies: invalidation and expiry stay the response cache's alone.
