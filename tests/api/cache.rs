@@ -319,23 +319,12 @@ async fn a_url_answered_again_from_the_front_gets_the_routed_answer() {
         assert_eq!(front.status, routed.status, "{again}");
         assert_eq!(front.body, routed.body, "{again}");
         assert_eq!(comparable(&front), comparable(&routed), "{again}");
-        let max_age = |r: &crate::common::TestResponse| r.header("cache-control").map(|v| v.to_string());
-        assert!(max_age(&front).is_some_and(|v| v.contains("max-age=")), "{again}");
+        assert!(front.header("cache-control").is_some_and(|v| v.contains("max-age=")), "{again}");
         let etag = front.header("etag").unwrap().to_string();
         let not_modified = app.get_with(again, &[("if-none-match", &etag)]).await;
         assert_eq!(not_modified.status, 304, "{again}");
     }
     assert_eq!(app.store.calls("GET /wp-json/wc/store/v1/products/{id}"), 1, "one fetch for all spellings of the product");
-}
-
-#[tokio::test]
-async fn a_refused_query_is_refused_every_time() {
-    let app = TestApp::spawn().await;
-    for _ in 0..3 {
-        let r = app.get("/api/v1/products?per_page=500").await;
-        assert_eq!((r.status.as_u16(), r.error_code()), (422, "validation_failed".to_string()));
-        assert_eq!(r.error_fields(), vec!["per_page".to_string()]);
-    }
 }
 
 #[tokio::test]
