@@ -182,9 +182,14 @@ impl CachedBody {
         self
     }
 
+    /// True once its refresh time has come (never without refresh ahead).
+    fn refresh_due(&self, now: Instant) -> bool {
+        self.refresh_at.is_some_and(|at| now >= at)
+    }
+
     /// True for the first caller once the refresh time has come; false for everyone else.
     fn claim_refresh(&self, now: Instant) -> bool {
-        self.refresh_at.is_some_and(|at| now >= at) && !self.refresh_claimed.swap(true, Ordering::Relaxed)
+        self.refresh_due(now) && !self.refresh_claimed.swap(true, Ordering::Relaxed)
     }
 
     /// The constant response headers, made by `prepare` on first use.
@@ -344,7 +349,7 @@ impl ResponseCache {
 
     /// A fresh entry for `key` that is not yet due for a refresh (counted as a hit).
     pub async fn fresh_hit(&self, key: &CacheKey, now: Instant) -> Option<Arc<CachedBody>> {
-        let hit = self.fresh.get(key).await.filter(|hit| hit.refresh_at.is_none_or(|at| now < at))?;
+        let hit = self.fresh.get(key).await.filter(|hit| !hit.refresh_due(now))?;
         crate::metrics::cache_requests(CacheStatus::Hit).increment(1);
         Some(hit)
     }

@@ -129,15 +129,8 @@ where
     if let Some(key) = &known {
         let now = Instant::now();
         if let Some(entry) = shared.cache.fresh_hit(key, now).await {
-            let settings = shared.cache.settings();
-            let cached = Cached {
-                entry,
-                status: CacheStatus::Hit,
-                ttl: settings.ttl(key.class),
-                stale_window: settings.stale_window,
-                now,
-                answered_from: None,
-            };
+            let stale_window = shared.cache.settings().stale_window;
+            let cached = Cached { entry, status: CacheStatus::Hit, stale_window, now, answered_from: None };
             return Ok(cached.respond(IfNoneMatch(request.headers().get(header::IF_NONE_MATCH).cloned())));
         }
     }
@@ -197,15 +190,8 @@ mod tests {
                 let now = Instant::now();
                 let fetch = || async { Ok(Fetched { body: Bytes::from_static(b"[1,2,3]"), product_ids: vec![] }) };
                 let (entry, status) = cache.get_or_fetch(key.clone(), now, fetch).await.expect("fetched");
-                let settings = cache.settings();
-                let cached = Cached {
-                    entry,
-                    status,
-                    ttl: settings.ttl(RouteClass::List),
-                    stale_window: settings.stale_window,
-                    now,
-                    answered_from: Some(Arc::new(key)),
-                };
+                let stale_window = cache.settings().stale_window;
+                let cached = Cached { entry, status, stale_window, now, answered_from: Some(Arc::new(key)) };
                 Ok(cached.respond(IfNoneMatch(request.headers().get(header::IF_NONE_MATCH).cloned())))
             }
         });

@@ -87,14 +87,13 @@ impl Catalogue {
         F: FnOnce(Catalogue) -> Fut,
         Fut: std::future::Future<Output = Result<Fetched, ApiError>> + Send + 'static,
     {
-        let ttl = self.cache.settings().ttl(key.class);
         let stale_window = self.cache.settings().stale_window;
         // One clock reading serves both the refresh check and the answer's max-age.
         let now = std::time::Instant::now();
         // For the front to remember this request's target by (see `front`).
         let answered_from = Some(Arc::new(key.clone()));
         let (entry, status): (Arc<CachedBody>, CacheStatus) = self.cache.get_or_fetch(key, now, || fetch(self.clone())).await?;
-        Ok(Cached { entry, status, ttl, stale_window, now, answered_from })
+        Ok(Cached { entry, status, stale_window, now, answered_from })
     }
 
     pub async fn products(&self, q: &NormalisedQuery) -> Result<Cached, ApiError> {

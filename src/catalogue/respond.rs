@@ -32,12 +32,11 @@ impl<S: Send + Sync> FromRequestParts<S> for IfNoneMatch {
     }
 }
 
-/// A catalogue answer: the shared entry, how it was obtained, and the
-/// freshness figures for `Cache-Control`.
+/// A catalogue answer: the shared entry (which knows its TTL), how it was obtained, and the
+/// stale window for `Cache-Control`.
 pub struct Cached {
     pub entry: Arc<CachedBody>,
     pub status: CacheStatus,
-    pub ttl: Duration,
     pub stale_window: Duration,
     /// When the answer was looked up (its entry's age is taken at this time).
     pub now: Instant,
@@ -52,12 +51,12 @@ impl Cached {
             if_none_match.0.as_ref().and_then(|v| v.to_str().ok()).is_some_and(|v| if_none_match_matches(v, self.entry.etag_str()));
         let max_age = match self.status {
             CacheStatus::Stale => 0,
-            _ => self.ttl.saturating_sub(self.entry.age_at(self.now)).as_secs(),
+            _ => self.entry.ttl.saturating_sub(self.entry.age_at(self.now)).as_secs(),
         };
         // The prepared map already has a slot for every header set here and by the edge, so these
         // inserts replace values in place and the clone never grows.
         let mut headers = self.entry.headers(constant_headers).clone();
-        headers.insert(header::CACHE_CONTROL, self.entry.cache_control(max_age, self.ttl.as_secs(), self.stale_window.as_secs()));
+        headers.insert(header::CACHE_CONTROL, self.entry.cache_control(max_age, self.entry.ttl.as_secs(), self.stale_window.as_secs()));
         if self.status != CacheStatus::Hit {
             headers.insert(X_CACHE, HeaderValue::from_static(self.status.as_str()));
         }
