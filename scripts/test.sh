@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this).
 # Installs what the tests need, then: format, lints, unit tests, integration
-# tests against the embedded demo store, the secret scan over their logs, and
-# schema fuzzing (schemathesis, installed into a venv under target/).
+# tests against the embedded demo store, the secret scan over their logs, the
+# contract suite against a real WooCommerce (../shared/realwoo, installed and
+# started by scripts/realstore.sh), and schema fuzzing (schemathesis, installed
+# into a venv under target/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,6 +38,9 @@ cargo test --test api
 
 step "secret scan over every log line and response of the integration run"
 cargo test --test secret_scan
+
+step "real-store contract suite: the BFF against a real WordPress 6.5.3 + WooCommerce 8.9.1 (../shared/realwoo)"
+./scripts/realstore.sh
 
 step "schema fuzzing: schemathesis over every operation of /openapi.json (pinned, fixed seed; ~2 minutes)"
 ./scripts/schemathesis.sh

@@ -21,7 +21,7 @@ use crate::cart::Cart;
 use crate::catalogue::front::FrontLayer;
 use crate::catalogue::Catalogue;
 use crate::client_ip::TrustedProxies;
-use crate::config::{Settings, StoreTarget};
+use crate::config::{CookieSameSite, Settings, StoreTarget};
 use crate::csrf::AllowedOrigins;
 use crate::demo_store::{self, DemoKey, DemoStoreConfig, DemoStoreHandle, KeyPermissions};
 use crate::edge::{EdgeLayer, RouteTemplates};
@@ -199,6 +199,8 @@ pub struct HttpPolicy {
     pub body_limit_bytes: usize,
     /// `Secure` on the session cookie (off only for plain-http development).
     pub cookie_secure: bool,
+    /// `SameSite` on the session cookie (`None` only with `cookie_secure`).
+    pub cookie_same_site: SameSite,
     /// Serve the reference storefront page at `/` (demo mode).
     pub reference_page: bool,
     /// `Strict-Transport-Security: max-age=…` when > 0 (deployments behind TLS).
@@ -213,6 +215,7 @@ impl Default for HttpPolicy {
             cors_origins: Vec::new(),
             body_limit_bytes: 64 * 1024,
             cookie_secure: true,
+            cookie_same_site: SameSite::Lax,
             reference_page: false,
             hsts_max_age_secs: 0,
             body_read_timeout: Duration::from_secs(15),
@@ -248,7 +251,7 @@ pub fn router(
     let sessions = SessionManagerLayer::new(state.sessions.store())
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
-        .with_same_site(SameSite::Lax)
+        .with_same_site(policy.cookie_same_site)
         .with_secure(policy.cookie_secure)
         .with_path("/")
         .with_expiry(state.sessions.expiry());
@@ -308,16 +311,27 @@ impl Settings {
         }
     }
 
-    pub fn http_policy(&self, demo: bool) -> HttpPolicy {
-        HttpPolicy {
+    pub fn http_policy(&self, demo: bool) -> Result<HttpPolicy, String> {
+        // Demo mode serves plain http on loopback; real deployments sit behind TLS.
+        let cookie_secure = self.cookie_secure.unwrap_or(!demo);
+        let cookie_same_site = match self.cookie_same_site {
+            CookieSameSite::Lax => SameSite::Lax,
+            CookieSameSite::Strict => SameSite::Strict,
+            // Browsers drop a `SameSite=None` cookie that is not `Secure`.
+            CookieSameSite::None if !cookie_secure => {
+                return Err("COOKIE_SAME_SITE=none needs COOKIE_SECURE=true (browsers refuse SameSite=None cookies without Secure)".into())
+            }
+            CookieSameSite::None => SameSite::None,
+        };
+        Ok(HttpPolicy {
             cors_origins: self.cors_origins.clone(),
             body_limit_bytes: self.body_limit_bytes,
-            // Demo mode serves plain http on loopback; real deployments sit behind TLS.
-            cookie_secure: self.cookie_secure.unwrap_or(!demo),
+            cookie_secure,
+            cookie_same_site,
             reference_page: demo,
             hsts_max_age_secs: self.hsts_max_age_secs,
             body_read_timeout: Duration::from_secs(self.body_read_timeout_secs),
-        }
+        })
     }
 
     /// Options resolved from configuration; errors name the variable.

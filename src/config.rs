@@ -64,6 +64,18 @@ pub enum LogFormat {
     Json,
 }
 
+/// `SameSite` of the session cookie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CookieSameSite {
+    /// Sent on same-site requests and top-level navigations: an SPA on the API's own site.
+    Lax,
+    /// Same-site requests only.
+    Strict,
+    /// Sent cross-site too: an SPA on another site (needs `Secure`, CORS_ORIGINS listing it).
+    None,
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct Settings {
     /// Address to listen on.
@@ -132,6 +144,9 @@ pub struct Settings {
     /// Secure flag on the session cookie. Default: on, except in demo mode (plain http on loopback).
     #[arg(long, env = "COOKIE_SECURE")]
     pub cookie_secure: Option<bool>,
+    /// SameSite of the session cookie: lax, strict, or none (an SPA on another site; needs COOKIE_SECURE, and the SPA's origin in CORS_ORIGINS).
+    #[arg(long, env = "COOKIE_SAME_SITE", value_enum, default_value_t = CookieSameSite::Lax)]
+    pub cookie_same_site: CookieSameSite,
     /// Key (≥ 32 characters) that signs app session tokens. Required with WOO_URL; generated in demo mode.
     #[arg(long, env = "SESSION_TOKEN_SECRET", hide_env_values = true)]
     pub session_token_secret: Option<String>,

@@ -68,9 +68,13 @@ fn parse_cli() -> Result<Cli, String> {
         }
     };
     let cli = Cli::from_arg_matches(&matches).map_err(|e| e.to_string().lines().next().unwrap_or("").to_string())?;
-    // Resolve secrets now so a bad key file fails at start, in one line.
-    let demo = matches!(cli.settings.store_target()?, storefront_bff::config::StoreTarget::Demo);
-    cli.settings.app_options(demo)?;
+    // Resolve the server's secrets and settings now so a bad key file fails at start, in one line.
+    // Only for serving: `openapi`, `demo-store` and `partner` run offline without them.
+    if matches!(cli.command, None | Some(Command::Serve)) {
+        let demo = matches!(cli.settings.store_target()?, storefront_bff::config::StoreTarget::Demo);
+        cli.settings.app_options(demo)?;
+        cli.settings.http_policy(demo)?;
+    }
     Ok(cli)
 }
 
@@ -170,7 +174,7 @@ async fn serve(cli: Cli) -> ExitCode {
         }
         None => tracing::info!("partner API disabled (no PARTNERS_FILE)"),
     }
-    let policy = settings.http_policy(upstream.demo);
+    let policy = settings.http_policy(upstream.demo).expect("checked in parse_cli");
     if !policy.cookie_secure {
         tracing::warn!("session cookie is not Secure (plain-http development); set COOKIE_SECURE=true behind TLS");
     }

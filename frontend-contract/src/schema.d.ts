@@ -803,6 +803,8 @@ export interface components {
             discount: components["schemas"]["Money"];
             shipping?: null | components["schemas"]["Money"];
             tax: components["schemas"]["Money"];
+            /** @description The tax by rate, as the store lists it (e.g. "CA State Tax", 7.25 %); their sum is `tax`. */
+            tax_lines: components["schemas"]["TaxLine"][];
             /** @description What checkout will charge; send it back as `expected_total`. */
             total: components["schemas"]["Money"];
         };
@@ -967,23 +969,6 @@ export interface components {
                 product_count: number;
             }[];
         };
-        /** @description A whole list (small collections are not paged). */
-        List_Variation: {
-            items: {
-                /** Format: int64 */
-                id: number;
-                sku?: string | null;
-                /** @description attribute name → term slug, e.g. {"Size": "m", "Color": "blue"}. */
-                attributes: {
-                    [key: string]: string;
-                };
-                prices: components["schemas"]["Prices"];
-                on_sale: boolean;
-                stock: components["schemas"]["Stock"];
-                purchasable: boolean;
-                image?: null | components["schemas"]["Image"];
-            }[];
-        };
         LoginBody: {
             email_or_username: string;
             password: string;
@@ -1016,8 +1001,16 @@ export interface components {
             shipping: components["schemas"]["Address"];
         };
         OrderLine: {
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description The product (for a variation: its parent product).
+             */
             product_id: number;
+            /**
+             * Format: int64
+             * @description The variation bought; 0 for simple products.
+             */
+            variation_id: number;
             name: string;
             sku?: string | null;
             /** Format: int32 */
@@ -1183,6 +1176,31 @@ export interface components {
                 verified: boolean;
                 /** @description GMT, `YYYY-MM-DDTHH:MM:SS`. */
                 created_at: string;
+            }[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /** Format: int64 */
+            total: number;
+            /** Format: int32 */
+            total_pages: number;
+        };
+        /** @description A page of items. */
+        Page_Variation: {
+            items: {
+                /** Format: int64 */
+                id: number;
+                sku?: string | null;
+                /** @description attribute name → term slug, e.g. {"Size": "m", "Color": "blue"}. */
+                attributes: {
+                    [key: string]: string;
+                };
+                prices: components["schemas"]["Prices"];
+                on_sale: boolean;
+                stock: components["schemas"]["Stock"];
+                purchasable: boolean;
+                image?: null | components["schemas"]["Image"];
             }[];
             /** Format: int32 */
             page: number;
@@ -1454,6 +1472,13 @@ export interface components {
         StockState: "in_stock" | "out_of_stock" | "on_backorder" | "not_found";
         /** @enum {string} */
         StockStatus: "in_stock" | "out_of_stock" | "on_backorder";
+        TaxLine: {
+            /** @description The rate's label in the store, e.g. "CA State Tax". */
+            name: string;
+            /** @description The rate in percent as the store words it, without the `%`, e.g. "7.25". */
+            rate: string;
+            amount: components["schemas"]["Money"];
+        };
         /** @description A tag or an attribute term. */
         Term: {
             /** Format: int64 */
@@ -3956,7 +3981,12 @@ export interface operations {
     };
     list_variations: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100. Default 100. */
+                per_page?: number;
+            };
             header?: never;
             path: {
                 /** @description Numeric product id */
@@ -3966,7 +3996,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description All variations (empty for non-variable products) */
+            /** @description A page of variations, by id (empty for non-variable products) */
             200: {
                 headers: {
                     ETag?: string;
@@ -3974,7 +4004,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["List_Variation"];
+                    "application/json": components["schemas"]["Page_Variation"];
                 };
             };
             /** @description Not modified */
@@ -3993,7 +4023,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The id is not numeric */
+            /** @description Bad id or paging */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -24,8 +24,9 @@ pub fn cart_error(err: UpstreamError) -> ApiError {
         "woocommerce_rest_cart_coupon_error" | "woocommerce_rest_cart_coupon_errors" => {
             (StatusCode::UNPROCESSABLE_ENTITY, "coupon_rejected")
         }
-        // Over the product's "maximum quantity allowed in the cart" (or under its minimum).
-        "invalid_quantity" => (StatusCode::UNPROCESSABLE_ENTITY, "cart_item_quantity_limit"),
+        // Over the product's "maximum quantity allowed in the cart" (or under its minimum), or
+        // any change to a sold-individually line (`readonly_quantity`, real 8.9.1).
+        "invalid_quantity" | "readonly_quantity" => (StatusCode::UNPROCESSABLE_ENTITY, "cart_item_quantity_limit"),
         // Removing a coupon that is not applied (WooCommerce answers 409 with this code).
         "woocommerce_rest_cart_coupon_invalid_code" => (StatusCode::UNPROCESSABLE_ENTITY, "coupon_not_applied"),
         "woocommerce_rest_cart_invalid_key" => (StatusCode::NOT_FOUND, "cart_item_not_found"),
@@ -60,6 +61,7 @@ mod tests {
         for (status, code, ours, want) in [
             (409, "woocommerce_rest_cart_coupon_invalid_code", "coupon_not_applied", 422),
             (400, "invalid_quantity", "cart_item_quantity_limit", 422),
+            (400, "readonly_quantity", "cart_item_quantity_limit", 422),
             (400, "woocommerce_rest_invalid_variation_data", "variation_not_found", 422),
             (400, "woocommerce_rest_checkout_missing_payment_method", "checkout_invalid", 422),
         ] {

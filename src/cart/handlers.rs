@@ -11,9 +11,8 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::checkout::{CheckoutBody, CheckoutResult};
-use super::errors::cart_error;
 use super::vault::CartOp;
-use super::views::{order_view, Address, CartView, OrderView};
+use super::views::{Address, CartView, OrderView};
 use super::{Cart, Target};
 use crate::client_ip::ClientIp;
 use crate::error::{ApiError, ErrorBody, FieldError};
@@ -350,13 +349,9 @@ pub async fn get_order(
     if q.key.len() > 64 || q.email.len() > 254 || !q.key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         return Err(not_found_order());
     }
-    let order = cart.client.order(id, &q.key, &q.email, Some(&ip.as_string())).await.map_err(|err| match err.status() {
-        Some(400..=404) => not_found_order(),
-        _ => cart_error(err),
-    })?;
-    Ok(Json(order_view(&order)))
+    Ok(Json(cart.guest_order(id, &q.key, &q.email, &ip).await?))
 }
 
-fn not_found_order() -> ApiError {
+pub(super) fn not_found_order() -> ApiError {
     ApiError::NotFound { code: "order_not_found", message: "No order matches that id, key and email.".into() }
 }

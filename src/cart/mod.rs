@@ -23,7 +23,7 @@ use crate::upstream::{CartClient, RestClient, StoreClient};
 pub use resolve::Target;
 use state::CartState;
 use vault::CartOp;
-use views::{cart_view, CartView};
+use views::{cart_view, CartView, OrderView};
 
 #[derive(Clone)]
 pub struct Cart {
@@ -65,6 +65,23 @@ impl Cart {
         }
         let (cart, notices) = result?;
         Ok(cart_view(&cart, notices))
+    }
+
+    /// A guest's order, by id, order key and billing email. The store checks the key; the email
+    /// is checked here, because WooCommerce skips its own check for ten minutes after an order
+    /// is placed. The Store API's order lines carry line-item ids, so product ids come from
+    /// REST v3 (asked only once key and email are right).
+    pub async fn guest_order(&self, id: u64, key: &str, email: &str, ip: &ClientIp) -> Result<OrderView, ApiError> {
+        let order = self.client.order(id, key, email, Some(&ip.as_string())).await.map_err(|err| match err.status() {
+            Some(400..=404) => handlers::not_found_order(),
+            _ => errors::cart_error(err),
+        })?;
+        let billing = order.billing_address.email.as_deref().unwrap_or("");
+        if billing.is_empty() || !billing.trim().eq_ignore_ascii_case(email.trim()) {
+            return Err(handlers::not_found_order());
+        }
+        let lines = self.rest.order(id).await.map_err(|e| ApiError::from_upstream(e, "order_not_found"))?.line_items;
+        Ok(views::order_view(&order, &lines))
     }
 
     pub async fn add(

@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use crate::catalogue::views::{text, Image, Money};
 use crate::error::FieldError;
 use crate::upstream::cart_models::*;
+use crate::upstream::customers::RestOrderLine;
 use crate::upstream::store_models::StoreCurrency;
 
 fn money(minor: &str, currency: &StoreCurrency) -> Money {
@@ -162,8 +163,19 @@ pub struct CartTotals {
     /// Unknown until an address allows shipping to be calculated.
     pub shipping: Option<Money>,
     pub tax: Money,
+    /// The tax by rate, as the store lists it (e.g. "CA State Tax", 7.25 %); their sum is `tax`.
+    pub tax_lines: Vec<TaxLine>,
     /// What checkout will charge; send it back as `expected_total`.
     pub total: Money,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TaxLine {
+    /// The rate's label in the store, e.g. "CA State Tax".
+    pub name: String,
+    /// The rate in percent as the store words it, without the `%`, e.g. "7.25".
+    pub rate: String,
+    pub amount: Money,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -224,6 +236,12 @@ pub fn cart_view(cart: &StoreCart, notices: Vec<CartNotice>) -> CartView {
             discount: money(&cart.totals.total_discount, c),
             shipping: cart.totals.total_shipping.as_deref().map(|s| money(s, c)),
             tax: money(&cart.totals.total_tax, c),
+            tax_lines: cart
+                .totals
+                .tax_lines
+                .iter()
+                .map(|t| TaxLine { name: text(&t.name), rate: t.rate.trim().trim_end_matches('%').to_string(), amount: money(&t.price, c) })
+                .collect(),
             total: money(&cart.totals.total_price, c),
         },
         shipping_packages: cart
@@ -290,7 +308,10 @@ pub struct OrderView {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct OrderLine {
+    /// The product (for a variation: its parent product).
     pub product_id: u64,
+    /// The variation bought; 0 for simple products.
+    pub variation_id: u64,
     pub name: String,
     pub sku: Option<String>,
     pub quantity: u32,
@@ -307,7 +328,9 @@ pub struct OrderTotals {
     pub total: Money,
 }
 
-pub fn order_view(o: &StoreOrder) -> OrderView {
+/// `lines` are the same order's REST v3 line items: they name the products, while the Store
+/// API's `items[].id` is the line-item id.
+pub fn order_view(o: &StoreOrder, lines: &[RestOrderLine]) -> OrderView {
     let c = &o.totals.currency;
     OrderView {
         id: o.id,
@@ -315,13 +338,17 @@ pub fn order_view(o: &StoreOrder) -> OrderView {
         items: o
             .items
             .iter()
-            .map(|i| OrderLine {
-                product_id: i.id,
-                name: text(&i.name),
-                sku: (!i.sku.is_empty()).then(|| i.sku.clone()),
-                quantity: i.quantity,
-                variation: i.variation.iter().map(|v| (text(&v.attribute), text(&v.value))).collect(),
-                total: money(&i.totals.line_total, &i.totals.currency),
+            .map(|i| {
+                let rest = lines.iter().find(|l| l.id == i.id);
+                OrderLine {
+                    product_id: rest.map_or(0, |l| l.product_id),
+                    variation_id: rest.map_or(0, |l| l.variation_id),
+                    name: text(&i.name),
+                    sku: (!i.sku.is_empty()).then(|| i.sku.clone()),
+                    quantity: i.quantity,
+                    variation: i.variation.iter().map(|v| (text(&v.attribute), text(&v.value))).collect(),
+                    total: money(&i.totals.line_total, &i.totals.currency),
+                }
             })
             .collect(),
         totals: OrderTotals {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::response::Response;
 
-use super::query::{FacetQuery, ListQuery, NoQuery, PageQuery, Paging, ProductListQuery};
+use super::query::{FacetQuery, ListQuery, NoQuery, PageQuery, Paging, ProductListQuery, VariationPageQuery, VariationPaging};
 use super::views::*;
 use super::{Catalogue, IfNoneMatch, ProductRef};
 use crate::error::{ApiError, ErrorBody};
@@ -61,13 +61,13 @@ pub async fn get_product(
 
 /// Variations of a variable product with their own prices and stock.
 #[utoipa::path(get, path = "/api/v1/products/{id}/variations", tag = "catalogue",
-    params(("id" = u64, Path, description = "Numeric product id")),
+    params(("id" = u64, Path, description = "Numeric product id"), VariationPageQuery),
     responses(
-        (status = 200, description = "All variations (empty for non-variable products)", body = List<Variation>,
+        (status = 200, description = "A page of variations, by id (empty for non-variable products)", body = Page<Variation>,
             headers(("ETag" = String), ("X-Cache" = String))),
         (status = 304, description = "Not modified"),
         (status = 404, description = "No such product", body = ErrorBody),
-        (status = 422, description = "The id is not numeric", body = ErrorBody),
+        (status = 422, description = "Bad id or paging", body = ErrorBody),
         (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
         StoreUnusable,
     ))]
@@ -75,10 +75,10 @@ pub async fn list_variations(
     State(catalogue): State<Arc<Catalogue>>,
     if_none_match: IfNoneMatch,
     Path(id): Path<String>,
-    _: NoQuery,
+    VariationPaging(paging): VariationPaging,
 ) -> Result<Response, ApiError> {
     let id = numeric_id(&id)?;
-    Ok(catalogue.variations(id).await?.respond(if_none_match))
+    Ok(catalogue.variations(id, paging.page, paging.per_page).await?.respond(if_none_match))
 }
 
 /// Reviews of a product, newest first.

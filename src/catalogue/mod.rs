@@ -5,6 +5,7 @@ pub mod front;
 pub mod handlers;
 pub mod query;
 mod respond;
+mod terms;
 pub mod views;
 
 use std::sync::Arc;
@@ -96,12 +97,27 @@ impl Catalogue {
         Ok(Cached { entry, status, stale_window, now, answered_from })
     }
 
+    /// A published product or variation; drafts and private products are not found (the store's
+    /// single-product route would serve them, the shop's own pages answer 404).
+    async fn published(&self, which: &ProductRef) -> Result<crate::upstream::store_models::StoreProduct, ApiError> {
+        let (id, slug) = match which {
+            ProductRef::Id(id) => (Some(*id), None),
+            ProductRef::Slug(slug) => (None, Some(slug.as_str())),
+        };
+        self.store
+            .published_product(id, slug)
+            .await
+            .map_err(upstream("product_not_found"))?
+            .ok_or_else(|| ApiError::NotFound { code: "product_not_found", message: "No product with that id or slug.".into() })
+    }
+
     pub async fn products(&self, q: &NormalisedQuery) -> Result<Cached, ApiError> {
         let key = CacheKey::new(RouteClass::List, q.cache_key("products?"));
         self.cached(key, |this| {
             let q = q.clone();
             async move {
-                let page = this.store.products(&q.to_store()).await.map_err(upstream("product_not_found"))?;
+                let filter = this.with_term_ids(q.to_store()).await?;
+                let page = this.store.products(&filter).await.map_err(upstream("product_not_found"))?;
                 render(
                     &Page {
                         items: page.items.iter().map(summary).collect(),
@@ -125,25 +141,33 @@ impl Catalogue {
         self.cached(key, |this| {
             let which = which.clone();
             async move {
-                let product = this.store.product(&which.as_path()).await.map_err(upstream("product_not_found"))?;
+                let product = this.published(&which).await?;
                 render(&detail(&product), vec![product.id])
             }
         })
         .await
     }
 
-    pub async fn variations(&self, id: u64) -> Result<Cached, ApiError> {
-        let key = CacheKey::new(RouteClass::Product, format!("variations:{id}")).for_product(id);
+    /// A page of a product's variations, by id. The store is asked for all of them (a walk of
+    /// its pages) and the page is cut here, so every page counts the same total.
+    pub async fn variations(&self, id: u64, page: u32, per_page: u32) -> Result<Cached, ApiError> {
+        let key = CacheKey::new(RouteClass::Product, format!("variations:{id}?page={page}&per_page={per_page}")).for_product(id);
         self.cached(key, |this| async move {
-            let parent = this.store.product(&id.to_string()).await.map_err(upstream("product_not_found"))?;
-            let items = if parent.variations.is_empty() {
+            let parent = this.published(&ProductRef::Id(id)).await?;
+            let all: Vec<Variation> = if parent.variations.is_empty() {
                 Vec::new()
             } else {
                 let found = this.store.variations(id).await.map_err(upstream("product_not_found"))?;
                 found.iter().map(|v| variation(&parent, v)).collect()
             };
-            let ids = std::iter::once(id).chain(items.iter().map(|v: &Variation| v.id)).collect();
-            render(&List { items }, ids)
+            let total = all.len() as u64;
+            let ids = std::iter::once(id).chain(all.iter().map(|v| v.id)).collect();
+            let skip = (page as usize - 1).saturating_mul(per_page as usize);
+            let items = all.into_iter().skip(skip).take(per_page as usize).collect();
+            render(
+                &Page { items, page, per_page, total, total_pages: u32::try_from(total.div_ceil(u64::from(per_page))).unwrap_or(u32::MAX) },
+                ids,
+            )
         })
         .await
     }
@@ -211,7 +235,7 @@ impl Catalogue {
             let q = q.clone();
             async move {
                 let err = upstream("not_found");
-                let filter = q.to_store();
+                let filter = this.with_term_ids(q.to_store()).await?;
                 let attributes = this.store.attributes().await.map_err(&err)?;
                 let want = CollectionDataRequest {
                     price_range: true,

@@ -456,9 +456,9 @@ impl NormalisedQuery {
             max_price: self.max_price,
             orderby: Some(self.orderby.as_str().to_string()),
             order: Some(self.order.as_str().to_string()),
-            kind: None,
-            parent: None,
-            sku: None,
+            // Browsing shows what the shop's catalogue shows, a search what its search shows.
+            catalog_visibility: Some(if self.search.is_some() { "search" } else { "catalog" }),
+            ..Default::default()
         }
     }
 }
@@ -494,21 +494,51 @@ pub struct PageQuery {
     pub per_page: Option<u32>,
 }
 
+/// Paging for variations.
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VariationPageQuery {
+    /// Page number, from 1.
+    #[param(minimum = 1, maximum = 10000)]
+    pub page: Option<u32>,
+    /// Items per page, 1 to 100. Default 100.
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<u32>,
+}
+
 pub struct Paging {
     pub page: u32,
     pub per_page: u32,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Paging {
-    type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        let mut p = Params::parse(parts.uri.query(), &["page", "per_page"])?;
+impl Paging {
+    /// `page` (1–10,000) and `per_page` (1–100, default `default_per_page`), nothing else.
+    fn parse(query: Option<&str>, default_per_page: u32) -> Result<Self, ApiError> {
+        let mut p = Params::parse(query, &["page", "per_page"])?;
         let page = p.get("page", "a whole number");
         let page = p.range("page", page, 1, 10_000).unwrap_or(1);
         let per_page = p.get("per_page", "a whole number");
-        let per_page = p.range("per_page", per_page, 1, 100).unwrap_or(10);
+        let per_page = p.range("per_page", per_page, 1, 100).unwrap_or(default_per_page);
         p.finish()?;
         Ok(Paging { page, per_page })
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Paging {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        Paging::parse(parts.uri.query(), 10)
+    }
+}
+
+/// Paging of a product's variations: 100 a page unless asked, so one page holds every
+/// variation of nearly every product (WooCommerce's own variation form loads them all).
+pub struct VariationPaging(pub Paging);
+
+impl<S: Send + Sync> FromRequestParts<S> for VariationPaging {
+    type Rejection = ApiError;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        Paging::parse(parts.uri.query(), 100).map(VariationPaging)
     }
 }
 

@@ -220,6 +220,9 @@ pub(crate) fn add_item(cat: &Catalogue, session: &mut Session, id: u64, quantity
     }
     let max = item.max_quantity();
     if let Some(existing) = session.lines.iter_mut().find(|l| l.key == line.key) {
+        if item.product.sold_individually {
+            return Err(readonly_quantity());
+        }
         let wanted = i64::from(existing.quantity).saturating_add(quantity);
         if wanted < 1 {
             return Err(quantity_error(&name, "minimum", 1));
@@ -235,11 +238,20 @@ pub(crate) fn add_item(cat: &Catalogue, session: &mut Session, id: u64, quantity
     Ok(())
 }
 
+/// A sold-individually line is in the cart: its quantity cannot change (`CartController`).
+fn readonly_quantity() -> WpError {
+    WpError::new(400, "readonly_quantity", "This item is already in the cart and its quantity cannot be edited")
+}
+
 /// `POST /cart/update-item`.
 pub(crate) fn update_item(cat: &Catalogue, session: &mut Session, key: &str, quantity: i64) -> Result<(), WpError> {
     let line = session.lines.iter_mut().find(|l| l.key == key).ok_or_else(invalid_key)?;
     let item = super::cart_totals::Item::find(cat, line).ok_or_else(invalid_key)?;
     let name = item.full_name(cat);
+    // Any change, even to 1 or 0, of a sold-individually line (real 8.9.1: tests/fixtures/realwoo).
+    if item.product.sold_individually {
+        return Err(readonly_quantity());
+    }
     if quantity < 1 {
         return Err(quantity_error(&name, "minimum", 1));
     }

@@ -55,7 +55,7 @@ fn op_of(q: &PhpArray, key: &str) -> TaxOp {
     }
 }
 
-/// A tax clause over `values` (ids if the first value is numeric, else slugs), children included for categories.
+/// A tax clause over `values` (ids when `by_id`, else slugs), children included for categories.
 pub fn tax_clause(cat: &Catalogue, taxonomy: Taxonomy, values: &[String], op: TaxOp, by_id: bool) -> TaxClause {
     let mut terms = Vec::new();
     let mut missing = false;
@@ -175,9 +175,9 @@ pub fn store_products(cat: &Catalogue, q: &PhpArray, skip_attr: Option<&str>) ->
     f.parent_not_in = ids(q.get("parent_exclude"));
     for (key, tax) in [("category", Taxonomy::Category), ("tag", Taxonomy::Tag)] {
         let values = q.get(key).map(wp_parse_list).unwrap_or_default();
-        if let Some(first) = values.first() {
-            let by_id = super::wp::is_numeric(first);
-            f.tax.push(tax_clause(cat, tax, &values, op_of(q, &format!("{key}_operator")), by_id));
+        // `wp_parse_id_list`: ids only; a slug is `absint`ed to 0 and matches nothing (real 8.9.1).
+        if !values.is_empty() {
+            f.tax.push(tax_clause(cat, tax, &values, op_of(q, &format!("{key}_operator")), true));
         }
     }
     if let Some(a) = q.get("attributes") {

@@ -464,6 +464,12 @@ impl DemoStoreHandle {
         self.store.inner.shop.lock().orders.get(&id).map(|o| o.status.clone())
     }
 
+    /// Moves an order's creation time `secs` into the past (its email grace period then runs out).
+    pub fn age_order(&self, id: u64, secs: i64) -> bool {
+        let mut shop = self.store.inner.shop.lock();
+        shop.orders.get_mut(&id).map(|o| o.created -= secs).is_some()
+    }
+
     /// Configures the store's webhook (`None` removes it). A new one is pinged once (`webhook_id=N`, unsigned);
     /// then every product change (the update helpers above, REST `PUT /products/{id}`) is delivered as a signed
     /// `product.updated` POST from a background task.

@@ -361,10 +361,6 @@ pub fn sanitize_title(s: &str) -> String {
 }
 
 /// PHP 8 numeric string: optional surrounding whitespace, sign, digits, fraction, exponent.
-pub fn is_numeric(s: &str) -> bool {
-    parse_numeric(s).is_some()
-}
-
 pub fn parse_numeric(s: &str) -> Option<f64> {
     let t = s.trim_matches(|c: char| c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\x0b' || c == '\x0c');
     if t.is_empty() {
@@ -446,10 +442,10 @@ mod tests {
 
     #[test]
     fn numeric_strings() {
-        assert!(is_numeric(" 12"));
-        assert!(is_numeric("1e3"));
-        assert!(!is_numeric("12abc"));
-        assert!(!is_numeric(""));
+        assert!(parse_numeric(" 12").is_some());
+        assert!(parse_numeric("1e3").is_some());
+        assert!(parse_numeric("12abc").is_none());
+        assert!(parse_numeric("").is_none());
         assert_eq!(sanitize_title("Rust for BFFs (Paperback)"), "rust-for-bffs-paperback");
     }
 }

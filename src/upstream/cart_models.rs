@@ -98,8 +98,21 @@ pub struct StoreCartTotals {
     #[serde(default)]
     pub total_tax: String,
     pub total_price: String,
+    /// One line per tax rate applied, e.g. `{"name": "CA Sales Tax", "price": "297", "rate": "7.25%"}`.
+    #[serde(default)]
+    pub tax_lines: Vec<StoreTaxLine>,
     #[serde(flatten)]
     pub currency: StoreCurrency,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StoreTaxLine {
+    #[serde(default)]
+    pub name: String,
+    pub price: String,
+    /// As the store words it: `7.25%` (older stores: `7.25`).
+    #[serde(default)]
+    pub rate: String,
 }
 
 /// Billing and shipping addresses share this shape (shipping has no email).

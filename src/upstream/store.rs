@@ -29,6 +29,13 @@ pub struct StoreProductQuery {
     pub kind: Option<String>,
     pub parent: Option<u64>,
     pub sku: Option<String>,
+    /// `include=` one id (the list route answers only published products).
+    pub include: Option<u64>,
+    /// `slug=` exactly.
+    pub slug: Option<String>,
+    /// `catalog_visibility`: the list answers products hidden from the shop unless asked
+    /// for `catalog` (browsing) or `search` (searching), as the shop's own pages do.
+    pub catalog_visibility: Option<&'static str>,
 }
 
 impl StoreProductQuery {
@@ -74,6 +81,15 @@ impl StoreProductQuery {
         }
         if let Some(s) = &self.sku {
             push("sku", s.clone());
+        }
+        if let Some(id) = self.include {
+            push("include", id.to_string());
+        }
+        if let Some(s) = &self.slug {
+            push("slug", s.clone());
+        }
+        if let Some(v) = self.catalog_visibility {
+            push("catalog_visibility", v.to_string());
         }
     }
 
@@ -131,6 +147,19 @@ impl StoreClient {
         let path = format!("/products/{}", encode_segment(id_or_slug));
         let raw = self.get_raw("product", &path, &[]).await?;
         self.http.decode(&raw)
+    }
+
+    /// A published product or variation by id or slug, `None` when there is none. Asked of the
+    /// list route (products first, then variations) because WooCommerce 8.9's single-product
+    /// route answers drafts and private products too; the list answers only published ones.
+    pub async fn published_product(&self, id: Option<u64>, slug: Option<&str>) -> Result<Option<StoreProduct>, UpstreamError> {
+        for kind in [None, Some("variation".to_string())] {
+            let query = StoreProductQuery { page: 1, per_page: 1, include: id, slug: slug.map(str::to_string), kind, ..Default::default() };
+            if let Some(found) = self.products(&query).await?.items.into_iter().next() {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
     }
 
     /// Every variation of a variable product, with prices and stock.

@@ -374,3 +374,18 @@ async fn when_the_store_is_down_the_cart_answers_503_and_survives() {
     let cart = shopper.get("/api/v1/cart").await.json();
     assert_eq!(cart["items"][0]["quantity"], 2, "the cart survived the outage");
 }
+
+#[tokio::test]
+async fn the_cookie_samesite_setting_reaches_the_cookie() {
+    use tower_sessions::cookie::SameSite;
+    let app = TestApp::with(|c| {
+        c.policy.cookie_same_site = SameSite::None;
+        c.policy.cookie_secure = true;
+    })
+    .await;
+    let simple = buyable(&app, "simple").await;
+    let r = app.browser().post("/api/v1/cart/items", json!({"product_id": simple["id"], "quantity": 1})).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let cookie = r.header("set-cookie").expect("a session cookie").to_string();
+    assert!(cookie.contains("SameSite=None") && cookie.contains("Secure"), "cross-site SPAs: {cookie}");
+}

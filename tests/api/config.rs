@@ -30,9 +30,12 @@ fn bad_or_missing_values_exit_non_zero_with_one_line_naming_the_variable() {
         (&[("JWT_KEYS", "k1=cs_this_must_never_be_printed_0123456789"), ("SESSION_TOKEN_SECRET", secret)], "JWT_KEYS"),
         (&[("LOGIN_MAX_FAILURES", "0")], "LOGIN_MAX_FAILURES"),
         (&[("LOG_FORMAT", "xml")], "LOG_FORMAT"),
+        (&[("COOKIE_SAME_SITE", "sideways")], "COOKIE_SAME_SITE"),
+        // Browsers refuse SameSite=None without Secure (demo mode defaults to not Secure).
+        (&[("COOKIE_SAME_SITE", "none")], "COOKIE_SAME_SITE"),
     ];
     for (envs, variable) in cases {
-        let (code, stderr) = run(envs, &["openapi"]);
+        let (code, stderr) = run(envs, &["serve"]);
         assert_ne!(code, 0, "{envs:?}");
         assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
         assert!(stderr.contains(variable), "{variable} named in: {stderr}");
@@ -87,4 +90,39 @@ fn the_header_deadline_is_validated_from_environment_and_file_and_listed_in_help
     let help = Command::new(env!("CARGO_BIN_EXE_storefront-bff")).arg("--help").output().unwrap();
     let help = String::from_utf8_lossy(&help.stdout);
     assert!(help.contains("HEADER_READ_TIMEOUT_SECS") && help.contains("[default: 65]"), "{help}");
+}
+
+#[test]
+fn offline_subcommands_need_none_of_the_servers_settings() {
+    // A real store's URL alone (no keys, no token secret): `serve` refuses, the offline tools run.
+    let store = [("WOO_URL", "https://shop.example")];
+    let (code, _) = run(&store, &["serve"]);
+    assert_ne!(code, 0);
+    let (code, stderr) = run(&store, &["openapi"]);
+    assert_eq!(code, 0, "{stderr}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_storefront-bff"))
+        .env_clear()
+        .envs(store)
+        .args(["partner", "hash-secret"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"a-partner-secret-long-enough-0123456789\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "hash-secret with WOO_URL set: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("$argon2"), "prints a PHC hash");
+    let file = std::env::temp_dir().join(format!("bff-partners-{}.toml", std::process::id()));
+    std::fs::write(&file, "").unwrap();
+    let (code, stderr) = run(&store, &["partner", "check", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "partner check with WOO_URL set: {stderr}");
+}
+
+#[test]
+fn same_site_none_with_secure_is_accepted() {
+    let secure = [("COOKIE_SAME_SITE", "none"), ("COOKIE_SECURE", "true"), ("LISTEN_ADDR", "192.0.2.1:9")];
+    let (_, stderr) = run(&secure, &["serve"]);
+    assert!(!stderr.contains("COOKIE_SAME_SITE"), "{stderr}");
 }
