@@ -14,6 +14,7 @@ mod faults;
 mod fixtures;
 mod ops;
 mod partners;
+mod realwoo_regressions;
 mod rest_auth;
 mod scaleout;
 mod security;
