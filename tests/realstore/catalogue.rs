@@ -201,6 +201,18 @@ async fn taxonomies_and_facets_match_the_store() {
         want.sort_unstable();
         assert_eq!(got_ids, want, "{ours}");
     }
+    for attribute in s.store_api("/products/attributes").await.ids() {
+        let mut got = bff.get(&format!("/api/v1/attributes/{attribute}/terms")).await.ids();
+        got.sort_unstable();
+        let mut want = s.store_api(&format!("/products/attributes/{attribute}/terms")).await.ids();
+        want.sort_unstable();
+        assert_eq!(got, want, "terms of attribute {attribute}");
+    }
+    let reviews = s.store_api("/products/reviews?per_page=100").await;
+    let reviewed = reviews.json[0]["product_id"].as_u64().expect("seeded reviews");
+    let got = bff.get(&format!("/api/v1/products/{reviewed}/reviews?per_page=100")).await;
+    let want = s.store_api(&format!("/products/reviews?product_id={reviewed}&per_page=100")).await;
+    assert_eq!(got.ids(), want.ids(), "reviews of {reviewed}, newest first");
     let data = s.store_api("/products/collection-data?calculate_price_range=true&catalog_visibility=catalog").await;
     let facets = bff.get("/api/v1/facets").await;
     assert_eq!(minor(&facets.json["price_range"]["min"]), minor(&data.json["price_range"]["min_price"]));
