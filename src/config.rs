@@ -159,6 +159,15 @@ pub struct Settings {
     /// Idle lifetime of shopper sessions, seconds.
     #[arg(long, env = "SESSION_TTL_SECS", default_value_t = 7 * 24 * 3600)]
     pub session_ttl_secs: u64,
+    /// Memory cap of the in-memory session store, MiB (least useful sessions are evicted past it; unused with REDIS_URL).
+    #[arg(long, env = "SESSION_MEMORY_MB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    pub session_memory_mb: u64,
+    /// New app sessions (`POST /api/v1/session`) per minute per client IP.
+    #[arg(long, env = "SESSION_RATE_PER_MIN", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    pub session_rate_per_min: u32,
+    /// Address of the Prometheus `/metrics` listener, kept off the public one. Default: loopback only. `off`: no metrics listener.
+    #[arg(long, env = "METRICS_LISTEN", default_value = "127.0.0.1:9464", value_parser = parse_metrics_listen)]
+    pub metrics_listen: MetricsListen,
     /// Comma-separated proxy IPs whose X-Forwarded-For is trusted.
     #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -207,6 +216,20 @@ pub struct Settings {
     /// How often PARTNERS_FILE is checked for changes, seconds (0: only on SIGHUP).
     #[arg(long, env = "PARTNERS_POLL_SECS", default_value_t = 2)]
     pub partners_poll_secs: u64,
+}
+
+/// Where `/metrics` is served: an address, or nowhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsListen {
+    At(SocketAddr),
+    Off,
+}
+
+fn parse_metrics_listen(raw: &str) -> Result<MetricsListen, String> {
+    match raw.trim() {
+        "off" | "" => Ok(MetricsListen::Off),
+        addr => addr.parse().map(MetricsListen::At).map_err(|e| format!("an address like 127.0.0.1:9464, or off ({e})")),
+    }
 }
 
 fn parse_store_url(raw: &str) -> Result<String, String> {

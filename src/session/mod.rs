@@ -15,7 +15,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde::{de::DeserializeOwned, Serialize};
-pub use store::SharedStore;
+pub use store::{BoundedMemoryStore, SharedStore};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use tower_sessions::session::Id;
 use tower_sessions::{Expiry, Session};
