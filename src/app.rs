@@ -312,6 +312,7 @@ impl Settings {
             ttl_taxonomy: Duration::from_secs(self.cache_ttl_taxonomy_secs),
             stale_window: Duration::from_secs(self.cache_stale_window_secs),
             refresh_ahead_percent: self.cache_refresh_ahead_percent,
+            ttl_not_found: Duration::from_secs(self.cache_ttl_not_found_secs),
             ..CacheSettings::default()
         }
     }

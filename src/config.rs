@@ -111,6 +111,9 @@ pub struct Settings {
     /// A page read in the last this-many percent of its TTL is refreshed in the background, so a page read steadily never expires into a miss. 0: off.
     #[arg(long, env = "CACHE_REFRESH_AHEAD_PERCENT", default_value_t = 20, value_parser = clap::value_parser!(u8).range(0..=90))]
     pub cache_refresh_ahead_percent: u8,
+    /// How long the store's 404 for a product (or other catalogue page) is remembered, seconds; a product that appears (webhook or reconciliation) is seen at once. 0: never.
+    #[arg(long, env = "CACHE_TTL_NOT_FOUND_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub cache_ttl_not_found_secs: u64,
     /// Comma-separated origins allowed by CORS (e.g. https://shop.example.com). Empty: same-origin only.
     #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,

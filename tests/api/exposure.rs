@@ -70,3 +70,60 @@ async fn a_flood_of_new_sessions_from_one_client_gets_429() {
     assert!((1..=60).contains(&wait), "{wait}");
     assert_eq!(post("198.51.100.8").await.status, 201, "another client (as the trusted proxy names it) is unaffected");
 }
+
+#[tokio::test]
+async fn a_missing_product_is_asked_of_the_store_once_per_ttl_and_a_product_event_forgets_it() {
+    use secrecy::SecretString;
+    use storefront_bff::webhooks::signature::sign;
+    const SECRET: &str = "whsec-test-negative-0123456789";
+    crate::common::note_secret(SECRET);
+    let app = TestApp::with(|c| {
+        c.cache.ttl_not_found = std::time::Duration::from_millis(400);
+        c.options.webhook_secrets.current = Some(SecretString::from(SECRET));
+    })
+    .await;
+    let id = first_simple_product(&app).await;
+    let before = app.store.total_calls();
+    for _ in 0..50 {
+        let r = app.get("/api/v1/products/no-such-product-here").await;
+        assert_eq!(r.status, 404);
+        assert_eq!(r.error_code(), "product_not_found");
+    }
+    let first = app.store.total_calls() - before;
+    assert!(first >= 1, "the store was asked");
+    app.get("/api/v1/products/no-such-product-here").await;
+    assert_eq!(app.store.total_calls() - before, first, "50 asks, one store lookup");
+
+    // A product event may announce the missing product: the 404 is forgotten.
+    let body = format!(r#"{{"id":{id},"slug":"renamed","variations":[]}}"#);
+    let delivery = app
+        .client
+        .post(format!("{}/webhooks/woocommerce", app.base))
+        .header("content-type", "application/json")
+        .header("x-wc-webhook-topic", "product.created")
+        .header("x-wc-webhook-id", "7")
+        .header("x-wc-webhook-delivery-id", "negative-1")
+        .header("x-wc-webhook-source", "http://store.test/")
+        .header("x-wc-webhook-signature", sign(body.as_bytes(), SECRET))
+        .body(body);
+    assert_eq!(app.send(delivery, "POST", "/webhooks/woocommerce").await.status, 202);
+    // Processing is asynchronous: wait (bounded) for the store to be asked again.
+    let mut asked_again = false;
+    for _ in 0..50 {
+        app.get("/api/v1/products/no-such-product-here").await;
+        if app.store.total_calls() - before > first {
+            asked_again = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(asked_again, "the product event dropped the remembered 404");
+
+    // And without any event, the 404 is remembered for its TTL only.
+    let settled = app.store.total_calls();
+    app.get("/api/v1/products/no-such-product-here").await;
+    assert_eq!(app.store.total_calls(), settled, "remembered again");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    app.get("/api/v1/products/no-such-product-here").await;
+    assert!(app.store.total_calls() > settled, "asked again after the TTL");
+}
