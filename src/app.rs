@@ -72,6 +72,7 @@ parts_from_ref!(
     reconciler: Arc<Reconciler>,
     partners: Arc<crate::partners::Partners>,
     accounts: Arc<crate::accounts::Accounts>,
+    limits: RateLimits,
 );
 
 /// The parts of [`AppState`]; each is cheap to clone on its own.
@@ -87,6 +88,8 @@ pub struct AppParts {
     pub reconciler: Arc<Reconciler>,
     pub partners: Arc<crate::partners::Partners>,
     pub accounts: Arc<crate::accounts::Accounts>,
+    /// Per-client and per-session rate limits (cart, checkout, new sessions).
+    pub limits: RateLimits,
 }
 
 /// Everything about the server that is not "where is the store".
@@ -118,7 +121,7 @@ impl AppOptions {
             tokens: SessionTokens::generated(Duration::from_secs(3600)),
             accounts: crate::accounts::AccountSettings::default(),
             session_ttl: Duration::from_secs(3600),
-            session_store: SharedStore::memory(),
+            session_store: SharedStore::memory(Duration::from_secs(3600), 64 * 1024 * 1024),
             rates: RateSettings::default(),
             trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
@@ -153,7 +156,7 @@ impl AppState {
             store.clone(),
             rest.clone(),
             options.redis.clone().map(Idempotency::on_redis).unwrap_or_default(),
-            limits,
+            limits.clone(),
             crate::cart::home::CustomerCarts::new(crate::kv::Kv::new(options.redis.clone(), "cart")),
         );
         let partners = crate::partners::Partners::new(
@@ -176,7 +179,7 @@ impl AppState {
             Some(redis) => SharedStore(Arc::new(tower_sessions_redis_store::RedisStore::new(redis.pool().clone()))),
             None => options.session_store.clone(),
         };
-        Self(Arc::new(AppParts {
+        let parts = Arc::new(AppParts {
             catalogue: Arc::new(catalogue),
             cart: Arc::new(cart),
             sessions: Arc::new(Sessions::new(session_store, options.tokens.clone(), options.session_ttl)),
@@ -188,7 +191,12 @@ impl AppState {
             reconciler: Arc::new(reconciler),
             accounts: Arc::new(accounts),
             partners: Arc::new(partners),
-        }))
+            limits,
+        });
+        crate::ratelimit::spawn_pruning(Arc::downgrade(&parts), crate::ratelimit::PRUNE_INTERVAL, |parts: &AppParts| {
+            parts.limits.prune();
+        });
+        Self(parts)
     }
 }
 
@@ -307,6 +315,7 @@ impl Settings {
             ttl_taxonomy: Duration::from_secs(self.cache_ttl_taxonomy_secs),
             stale_window: Duration::from_secs(self.cache_stale_window_secs),
             refresh_ahead_percent: self.cache_refresh_ahead_percent,
+            ttl_not_found: Duration::from_secs(self.cache_ttl_not_found_secs),
             ..CacheSettings::default()
         }
     }
@@ -366,11 +375,12 @@ impl Settings {
             tokens,
             accounts,
             session_ttl,
-            session_store: SharedStore::memory(),
+            session_store: SharedStore::memory(session_ttl, self.session_memory_mb * 1024 * 1024),
             rates: RateSettings {
                 cart_per_minute: self.cart_rate_per_min,
                 checkout_burst: self.checkout_rate_per_min,
                 checkout_window: Duration::from_secs(60),
+                sessions_per_minute: self.session_rate_per_min,
             },
             trusted_proxies: self.trusted_proxies.clone(),
             cors_origins: self.cors_origins.clone(),

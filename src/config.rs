@@ -123,6 +123,9 @@ pub struct Settings {
     /// A page read in the last this-many percent of its TTL is refreshed in the background, so a page read steadily never expires into a miss. 0: off.
     #[arg(long, env = "CACHE_REFRESH_AHEAD_PERCENT", default_value_t = 20, value_parser = clap::value_parser!(u8).range(0..=90))]
     pub cache_refresh_ahead_percent: u8,
+    /// How long the store's 404 for a product (or other catalogue page) is remembered, seconds; a product that appears (webhook or reconciliation) is seen at once. 0: never.
+    #[arg(long, env = "CACHE_TTL_NOT_FOUND_SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub cache_ttl_not_found_secs: u64,
     /// Comma-separated origins allowed by CORS (e.g. https://shop.example.com). Empty: same-origin only.
     #[arg(long, env = "CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
@@ -174,6 +177,15 @@ pub struct Settings {
     /// Idle lifetime of shopper sessions, seconds.
     #[arg(long, env = "SESSION_TTL_SECS", default_value_t = 7 * 24 * 3600)]
     pub session_ttl_secs: u64,
+    /// Memory cap of the in-memory session store, MiB (least useful sessions are evicted past it; unused with REDIS_URL).
+    #[arg(long, env = "SESSION_MEMORY_MB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    pub session_memory_mb: u64,
+    /// New app sessions (`POST /api/v1/session`) per minute per client IP.
+    #[arg(long, env = "SESSION_RATE_PER_MIN", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..))]
+    pub session_rate_per_min: u32,
+    /// Address of the Prometheus `/metrics` listener, kept off the public one. Default: loopback only. `off`: no metrics listener.
+    #[arg(long, env = "METRICS_LISTEN", default_value = "127.0.0.1:9464", value_parser = parse_metrics_listen)]
+    pub metrics_listen: MetricsListen,
     /// Comma-separated proxy IPs whose X-Forwarded-For is trusted.
     #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -222,6 +234,20 @@ pub struct Settings {
     /// How often PARTNERS_FILE is checked for changes, seconds (0: only on SIGHUP).
     #[arg(long, env = "PARTNERS_POLL_SECS", default_value_t = 2)]
     pub partners_poll_secs: u64,
+}
+
+/// Where `/metrics` is served: an address, or nowhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsListen {
+    At(SocketAddr),
+    Off,
+}
+
+fn parse_metrics_listen(raw: &str) -> Result<MetricsListen, String> {
+    match raw.trim() {
+        "off" | "" => Ok(MetricsListen::Off),
+        addr => addr.parse().map(MetricsListen::At).map_err(|e| format!("an address like 127.0.0.1:9464, or off ({e})")),
+    }
 }
 
 fn parse_store_url(raw: &str) -> Result<String, String> {

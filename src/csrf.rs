@@ -25,7 +25,7 @@ pub fn allowed(method: &Method, headers: &HeaderMap, origins: &[String]) -> bool
     if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
         return true;
     }
-    if headers.contains_key(header::AUTHORIZATION) || !headers.contains_key(header::COOKIE) {
+    if headers.contains_key(header::AUTHORIZATION) {
         return true;
     }
     let origin = headers
@@ -33,7 +33,11 @@ pub fn allowed(method: &Method, headers: &HeaderMap, origins: &[String]) -> bool
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
         .or_else(|| headers.get(header::REFERER).and_then(|v| v.to_str().ok()).and_then(origin_of_referer));
-    let Some(origin) = origin else { return false };
+    // Without a cookie the first write starts the session (a cart read makes
+    // none), so a browser's cross-site write would plant a session in the
+    // shopper's browser: refuse a foreign Origin then too. A client sending no
+    // cookie and no Origin is not a browser being driven by another site.
+    let Some(origin) = origin else { return !headers.contains_key(header::COOKIE) };
     if origins.iter().any(|o| o.trim_end_matches('/') == origin) {
         return true;
     }
@@ -81,5 +85,9 @@ mod tests {
         assert!(!allowed(&post, &headers(&[("cookie", "s=1")]), &allow), "no origin at all");
         assert!(allowed(&post, &headers(&[("cookie", "s=1"), ("authorization", "Bearer x")]), &allow), "bearer is exempt");
         assert!(allowed(&Method::GET, &headers(&[("cookie", "s=1"), ("origin", "https://evil.example")]), &allow), "reads are exempt");
+        // A first write (no cookie yet) starts a session: a foreign site may not do it either.
+        assert!(!allowed(&post, &headers(&[("origin", "https://evil.example"), ("host", "127.0.0.1:8080")]), &allow));
+        assert!(allowed(&post, &headers(&[("origin", "https://shop.example")]), &allow));
+        assert!(allowed(&post, &headers(&[]), &allow), "no cookie and no Origin: not a browser driven by another site");
     }
 }

@@ -246,7 +246,7 @@ where
             Err(_) => {
                 let id = this.inner.as_mut().take_value().unwrap_or_else(RequestId::generate);
                 let _entered = this.span.enter();
-                (request_id::sync_scope(id.clone(), || ApiError::Internal.into_response()), Some(id))
+                (request_id::sync_scope(id.clone(), || ApiError::internal("a handler panicked").into_response()), Some(id))
             }
         };
         Poll::Ready(Ok(finish(this, response, id)))

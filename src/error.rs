@@ -42,8 +42,10 @@ pub enum ApiError {
     /// The store refused our own credentials: the operator must fix the keys.
     #[error("the store refused the server's credentials")]
     UpstreamAuth,
+    /// A bug or broken invariant on our side. `what` and `cause` are for the
+    /// log (written once, when the response is made), never the client.
     #[error("internal error")]
-    Internal,
+    Internal { what: &'static str, cause: Option<String> },
     /// The bearer token is missing, forged, expired or names an ended session.
     #[error("invalid token")]
     InvalidToken,
@@ -139,6 +141,18 @@ pub struct ErrorDetail {
 }
 
 impl ApiError {
+    /// An internal error: `what` says which step failed (for the log).
+    pub fn internal(what: &'static str) -> Self {
+        ApiError::Internal { what, cause: None }
+    }
+
+    /// An internal error from a JSON (de)serialisation. Only serde's kind of
+    /// error and its position are kept: its message may quote the data, which
+    /// can be personal or a token.
+    pub fn json(what: &'static str, err: &serde_json::Error) -> Self {
+        ApiError::Internal { what, cause: Some(format!("{:?} error at line {} column {}", err.classify(), err.line(), err.column())) }
+    }
+
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         ApiError::Validation(vec![FieldError::new(field, message)])
     }
@@ -153,7 +167,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::UpstreamUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::UpstreamBadGateway | ApiError::UpstreamAuth => StatusCode::BAD_GATEWAY,
-            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::InvalidToken => StatusCode::UNAUTHORIZED,
             ApiError::SessionStoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::CsrfRejected => StatusCode::FORBIDDEN,
@@ -185,7 +199,7 @@ impl ApiError {
             ApiError::UpstreamUnavailable => "upstream_unavailable",
             ApiError::UpstreamBadGateway => "upstream_error",
             ApiError::UpstreamAuth => "upstream_auth_failed",
-            ApiError::Internal => "internal_error",
+            ApiError::Internal { .. } => "internal_error",
             ApiError::InvalidToken => "invalid_token",
             ApiError::SessionStoreUnavailable => "session_store_unavailable",
             ApiError::CsrfRejected => "csrf_rejected",
@@ -260,7 +274,7 @@ impl ApiError {
             ApiError::UpstreamUnavailable => "The store is not answering right now; retry shortly.".into(),
             ApiError::UpstreamBadGateway => "The store gave an answer we could not use.".into(),
             ApiError::UpstreamAuth => "The store refused this server's credentials.".into(),
-            ApiError::Internal => "Something went wrong on our side.".into(),
+            ApiError::Internal { .. } => "Something went wrong on our side.".into(),
             ApiError::InvalidToken => "The bearer token is invalid or expired; start a new session.".into(),
             ApiError::SessionStoreUnavailable => "Sessions are unavailable right now; retry shortly.".into(),
             ApiError::CsrfRejected => "Cross-site request refused: the Origin is not allowed.".into(),
@@ -297,8 +311,8 @@ fn not_found_message(code: &str) -> String {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() && matches!(self, ApiError::Internal) {
-            tracing::error!(code = self.code(), "request failed");
+        if let ApiError::Internal { what, cause } = &self {
+            tracing::error!(code = self.code(), what, cause = cause.as_deref().unwrap_or("-"), "request failed");
         }
         let retry_after = match &self {
             ApiError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
@@ -361,5 +375,28 @@ impl From<axum::extract::rejection::QueryRejection> for ApiError {
 impl From<axum::extract::rejection::PathRejection> for ApiError {
     fn from(rejection: axum::extract::rejection::PathRejection) -> Self {
         ApiError::field("path", rejection.body_text())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_internal_error_keeps_its_cause_for_the_log_but_not_the_data() {
+        let err = serde_json::from_str::<u64>(r#""rt_secret-token-value""#).unwrap_err();
+        let ApiError::Internal { what, cause: Some(cause) } = ApiError::json("reading a refresh grant", &err) else { panic!() };
+        assert_eq!(what, "reading a refresh grant");
+        assert!(cause.starts_with("Data error at line 1"), "{cause}");
+        assert!(!cause.contains("secret"), "serde's message may quote the data; only its kind and position are kept: {cause}");
+    }
+
+    #[tokio::test]
+    async fn an_internal_error_answers_without_its_cause() {
+        let response = ApiError::Internal { what: "a step", cause: Some("the cause".into()) }.into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
+        let text = String::from_utf8_lossy(&body);
+        assert!(text.contains("internal_error") && !text.contains("the cause") && !text.contains("a step"), "{text}");
     }
 }

@@ -148,7 +148,7 @@ impl Idempotency {
         let redis_key = format!("bff:idem:{key}");
         let fp = hex::encode(fingerprint);
         let running = serde_json::to_string(&RedisRecord { fingerprint: fp.clone(), status: None, body: String::new() })
-            .map_err(|_| ApiError::Internal)?;
+            .map_err(|e| ApiError::json("writing an idempotency record", &e))?;
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
             if redis.set_nx(&redis_key, &running, RETENTION).await.map_err(redis_down)? {
@@ -156,7 +156,7 @@ impl Idempotency {
             }
             // Someone holds it: same body? finished? else wait for it.
             if let Some(text) = redis.get(&redis_key).await.map_err(redis_down)? {
-                let record: RedisRecord = serde_json::from_str(&text).map_err(|_| ApiError::Internal)?;
+                let record: RedisRecord = serde_json::from_str(&text).map_err(|e| ApiError::json("reading an idempotency record", &e))?;
                 if record.fingerprint != fp {
                     return Err(ApiError::IdempotencyKeyReused);
                 }

@@ -22,6 +22,18 @@ pub struct Kv {
     prefix: &'static str,
 }
 
+/// Expires a memory record at the deadline stored with it.
+struct AtDeadline;
+
+impl moka::Expiry<String, Arc<(String, Instant)>> for AtDeadline {
+    fn expire_after_create(&self, _: &String, value: &Arc<(String, Instant)>, now: Instant) -> Option<Duration> {
+        Some(value.1.saturating_duration_since(now))
+    }
+    fn expire_after_update(&self, _: &String, value: &Arc<(String, Instant)>, now: Instant, _: Option<Duration>) -> Option<Duration> {
+        Some(value.1.saturating_duration_since(now))
+    }
+}
+
 /// How often a change waiting for another instance's lease asks again.
 const LEASE_POLL: Duration = Duration::from_millis(20);
 
@@ -55,8 +67,22 @@ fn unavailable(err: String) -> ApiError {
 
 impl Kv {
     pub fn memory(prefix: &'static str) -> Self {
-        let cache = moka::sync::Cache::builder().max_capacity(2_000_000).time_to_idle(Duration::from_secs(90 * 24 * 3600)).build();
+        // Each record leaves the cache at its own deadline (moka's housekeeping
+        // drops it), so short-lived records (sign-in failure counters, one per
+        // address tried) do not sit until the capacity pushes them out.
+        let cache = moka::sync::Cache::builder().max_capacity(2_000_000).expire_after(AtDeadline).build();
         Self { backend: Backend::Memory(cache), prefix }
+    }
+
+    /// Records held in memory now (expired ones dropped first); 0 on Redis.
+    pub fn held(&self) -> u64 {
+        match &self.backend {
+            Backend::Memory(cache) => {
+                cache.run_pending_tasks();
+                cache.entry_count()
+            }
+            Backend::Redis(_) => 0,
+        }
     }
 
     pub fn new(redis: Option<Redis>, prefix: &'static str) -> Self {
@@ -170,5 +196,17 @@ mod tests {
         assert_eq!(kv.incr("c", Duration::from_secs(60)).await.unwrap(), 2);
         assert_eq!(kv.incr("d", Duration::ZERO).await.unwrap(), 1);
         assert_eq!(kv.incr("d", Duration::ZERO).await.unwrap(), 1, "an expired counter starts again");
+    }
+
+    #[tokio::test]
+    async fn expired_memory_records_are_forgotten_not_just_hidden() {
+        let kv = Kv::memory("t");
+        for i in 0..100 {
+            kv.incr(&format!("fail:ip:10.0.0.{i}"), Duration::from_millis(1)).await.unwrap();
+        }
+        kv.set("kept", "1", Duration::from_secs(60)).await.unwrap();
+        // moka's expiry timer wheel ticks about once a second.
+        std::thread::sleep(Duration::from_millis(2_200));
+        assert_eq!(kv.held(), 1, "only the live record is held");
     }
 }

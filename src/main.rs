@@ -178,6 +178,19 @@ async fn serve(cli: Cli) -> ExitCode {
     if !policy.cookie_secure {
         tracing::warn!("session cookie is not Secure (plain-http development); set COOKIE_SECURE=true behind TLS");
     }
+    if let storefront_bff::config::MetricsListen::At(addr) = settings.metrics_listen {
+        match tokio::net::TcpListener::bind(addr).await {
+            Ok(listener) => {
+                tracing::info!(metrics = %addr, "Prometheus metrics listening (keep this address private)");
+                let metrics = storefront_bff::metrics::router(state.clone());
+                tokio::spawn(storefront_bff::serve::serve(listener, metrics, settings.serve_options(), std::future::pending()));
+            }
+            Err(e) => {
+                eprintln!("error: METRICS_LISTEN: cannot listen on {addr} ({e})");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     let router = app::router(state, &policy);
     let listener = match tokio::net::TcpListener::bind(settings.listen).await {
         Ok(l) => l,

@@ -1,5 +1,8 @@
 //! `/metrics` in the Prometheus text format (metrics-exporter-prometheus),
 //! plus the counters that live in our own structs, rendered alongside.
+//! Served on its own listener (`METRICS_LISTEN`, loopback by default), as
+//! Prometheus exporters are, never on the public one: route names, error
+//! rates and cache sizes tell an attacker what hurts.
 
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
@@ -126,8 +129,12 @@ pub fn cache_refresh(outcome: &'static str) {
     metrics::counter!("bff_cache_refreshes_total", "outcome" => outcome).increment(1);
 }
 
+/// The metrics listener's whole application: `GET /metrics`, 404 for anything else.
+pub fn router(state: AppState) -> axum::Router {
+    axum::Router::new().route("/metrics", axum::routing::get(render)).with_state(state)
+}
+
 /// Prometheus metrics for scraping.
-#[utoipa::path(get, path = "/metrics", tag = "ops", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
     let mut text = handle().render();
     let hooks = &state.webhooks.stats;

@@ -1,6 +1,7 @@
-//! Rate limits on cart writes and checkout, per session and per client IP
-//! (governor's GCRA keyed limiters). Exceeding one answers 429 with
-//! `Retry-After`.
+//! Rate limits on cart writes and checkout, per session and per client IP,
+//! and on new app sessions per client IP (governor's GCRA keyed limiters).
+//! Exceeding one answers 429 with `Retry-After`. Idle keys are forgotten by
+//! [`RateLimits::prune`], which `spawn_pruning` runs on a timer.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -18,11 +19,13 @@ pub struct RateSettings {
     /// Checkouts per window, per session and per IP.
     pub checkout_burst: u32,
     pub checkout_window: Duration,
+    /// New app sessions per minute per client IP (a burst of as many).
+    pub sessions_per_minute: u32,
 }
 
 impl Default for RateSettings {
     fn default() -> Self {
-        Self { cart_per_minute: 120, checkout_burst: 3, checkout_window: Duration::from_secs(60) }
+        Self { cart_per_minute: 120, checkout_burst: 3, checkout_window: Duration::from_secs(60), sessions_per_minute: 30 }
     }
 }
 
@@ -32,6 +35,7 @@ pub struct RateLimits {
     cart_ip: Arc<DefaultKeyedRateLimiter<String>>,
     checkout_session: Arc<DefaultKeyedRateLimiter<String>>,
     checkout_ip: Arc<DefaultKeyedRateLimiter<String>>,
+    session_ip: Arc<DefaultKeyedRateLimiter<String>>,
 }
 
 fn nz(n: u32) -> NonZeroU32 {
@@ -60,6 +64,7 @@ impl RateLimits {
             cart_ip: Arc::new(RateLimiter::keyed(cart_ip)),
             checkout_session: Arc::new(RateLimiter::keyed(checkout)),
             checkout_ip: Arc::new(RateLimiter::keyed(checkout_ip)),
+            session_ip: Arc::new(RateLimiter::keyed(Quota::per_minute(nz(settings.sessions_per_minute)))),
         }
     }
 
@@ -73,13 +78,50 @@ impl RateLimits {
         check(&self.checkout_ip, ip)
     }
 
-    /// Forgets idle keys so the limiters do not grow without bound.
+    /// A new app session for this client IP.
+    pub fn new_session(&self, ip: &str) -> Result<(), ApiError> {
+        check(&self.session_ip, ip)
+    }
+
+    fn limiters(&self) -> [&DefaultKeyedRateLimiter<String>; 5] {
+        [&self.cart_session, &self.cart_ip, &self.checkout_session, &self.checkout_ip, &self.session_ip]
+    }
+
+    /// Forgets keys whose budget is full again (a key that has been idle as
+    /// long as its quota takes to refill), so the limiters do not grow
+    /// without bound under many sessions or addresses.
     pub fn prune(&self) {
-        for limiter in [&self.cart_session, &self.cart_ip, &self.checkout_session, &self.checkout_ip] {
+        for limiter in self.limiters() {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
     }
+
+    /// Keys held over all limiters.
+    pub fn keys(&self) -> usize {
+        self.limiters().iter().map(|l| l.len()).sum()
+    }
+}
+
+/// How often the keyed limiters and guards forget idle keys: often enough
+/// that a flood of one-off keys is dropped within a minute or so, rarely
+/// enough that the sweep (a pass over every key) costs nothing noticeable.
+pub const PRUNE_INTERVAL: Duration = Duration::from_secs(30);
+
+/// Runs `prune` every `every` for as long as `owner` lives (tests start many
+/// apps in one process; their timers must end with them).
+pub fn spawn_pruning<T: Send + Sync + 'static>(owner: std::sync::Weak<T>, every: Duration, prune: impl Fn(&T) + Send + 'static) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+    runtime.spawn(async move {
+        let mut ticker = tokio::time::interval(every);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            let Some(owner) = owner.upgrade() else { return };
+            prune(&owner);
+        }
+    });
 }
 
 #[cfg(test)]
@@ -99,5 +141,38 @@ mod tests {
             other => panic!("expected 429, got {other:?}"),
         }
         limits.checkout("s2", "1.1.1.1").expect("another session has its own budget");
+    }
+
+    #[test]
+    fn new_sessions_are_limited_per_ip() {
+        let limits = RateLimits::new(&RateSettings { sessions_per_minute: 2, ..RateSettings::default() });
+        limits.new_session("1.1.1.1").unwrap();
+        limits.new_session("1.1.1.1").unwrap();
+        assert!(matches!(limits.new_session("1.1.1.1"), Err(ApiError::RateLimited { retry_after_secs: 1.. })));
+        limits.new_session("2.2.2.2").expect("another address has its own budget");
+    }
+
+    #[test]
+    fn pruning_forgets_idle_keys_and_keeps_busy_ones() {
+        // Quotas that refill within milliseconds, so "idle" comes quickly.
+        let settings = RateSettings {
+            cart_per_minute: 60_000,
+            checkout_burst: 1,
+            checkout_window: Duration::from_millis(4),
+            sessions_per_minute: 60_000,
+        };
+        let limits = RateLimits::new(&settings);
+        for i in 0..50 {
+            limits.cart_write(&format!("session{i}"), &format!("10.0.0.{i}")).unwrap();
+        }
+        assert_eq!(limits.keys(), 100);
+        std::thread::sleep(Duration::from_millis(20));
+        // A key still paying off its burst is not forgotten.
+        let busy = RateLimits::new(&RateSettings { checkout_window: Duration::from_secs(3600), ..settings });
+        busy.checkout("s", "1.1.1.1").unwrap();
+        busy.prune();
+        assert_eq!(busy.keys(), 2, "a key whose budget is not yet refilled is kept");
+        limits.prune();
+        assert_eq!(limits.keys(), 0, "idle keys are forgotten");
     }
 }

@@ -8,7 +8,7 @@ use crate::accounts::{handlers as auth, me};
 use crate::app::AppState;
 use crate::partners::handlers::SecuritySchemes as PartnerSecurity;
 use crate::{
-    cart::handlers as cart, catalogue::handlers as catalogue, metrics, ops, partners::handlers as partners, session::handlers as session,
+    cart::handlers as cart, catalogue::handlers as catalogue, ops, partners::handlers as partners, session::handlers as session,
     shared_responses, webhooks::handlers as webhooks,
 };
 
@@ -24,7 +24,7 @@ use crate::{
         (name = "cart", description = "The shopper's cart and checkout. Browsers use the session cookie (writes need an allowed Origin); apps use `Authorization: Bearer` from `POST /api/v1/session`."),
         (name = "accounts", description = "Customer accounts on a stock WooCommerce: register, sign in (the store checks the password), profile, own orders. Browsers get a new session cookie at sign-in; apps send their guest `Authorization: Bearer` and receive a 15-minute access token plus a single-use refresh token."),
         (name = "webhooks", description = "WooCommerce webhook receiver (signed deliveries invalidate the catalogue cache)"),
-        (name = "ops", description = "Health, readiness and metrics"),
+        (name = "ops", description = "Health and readiness (Prometheus metrics are served on their own listener, `METRICS_LISTEN`, not here)"),
         (name = "partners", description = "The partner (B2B) API: OAuth 2.0 client credentials at `POST /api/v1/partner/token`, then `Authorization: Bearer` with scopes `catalog:read`, `stock:read`, `orders:read`, `orders:write`. 404 `partners_disabled` when the server has no partner registry."),
     ),
     modifiers(&PartnerSecurity)
@@ -45,7 +45,6 @@ pub fn public() -> OpenApiRouter<AppState> {
         .routes(routes!(catalogue::get_facets))
         .routes(routes!(cart::get_order))
         .routes(routes!(webhooks::receive))
-        .routes(routes!(metrics::render))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         // Partner API: bearer tokens, no session and no cookies.

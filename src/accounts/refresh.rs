@@ -61,7 +61,7 @@ impl RefreshTokens {
     /// A fresh token for `grant`.
     pub async fn issue(&self, grant: &Grant) -> Result<String, ApiError> {
         let token = random_token();
-        let record = serde_json::to_string(grant).map_err(|_| ApiError::Internal)?;
+        let record = serde_json::to_string(grant).map_err(|e| ApiError::json("storing a refresh grant", &e))?;
         self.kv.set(&format!("rt:{}", hash(&token)), &record, self.ttl).await?;
         Ok(token)
     }
@@ -75,7 +75,7 @@ impl RefreshTokens {
         // One caller wins `take`; a second presentation finds the tombstone.
         match self.kv.take(&format!("rt:{key}")).await? {
             Some(record) => {
-                let grant: Grant = serde_json::from_str(&record).map_err(|_| ApiError::Internal)?;
+                let grant: Grant = serde_json::from_str(&record).map_err(|e| ApiError::json("reading a refresh grant", &e))?;
                 self.kv.set(&format!("used:{key}"), &record, self.ttl).await?;
                 if self.kv.get(&format!("revoked:{}", grant.family)).await?.is_some() {
                     return Ok(Err(Refused::Invalid));
@@ -84,7 +84,7 @@ impl RefreshTokens {
             }
             None => match self.kv.get(&format!("used:{key}")).await? {
                 Some(record) => {
-                    let grant: Grant = serde_json::from_str(&record).map_err(|_| ApiError::Internal)?;
+                    let grant: Grant = serde_json::from_str(&record).map_err(|e| ApiError::json("reading a refresh grant", &e))?;
                     tracing::warn!(customer_id = grant.customer_id, "refresh token reused; revoking its family");
                     self.revoke(&grant.family).await?;
                     Ok(Err(Refused::Reused(grant)))

@@ -69,6 +69,9 @@ pub struct CacheSettings {
     /// A hit in the last this-many percent of an entry's TTL refreshes it in
     /// the background (one fetch per entry); 0: entries just expire.
     pub refresh_ahead_percent: u8,
+    /// How long a 404 from the store is remembered (a missing slug asked
+    /// again and again costs one store call per this long); 0: never.
+    pub ttl_not_found: Duration,
 }
 
 impl Default for CacheSettings {
@@ -81,6 +84,7 @@ impl Default for CacheSettings {
             stale_window: Duration::from_secs(600),
             failure_backoff: Duration::from_secs(2),
             refresh_ahead_percent: 20,
+            ttl_not_found: Duration::from_secs(30),
         }
     }
 }
@@ -286,6 +290,8 @@ pub struct ResponseCache {
     fresh: Cache<CacheKey, Arc<CachedBody>, KeyHasher>,
     stale: Cache<CacheKey, Arc<CachedBody>, KeyHasher>,
     failing: Cache<CacheKey, (), KeyHasher>,
+    /// Keys the store answered 404 for, with that answer (negative caching).
+    missing: Cache<CacheKey, ApiError, KeyHasher>,
     /// The store as a whole: down after an outage, until a fetch succeeds.
     store: Arc<breaker::Breaker>,
     /// Bumped by every invalidation: a fetch or refresh that started before one
@@ -308,6 +314,11 @@ impl ResponseCache {
             fresh: build(Duration::ZERO),
             stale: build(settings.stale_window),
             failing: Cache::builder().max_capacity(10_000).time_to_live(settings.failure_backoff).build_with_hasher(KeyHasher::default()),
+            // Keys cost about their length; 100k remembered misses are a few MiB at most.
+            missing: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(settings.ttl_not_found.max(Duration::from_millis(1)))
+                .build_with_hasher(KeyHasher::default()),
             store: Arc::new(breaker::Breaker::new(settings.failure_backoff)),
             generation: Arc::new(AtomicU64::new(0)),
             settings: Arc::new(settings),
@@ -339,7 +350,11 @@ impl ResponseCache {
             // Boxed: the miss path's future (moka's coalescing insert plus the
             // fetch and rendering) is many times the size of a hit's, and
             // inline it would be moved around on every hit as well.
-            None => Box::pin(self.miss(key, fetch)).await,
+            None => match self.missing.get(&key).await {
+                // The store said 404 a moment ago: say it again without asking.
+                Some(not_found) => Err(not_found),
+                None => Box::pin(self.miss(key, fetch)).await,
+            },
         };
         if let Ok((_, status)) = &result {
             crate::metrics::cache_requests(*status).increment(1);
@@ -405,6 +420,14 @@ impl ResponseCache {
                 Ok((entry.into_value(), status))
             }
             Err(err) => {
+                if matches!(*err, ApiError::NotFound { .. }) && !self.settings.ttl_not_found.is_zero() {
+                    self.missing.insert(key.clone(), (*err).clone()).await;
+                    // Kept only if no invalidation came since the fetch began (it may announce this
+                    // very product); checked after the insert so none can slip in between.
+                    if self.generation.load(Ordering::Acquire) != generation {
+                        self.missing.invalidate(&key).await;
+                    }
+                }
                 if err.is_outage() {
                     self.store.trip();
                     self.failing.insert(key.clone(), ()).await;
@@ -473,6 +496,9 @@ impl ResponseCache {
     /// variations and reviews. Lists are dropped separately.
     pub fn invalidate_product(&self, id: u64, slug: Option<&str>) {
         self.generation.fetch_add(1, Ordering::AcqRel);
+        // A product that appears may be one a remembered 404 names (by an id,
+        // a slug, or in a route of its own): forget them all, they are cheap to learn again.
+        self.missing.invalidate_all();
         let slug_key = slug.map(|s| format!("product:{s}"));
         for cache in [&self.fresh, &self.stale] {
             let slug_key = slug_key.clone();

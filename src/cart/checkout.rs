@@ -123,8 +123,10 @@ impl Cart {
         };
         match outcome {
             Ok(result) => {
-                let stored =
-                    StoredResponse { status: 201, body: Bytes::from(serde_json::to_vec(&result).map_err(|_| ApiError::Internal)?) };
+                let stored = StoredResponse {
+                    status: 201,
+                    body: Bytes::from(serde_json::to_vec(&result).map_err(|e| ApiError::json("storing a checkout answer", &e))?),
+                };
                 claim.complete(stored.clone()).await;
                 Ok(stored)
             }
@@ -162,7 +164,9 @@ impl Cart {
             });
         }
         if body.expected_total.is_some_and(|expected| expected != view.totals.total.amount) {
-            return Err(ApiError::CartChanged(Box::new(serde_json::to_value(&view).map_err(|_| ApiError::Internal)?)));
+            return Err(ApiError::CartChanged(Box::new(
+                serde_json::to_value(&view).map_err(|e| ApiError::json("writing a changed cart", &e))?,
+            )));
         }
         let request = CheckoutRequest {
             billing_address: body.billing.as_ref().map(Address::to_store).unwrap_or_else(|| cart.billing_address.clone()),

@@ -310,7 +310,7 @@ pub async fn checkout(
 ) -> Result<Response, ApiError> {
     let key = validate_key(headers.get("idempotency-key").and_then(|v| v.to_str().ok()))?;
     body.validate()?;
-    let canonical = serde_json::to_vec(&body).map_err(|_| ApiError::Internal)?;
+    let canonical = serde_json::to_vec(&body).map_err(|e| ApiError::json("canonical checkout body", &e))?;
     let stored = cart.checkout(&shopper, ip, &key, body, &canonical).await?;
     if stored.status >= 400 {
         return Err(ApiError::from_replay(stored.status, &stored.body));

@@ -51,7 +51,7 @@ impl CustomerCarts {
     }
 
     pub async fn save(&self, customer_id: u64, state: &CartState) -> Result<(), ApiError> {
-        let raw = serde_json::to_string(state).map_err(|_| ApiError::Internal)?;
+        let raw = serde_json::to_string(state).map_err(|e| ApiError::json("saving a customer cart", &e))?;
         self.kv.set(&customer_id.to_string(), &raw, SAVED_CART_TTL).await
     }
 }

@@ -3,6 +3,7 @@
 //! snapshot when WooCommerce loses it; checkout is idempotent.
 
 pub mod checkout;
+mod empty;
 mod errors;
 pub mod handlers;
 pub mod home;
@@ -34,6 +35,7 @@ pub struct Cart {
     pub(crate) idempotency: Idempotency,
     pub(crate) limits: RateLimits,
     pub(crate) customer_carts: home::CustomerCarts,
+    empty: empty::EmptyCart,
 }
 
 impl Cart {
@@ -46,7 +48,7 @@ impl Cart {
         limits: RateLimits,
         customer_carts: home::CustomerCarts,
     ) -> Self {
-        Self { client, catalogue, store, rest, idempotency, limits, customer_carts }
+        Self { client, catalogue, store, rest, idempotency, limits, customer_carts, empty: empty::EmptyCart::default() }
     }
 
     /// Runs one operation for this shopper and saves the new state.
@@ -57,6 +59,10 @@ impl Cart {
         }
         let home = self.home(shopper).await?;
         let mut state: CartState = self.load(shopper, &home).await?;
+        if matches!(op, CartOp::Get) && empty::EmptyCart::is_blank(&state) {
+            // Nothing to show and nothing to keep: no session, no store cart.
+            return self.empty.view(&self.client).await;
+        }
         let before = state.clone();
         let result = vault::run(&self.client, &mut state, Some(&ip.as_string()), &op).await;
         // Keep credentials learned even when the operation was refused.

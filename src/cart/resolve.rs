@@ -21,7 +21,7 @@ pub enum Target {
 
 async fn detail(catalogue: &Catalogue, which: ProductRef) -> Result<ProductDetail, ApiError> {
     let cached = catalogue.product(&which).await?;
-    serde_json::from_slice(&cached.entry.body).map_err(|_| ApiError::Internal)
+    serde_json::from_slice(&cached.entry.body).map_err(|e| ApiError::json("reading a cached product", &e))
 }
 
 /// Finds a product id by SKU (variations included, as WooCommerce's SKUs are).
@@ -61,7 +61,7 @@ pub async fn resolve(
     if product.summary.kind == ProductType::Variation {
         // A variation named directly: add it through its parent, with its own attributes.
         let variation_id = product.summary.id;
-        let parent_id = product.parent_id.ok_or(ApiError::Internal)?;
+        let parent_id = product.parent_id.ok_or(ApiError::internal("a variation without a parent id"))?;
         product = detail(catalogue, ProductRef::Id(parent_id)).await?;
         if let Some(own) = product.variations.iter().find(|v| v.id == variation_id) {
             for (name, value) in &own.attributes {

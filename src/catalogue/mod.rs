@@ -63,7 +63,7 @@ impl ProductRef {
 }
 
 fn render<T: Serialize>(view: &T, product_ids: Vec<u64>) -> Result<Fetched, ApiError> {
-    let body = serde_json::to_vec(view).map_err(|_| ApiError::Internal)?;
+    let body = serde_json::to_vec(view).map_err(|e| ApiError::json("writing a catalogue answer", &e))?;
     Ok(Fetched { body: Bytes::from(body), product_ids })
 }
 

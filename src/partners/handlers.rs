@@ -29,7 +29,7 @@ const MAX_STOCK_SKUS: usize = 500;
 
 /// Partner answers are private: never cached by intermediaries.
 fn private_json<T: serde::Serialize>(status: StatusCode, value: &T, cache: Option<CacheStatus>) -> Result<Response, ApiError> {
-    let body = serde_json::to_vec(value).map_err(|_| ApiError::Internal)?;
+    let body = serde_json::to_vec(value).map_err(|e| ApiError::json("writing a partner answer", &e))?;
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -101,7 +101,8 @@ pub async fn list_products(
     caller.require(Scope::CatalogRead)?;
     let live = partners.live()?;
     let cached = live.catalogue.products(&q).await?;
-    let page: Page<ProductSummary> = serde_json::from_slice(&cached.entry.body).map_err(|_| ApiError::Internal)?;
+    let page: Page<ProductSummary> =
+        serde_json::from_slice(&cached.entry.body).map_err(|e| ApiError::json("reading a cached catalogue answer", &e))?;
     let prices = &caller.partner.prices;
     let items = page
         .items
@@ -139,7 +140,8 @@ pub async fn get_product(
     let live = partners.live()?;
     let which = ProductRef::parse(&id)?;
     let cached = live.catalogue.product(&which).await?;
-    let product: ProductDetail = serde_json::from_slice(&cached.entry.body).map_err(|_| ApiError::Internal)?;
+    let product: ProductDetail =
+        serde_json::from_slice(&cached.entry.body).map_err(|e| ApiError::json("reading a cached catalogue answer", &e))?;
     // A variation is priced by its parent's categories.
     let categories = match product.parent_id {
         Some(parent) => live.detail(parent).await?.map(|p| p.summary.categories).unwrap_or_default(),

@@ -193,7 +193,7 @@ impl Live {
     pub async fn place_order(&self, caller: &PartnerCaller, key: &str, input: OrderInput) -> Result<StoredResponse, ApiError> {
         let partner = &caller.partner;
         let scoped = format!("partner-order:{}:{key}", partner.id);
-        let canonical = serde_json::to_vec(&input).map_err(|_| ApiError::Internal)?;
+        let canonical = serde_json::to_vec(&input).map_err(|e| ApiError::json("canonical partner order", &e))?;
         let lines = input.lines.len();
         let claim = match self.idempotency.begin(&scoped, fingerprint(&[&canonical])).await? {
             Begin::Replay(stored) => {
@@ -204,7 +204,7 @@ impl Live {
         };
         match self.create_order(partner, key, &scoped, &input).await {
             Ok(order) => {
-                let body = serde_json::to_vec(&order).map_err(|_| ApiError::Internal)?;
+                let body = serde_json::to_vec(&order).map_err(|e| ApiError::json("storing a partner order answer", &e))?;
                 let stored = StoredResponse { status: 201, body: Bytes::from(body) };
                 claim.complete(stored.clone()).await;
                 tracing::info!(partner = %partner.id, idempotency_key = %key, order_id = order.id, lines, "partner order placed");
@@ -256,7 +256,7 @@ impl Live {
             ],
         });
         if let Some(address) = &input.shipping_address {
-            body["shipping"] = serde_json::to_value(address.clone()).map_err(|_| ApiError::Internal)?;
+            body["shipping"] = serde_json::to_value(address.clone()).map_err(|e| ApiError::json("a partner shipping address", &e))?;
         }
         if let Some(note) = &input.note {
             body["customer_note"] = Value::from(note.as_str());
@@ -374,7 +374,7 @@ impl Live {
     /// A product (or variation) from the catalogue cache; `None` when the store has no such product.
     pub(crate) async fn detail(&self, id: u64) -> Result<Option<ProductDetail>, ApiError> {
         match self.catalogue.product(&ProductRef::Id(id)).await {
-            Ok(cached) => serde_json::from_slice(&cached.entry.body).map(Some).map_err(|_| ApiError::Internal),
+            Ok(cached) => serde_json::from_slice(&cached.entry.body).map(Some).map_err(|e| ApiError::json("reading a cached product", &e)),
             Err(ApiError::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
         }

@@ -8,8 +8,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::Sessions;
+use crate::client_ip::ClientIp;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::Json;
+use crate::ratelimit::RateLimits;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SessionToken {
@@ -25,9 +27,16 @@ pub struct SessionToken {
 #[utoipa::path(post, path = "/api/v1/session", tag = "cart",
     responses(
         (status = 201, description = "A new session", body = SessionToken),
+        (status = 429, description = "`rate_limited`: too many new sessions from this client", body = ErrorBody, headers(("Retry-After" = u64))),
         (status = 503, description = "Session store unavailable", body = ErrorBody),
     ))]
-pub async fn create_session(State(sessions): State<Arc<Sessions>>) -> Result<(StatusCode, Json<SessionToken>), ApiError> {
+pub async fn create_session(
+    State(sessions): State<Arc<Sessions>>,
+    State(limits): State<RateLimits>,
+    ip: ClientIp,
+) -> Result<(StatusCode, Json<SessionToken>), ApiError> {
+    // Before anything is stored: a flood from one client costs a limiter check, not a session.
+    limits.new_session(&ip.as_string())?;
     let (token, ttl) = sessions.create_app_session().await?;
     Ok((StatusCode::CREATED, Json(SessionToken { token, token_type: "Bearer", expires_in: ttl.as_secs() })))
 }

@@ -15,7 +15,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde::{de::DeserializeOwned, Serialize};
-pub use store::SharedStore;
+pub use store::{BoundedMemoryStore, SharedStore};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 use tower_sessions::session::Id;
 use tower_sessions::{Expiry, Session};
@@ -55,7 +55,7 @@ impl Sessions {
         let session = Session::new(None, Arc::new(self.store.clone()), Some(self.expiry()));
         session.insert(CREATED_KEY, true).await.map_err(store_error)?;
         session.save().await.map_err(store_error)?;
-        let id = session.id().ok_or(ApiError::Internal)?;
+        let id = session.id().ok_or(ApiError::internal("a saved app session has no id"))?;
         Ok((self.tokens.issue(&id.to_string()), self.tokens.ttl()))
     }
 
@@ -71,7 +71,7 @@ impl Sessions {
         session.insert(CREATED_KEY, true).await.map_err(store_error)?;
         session.insert(CUSTOMER_KEY, customer).await.map_err(store_error)?;
         session.save().await.map_err(store_error)?;
-        session.id().ok_or(ApiError::Internal)
+        session.id().ok_or(ApiError::internal("a saved customer session has no id"))
     }
 
     /// The customer a session belongs to, if it still exists and is signed in.
@@ -176,7 +176,7 @@ impl Shopper {
             self.session.insert(CREATED_KEY, true).await.map_err(store_error)?;
             self.session.save().await.map_err(store_error)?;
         }
-        self.session.id().map(|id| id.to_string()).ok_or(ApiError::Internal)
+        self.session.id().map(|id| id.to_string()).ok_or(ApiError::internal("a saved session has no id"))
     }
 }
 
@@ -217,7 +217,11 @@ where
             }
             return Ok(Shopper { session, kind: ClientKind::Bearer, _guard: Some(guard) });
         }
-        let session = parts.extensions.get::<Session>().cloned().ok_or_else(|| ApiError::Internal.into_response())?;
+        let session = parts
+            .extensions
+            .get::<Session>()
+            .cloned()
+            .ok_or_else(|| ApiError::internal("no session layer on a shopper route").into_response())?;
         let guard = match session.id() {
             Some(id) => Some(sessions.lock(id).await),
             None => None,

@@ -221,7 +221,7 @@ async fn a_page_read_near_its_expiry_is_refreshed_in_the_background_and_never_mi
     assert_eq!(later.header("x-cache"), Some("HIT"), "the page never expired into a miss");
     assert_eq!(later.body, first.body);
     assert_eq!(app.store.calls(LIST_ROUTE), 2);
-    let metrics = String::from_utf8_lossy(&app.get("/metrics").await.body).to_string();
+    let metrics = app.metrics().await;
     assert!(metrics.lines().any(|l| l.starts_with("bff_cache_refreshes_total{outcome=\"stored\"}")), "refreshes are counted");
 }
 

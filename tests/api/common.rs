@@ -110,6 +110,8 @@ pub struct TestConfig {
 
 pub struct TestApp {
     pub base: String,
+    /// The metrics listener (`METRICS_LISTEN`), apart from the public one.
+    pub metrics_base: String,
     pub store: DemoStoreHandle,
     pub state: AppState,
     pub client: reqwest::Client,
@@ -207,9 +209,13 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         // The binary's own accept loop (header deadline, ConnectInfo), never shut down.
-        tokio::spawn(serve(listener, router, config.serve, std::future::pending()));
+        tokio::spawn(serve(listener, router, config.serve.clone(), std::future::pending()));
+        let metrics_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let metrics_addr: SocketAddr = metrics_listener.local_addr().unwrap();
+        tokio::spawn(serve(metrics_listener, storefront_bff::metrics::router(state.clone()), config.serve, std::future::pending()));
         TestApp {
             base: format!("http://{addr}"),
+            metrics_base: format!("http://{metrics_addr}"),
             store,
             state,
             client: reqwest::Client::builder().timeout(Duration::from_secs(20)).build().unwrap(),
@@ -219,6 +225,13 @@ impl TestApp {
 
     pub async fn get(&self, path: &str) -> TestResponse {
         self.send(self.client.get(format!("{}{path}", self.base)), "GET", path).await
+    }
+
+    /// The Prometheus text from the metrics listener.
+    pub async fn metrics(&self) -> String {
+        let r = self.client.get(format!("{}/metrics", self.metrics_base)).send().await.expect("metrics listener answers");
+        assert_eq!(r.status(), 200);
+        r.text().await.expect("metrics text")
     }
 
     pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> TestResponse {

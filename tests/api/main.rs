@@ -10,6 +10,7 @@ mod catalogue;
 mod config;
 mod contract;
 mod errors;
+mod exposure;
 mod faults;
 mod fixtures;
 mod ops;

@@ -91,10 +91,10 @@ fn metric(scrape: &prometheus_parse::Scrape, name: &str, labels: &[(&str, &str)]
 }
 
 async fn scrape(app: &TestApp) -> prometheus_parse::Scrape {
-    let r = app.get("/metrics").await;
-    assert_eq!(r.status, 200);
-    assert!(r.header("content-type").unwrap().starts_with("text/plain"));
-    let text = String::from_utf8_lossy(&r.body).to_string();
+    let r = app.client.get(format!("{}/metrics", app.metrics_base)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let text = r.text().await.unwrap();
     prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).expect("the Prometheus text parser reads /metrics")
 }
 
@@ -112,7 +112,7 @@ async fn metrics_parse_and_move_as_expected() {
     let moved = |name: &str, labels: &[(&str, &str)]| metric(&after, name, labels) - metric(&before, name, labels);
     assert!(moved("bff_http_requests_total", &[("route", "/api/v1/tags"), ("status", "200")]) >= 2.0);
     assert!(moved("bff_http_requests_total", &[("route", "/api/v1/categories"), ("status", "422")]) >= 1.0);
-    let raw = String::from_utf8_lossy(&app.get("/metrics").await.body).to_string();
+    let raw = app.metrics().await;
     assert!(raw.contains(r#"route="/api/v1/products/{id}""#), "route templates label requests");
     assert!(!raw.contains("not a slug") && !raw.contains("not%20a%20slug"), "raw paths never become labels");
     // Routes outside the OpenAPI document (the docs UI) have their templates too.
@@ -186,7 +186,16 @@ async fn invented_methods_do_not_mint_metric_labels() {
         let r = app.send(request, method, "/api/v1/products").await;
         assert_eq!(r.status, 405);
     }
-    let text = String::from_utf8_lossy(&app.get("/metrics").await.body).to_string();
+    let text = app.metrics().await;
     assert!(!text.contains("FROBNICATE") && !text.contains("XYZZY"), "no invented method in /metrics");
     assert!(text.lines().any(|l| l.starts_with("bff_http_requests_total") && l.contains("method=\"other\"")));
+}
+
+#[tokio::test]
+async fn metrics_are_not_served_on_the_public_listener() {
+    let app = TestApp::spawn().await;
+    let public = app.get("/metrics").await;
+    assert_eq!(public.status, 404, "anonymous clients cannot read /metrics");
+    assert_eq!(public.error_code(), "route_not_found");
+    assert!(app.metrics().await.contains("bff_cache_bytes"), "the metrics listener serves them");
 }

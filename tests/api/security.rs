@@ -242,8 +242,11 @@ async fn cookie_writes_from_a_foreign_origin_are_403_on_every_route() {
         ("no Origin or Referer", &[]),
     ];
     for (what, headers) in origins {
-        let browser = app.browser().with_origin(None);
-        assert_eq!(browser.get("/api/v1/cart").await.status, 200, "a session cookie");
+        // A same-origin write starts the session (reads make none), then the cookie is replayed.
+        let browser = app.browser();
+        let started = browser.post("/api/v1/cart/coupons", json!({"code": "save10"})).await;
+        assert!(started.header("set-cookie").is_some(), "a session cookie");
+        let browser = browser.with_origin(None);
         for (method, template, path) in &routes {
             let r = browser.request(method.parse().unwrap(), path, Some(json!({})), headers).await;
             assert_eq!(r.status, 403, "{what}: {method} {path}: {}", String::from_utf8_lossy(&r.body));

@@ -92,7 +92,7 @@ async fn product_events_invalidate_once_even_when_replayed() {
     assert_eq!(app.get(&format!("/api/v1/products/{slug}")).await.header("x-cache"), Some("MISS"), "slug entry dropped");
     assert_eq!(app.get("/api/v1/products?per_page=2").await.header("x-cache"), Some("MISS"), "lists dropped");
 
-    let metrics = String::from_utf8_lossy(&app.get("/metrics").await.body).to_string();
+    let metrics = app.metrics().await;
     assert!(metrics.contains("bff_webhooks_received_total 4"), "{metrics}");
     assert!(metrics.contains("bff_webhooks_duplicates_total 3"), "{metrics}");
     assert!(metrics.contains("bff_webhooks_processed_total 1"), "{metrics}");
@@ -174,7 +174,7 @@ async fn reconciliation_catches_changes_without_webhooks_and_survives_errors() {
     assert_eq!(after.header("x-cache"), Some("MISS"));
     assert_ne!(after.json()["prices"], before["prices"]);
     assert_eq!(after.json()["prices"]["regular_price"]["amount"], 123_400);
-    let metrics = String::from_utf8_lossy(&app.get("/metrics").await.body).to_string();
+    let metrics = app.metrics().await;
     assert!(metrics.contains("bff_reconcile_failures_total 1"), "{metrics}");
     assert!(metrics.contains("bff_reconcile_lag_seconds"));
 }

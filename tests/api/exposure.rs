@@ -1,0 +1,129 @@
+//! Safe on the open internet: what an anonymous, hostile client can make the
+//! server keep or do. Reading a cart creates nothing, new sessions are rate
+//! limited per client, and the session store is bounded.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use storefront_bff::session::{BoundedMemoryStore, SharedStore};
+
+use crate::common::TestApp;
+
+const CART_ROUTE: &str = "GET /wp-json/wc/store/v1/cart";
+
+async fn first_simple_product(app: &TestApp) -> u64 {
+    let list = app.get("/api/v1/products?per_page=50").await.json();
+    list["items"].as_array().unwrap().iter().find(|p| p["type"] == "simple" && p["purchasable"] == true).unwrap()["id"].as_u64().unwrap()
+}
+
+#[tokio::test]
+async fn reading_the_cart_without_a_session_creates_nothing_until_the_first_write() {
+    let sessions = BoundedMemoryStore::new(std::time::Duration::from_secs(3600), 1 << 20);
+    let store = sessions.clone();
+    let app = TestApp::with(move |c| c.options.session_store = SharedStore(Arc::new(store))).await;
+    let id = first_simple_product(&app).await;
+    let before = app.store.calls(CART_ROUTE);
+    for _ in 0..30 {
+        let r = app.get("/api/v1/cart").await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.json()["items"].as_array().unwrap().len(), 0);
+        assert!(r.json()["totals"]["total"]["currency"].is_string(), "the empty cart names the store's currency");
+        assert!(r.header("set-cookie").is_none(), "no cookie for a read");
+    }
+    // A cookie naming no session (forged, or expired) is no different.
+    let r = app.get_with("/api/v1/cart", &[("cookie", "sfbff_session=bm90LWEtc2Vzc2lvbg")]).await;
+    assert_eq!(r.status, 200);
+    let cleared = r.header("set-cookie").is_none_or(|c| c.contains("Max-Age=0"));
+    assert!(cleared, "an unknown session cookie is at most cleared, never replaced: {:?}", r.header("set-cookie"));
+    assert_eq!(sessions.sessions().await, 0, "no session was stored");
+    assert!(app.store.calls(CART_ROUTE) - before <= 1, "at most one store call for the shared empty cart, not one per read");
+
+    // The first write makes the session (and its cookie); the cart then reads back.
+    let browser = app.browser();
+    let r = browser.post("/api/v1/cart/items", json!({"product_id": id, "quantity": 1})).await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let cookie = r.header("set-cookie").expect("the first write sets the session cookie");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    assert_eq!(sessions.sessions().await, 1);
+    let cart = browser.get("/api/v1/cart").await.json();
+    assert_eq!(cart["items"].as_array().unwrap().len(), 1, "the written cart is read back");
+}
+
+#[tokio::test]
+async fn a_flood_of_new_sessions_from_one_client_gets_429() {
+    let app = TestApp::with(|c| {
+        c.options.rates.sessions_per_minute = 5;
+        c.options.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let post = |xff: &'static str| {
+        let request = app.client.post(format!("{}/api/v1/session", app.base)).header("x-forwarded-for", xff);
+        app.send(request, "POST", "/api/v1/session")
+    };
+    for _ in 0..5 {
+        assert_eq!(post("203.0.113.7").await.status, 201);
+    }
+    let refused = post("203.0.113.7").await;
+    assert_eq!(refused.status, 429);
+    assert_eq!(refused.error_code(), "rate_limited");
+    let wait: u64 = refused.header("retry-after").expect("Retry-After").parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    assert_eq!(post("198.51.100.8").await.status, 201, "another client (as the trusted proxy names it) is unaffected");
+}
+
+#[tokio::test]
+async fn a_missing_product_is_asked_of_the_store_once_per_ttl_and_a_product_event_forgets_it() {
+    use secrecy::SecretString;
+    use storefront_bff::webhooks::signature::sign;
+    const SECRET: &str = "whsec-test-negative-0123456789";
+    crate::common::note_secret(SECRET);
+    let app = TestApp::with(|c| {
+        c.cache.ttl_not_found = std::time::Duration::from_millis(400);
+        c.options.webhook_secrets.current = Some(SecretString::from(SECRET));
+    })
+    .await;
+    let id = first_simple_product(&app).await;
+    let before = app.store.total_calls();
+    for _ in 0..50 {
+        let r = app.get("/api/v1/products/no-such-product-here").await;
+        assert_eq!(r.status, 404);
+        assert_eq!(r.error_code(), "product_not_found");
+    }
+    let first = app.store.total_calls() - before;
+    assert!(first >= 1, "the store was asked");
+    app.get("/api/v1/products/no-such-product-here").await;
+    assert_eq!(app.store.total_calls() - before, first, "50 asks, one store lookup");
+
+    // A product event may announce the missing product: the 404 is forgotten.
+    let body = format!(r#"{{"id":{id},"slug":"renamed","variations":[]}}"#);
+    let delivery = app
+        .client
+        .post(format!("{}/webhooks/woocommerce", app.base))
+        .header("content-type", "application/json")
+        .header("x-wc-webhook-topic", "product.created")
+        .header("x-wc-webhook-id", "7")
+        .header("x-wc-webhook-delivery-id", "negative-1")
+        .header("x-wc-webhook-source", "http://store.test/")
+        .header("x-wc-webhook-signature", sign(body.as_bytes(), SECRET))
+        .body(body);
+    assert_eq!(app.send(delivery, "POST", "/webhooks/woocommerce").await.status, 202);
+    // Processing is asynchronous: wait (bounded) for the store to be asked again.
+    let mut asked_again = false;
+    for _ in 0..50 {
+        app.get("/api/v1/products/no-such-product-here").await;
+        if app.store.total_calls() - before > first {
+            asked_again = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(asked_again, "the product event dropped the remembered 404");
+
+    // And without any event, the 404 is remembered for its TTL only.
+    let settled = app.store.total_calls();
+    app.get("/api/v1/products/no-such-product-here").await;
+    assert_eq!(app.store.total_calls(), settled, "remembered again");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    app.get("/api/v1/products/no-such-product-here").await;
+    assert!(app.store.total_calls() > settled, "asked again after the TTL");
+}
