@@ -57,7 +57,7 @@ impl Catalogue {
     }
 
     fn term_list(&self, body: &[u8]) -> Result<Vec<Named>, ApiError> {
-        serde_json::from_slice::<Listed>(body).map(|l| l.items).map_err(|_| ApiError::Internal)
+        serde_json::from_slice::<Listed>(body).map(|l| l.items).map_err(|e| ApiError::json("reading a cached taxonomy list", &e))
     }
 }
 
