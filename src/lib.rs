@@ -13,6 +13,8 @@ pub mod catalogue;
 pub mod client_ip;
 pub mod config;
 pub mod csrf;
+// Moved to its own crate; the next commit makes it a workspace member.
+#[path = "../crates/demo-store/src/lib.rs"]
 pub mod demo_store;
 pub mod edge;
 pub mod error;
@@ -31,6 +33,8 @@ pub mod serve;
 pub mod session;
 pub mod shared_responses;
 pub mod telemetry;
+// Moved to its own crate; the next commit makes it a workspace member.
+#[path = "../crates/woo-client/src/lib.rs"]
 pub mod upstream;
 pub mod web;
 pub mod webhooks;
