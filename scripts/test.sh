@@ -24,12 +24,8 @@ cargo clippy --all-targets -- -D warnings
 step "unit tests"
 cargo test --lib --bins
 
-step "demo store tests (its WooCommerce fidelity against the captures)"
-for t in tests/demo_store_*.rs; do
-  name=$(basename "$t" .rs)
-  case "$name" in *_common|*_support) continue ;; esac
-  cargo test --test "$name"
-done
+step "demo store tests (its WooCommerce fidelity against the captures; one test binary)"
+cargo test -p demo-store --test fidelity
 
 step "integration tests (BFF + demo store over real TCP)"
 cargo test --test api
