@@ -1,12 +1,11 @@
 //! The demo store answers like the captured WooCommerce store: same JSON key sets (recursively), statuses, error codes and headers.
 
-#[path = "demo_store_common.rs"]
-mod common;
+use crate::common;
 
 use common::{assert_same_shape, capture, ro_key, rw_key, shape_diff, start, Capture, Signer};
+use demo_store::{DemoKey, DemoStoreConfig, DemoStoreHandle, ProductType};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
-use storefront_bff::demo_store::{DemoKey, DemoStoreConfig, DemoStoreHandle, ProductType};
 
 struct Stores {
     http: DemoStoreHandle,
