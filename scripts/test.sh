@@ -18,11 +18,14 @@ redis-server --version
 step "format"
 cargo fmt --check
 
-step "clippy"
-cargo clippy --all-targets -- -D warnings
+step "clippy (every workspace member; lints in Cargo.toml [workspace.lints])"
+cargo clippy --workspace --all-targets -- -D warnings
 
-step "unit tests"
-cargo test --lib --bins
+step "module graph of the BFF has no cycle (scripts/module-graph.py)"
+python3 scripts/module-graph.py >/dev/null || { python3 scripts/module-graph.py | sed -n '/^cycle/,$p'; exit 1; }
+
+step "unit tests (every workspace member)"
+cargo test --workspace --lib --bins
 
 step "demo store tests (its WooCommerce fidelity against the captures; one test binary)"
 cargo test -p demo-store --test fidelity

@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{FromRef, Request};
+use axum::extract::Request;
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::response::Response;
 use axum::Router;
@@ -36,59 +36,7 @@ use crate::webhooks::reconcile::Reconciler;
 use crate::webhooks::{WebhookSecrets, Webhooks};
 use crate::{csrf, routes};
 
-/// Everything handlers can ask for; each takes only its part via `FromRef`.
-///
-/// One `Arc` around the parts: axum clones the state for every request, and
-/// one reference count is cheaper than one per part.
-#[derive(Clone)]
-pub struct AppState(Arc<AppParts>);
-
-impl std::ops::Deref for AppState {
-    type Target = AppParts;
-    fn deref(&self) -> &AppParts {
-        &self.0
-    }
-}
-
-/// `FromRef` for each part (what `#[derive(FromRef)]` writes for a plain struct).
-macro_rules! parts_from_ref {
-    ($($field:ident: $ty:ty),+ $(,)?) => {$(
-        impl FromRef<AppState> for $ty {
-            fn from_ref(state: &AppState) -> Self {
-                state.0.$field.clone()
-            }
-        }
-    )+};
-}
-
-parts_from_ref!(
-    catalogue: Arc<Catalogue>,
-    cart: Arc<Cart>,
-    sessions: Arc<Sessions>,
-    ops: Arc<Ops>,
-    rest: Arc<RestClient>,
-    trusted_proxies: TrustedProxies,
-    allowed_origins: AllowedOrigins,
-    webhooks: Arc<Webhooks>,
-    reconciler: Arc<Reconciler>,
-    partners: Arc<crate::partners::Partners>,
-    accounts: Arc<crate::accounts::Accounts>,
-);
-
-/// The parts of [`AppState`]; each is cheap to clone on its own.
-pub struct AppParts {
-    pub catalogue: Arc<Catalogue>,
-    pub cart: Arc<Cart>,
-    pub sessions: Arc<Sessions>,
-    pub ops: Arc<Ops>,
-    pub rest: Arc<RestClient>,
-    pub trusted_proxies: TrustedProxies,
-    pub allowed_origins: AllowedOrigins,
-    pub webhooks: Arc<Webhooks>,
-    pub reconciler: Arc<Reconciler>,
-    pub partners: Arc<crate::partners::Partners>,
-    pub accounts: Arc<crate::accounts::Accounts>,
-}
+pub use crate::state::{AppParts, AppState};
 
 /// Everything about the server that is not "where is the store".
 #[derive(Clone)]
@@ -221,7 +169,7 @@ impl Default for HttpPolicy {
     }
 }
 
-pub const SESSION_COOKIE: &str = "sfbff_session";
+pub use crate::session::SESSION_COOKIE;
 
 /// Where the docs UI and the document live (`SwaggerUi` adds `/docs/` and `/docs/{*rest}`).
 const DOCS_PATH: &str = "/docs";

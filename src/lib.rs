@@ -31,6 +31,7 @@ pub mod routes;
 pub mod serve;
 pub mod session;
 pub mod shared_responses;
+pub mod state;
 pub mod telemetry;
 pub mod web;
 pub mod webhooks;

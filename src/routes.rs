@@ -5,10 +5,10 @@ use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::accounts::{handlers as auth, me};
-use crate::app::AppState;
 use crate::partners::handlers::SecuritySchemes as PartnerSecurity;
+use crate::state::AppState;
 use crate::{
-    cart::handlers as cart, catalogue::handlers as catalogue, metrics, ops, partners::handlers as partners, session::handlers as session,
+    cart::handlers as cart, catalogue::handlers as catalogue, ops, partners::handlers as partners, session::handlers as session,
     shared_responses, webhooks::handlers as webhooks,
 };
 
@@ -45,7 +45,7 @@ pub fn public() -> OpenApiRouter<AppState> {
         .routes(routes!(catalogue::get_facets))
         .routes(routes!(cart::get_order))
         .routes(routes!(webhooks::receive))
-        .routes(routes!(metrics::render))
+        .routes(routes!(ops::render))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         // Partner API: bearer tokens, no session and no cookies.
