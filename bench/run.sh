@@ -406,10 +406,10 @@ fi
 
 # ---------------------------------------------------------------- 8. summary
 SHA=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-DIRTY=$(git status --porcelain -- src Cargo.toml 2>/dev/null | wc -l)
+DIRTY=$(git status --porcelain -- src crates Cargo.toml 2>/dev/null | wc -l)
 CALLS_VERDICT=$([[ "$UPSTREAM_CALLS" == 1 && "$BURST_OK" == "$BURST" ]] && echo PASS || echo MISS)
 {
-    echo "storefront-bff bench — $(date -u +%Y-%m-%dT%H:%MZ) — commit $SHA$( ((DIRTY)) && echo " + $DIRTY uncommitted change(s) in src/")"
+    echo "storefront-bff bench — $(date -u +%Y-%m-%dT%H:%MZ) — commit $SHA$( ((DIRTY)) && echo " + $DIRTY uncommitted change(s) in src/ or crates/")"
     echo "machine: $CORES cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')); server pinned to core $SC, wrk to core $LC; loopback"
     echo "load: wrk -t$THREADS -c$CONNS -d$DURATION --latency after a $WARMUP warm-up, $ROUNDS interleaved rounds (bff, nginx, bare, nginx same bytes); RUST_LOG=warn; one run, so compare ratios, not absolute numbers"
     echo

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this).
-# Installs what the tests need, then: format, lints, unit tests, integration
-# tests against the embedded demo store, the secret scan over their logs, the
-# contract suite against a real WooCommerce (../shared/realwoo, installed and
-# started by scripts/realstore.sh), and schema fuzzing (schemathesis, installed
-# into a venv under target/).
+# Installs what the tests need, then: format, lints, the dependency policy
+# (cargo deny), the module graph, unit tests, integration tests against the
+# embedded demo store, the secret scan over their logs, the contract suite
+# against a real WooCommerce (../shared/realwoo, installed and started by
+# scripts/realstore.sh), and schema fuzzing (schemathesis, installed into a
+# venv under target/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,22 +17,29 @@ if ! command -v redis-server >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
 fi
 redis-server --version
+if ! command -v cargo-deny >/dev/null 2>&1; then
+  # The licence, ban and source policy (deny.toml); a one-off build from crates.io.
+  cargo install --locked cargo-deny
+fi
+cargo deny --version
 
 step "format"
-cargo fmt --check
+cargo fmt --all --check
 
-step "clippy"
-cargo clippy --all-targets -- -D warnings
+step "clippy (every workspace member; lints in Cargo.toml [workspace.lints])"
+cargo clippy --workspace --all-targets -- -D warnings
 
-step "unit tests"
-cargo test --lib --bins
+step "dependency policy: licences, bans, sources (deny.toml; advisories need the network, see there)"
+cargo deny --offline check --hide-inclusion-graph licenses bans sources
 
-step "demo store tests (its WooCommerce fidelity against the captures)"
-for t in tests/demo_store_*.rs; do
-  name=$(basename "$t" .rs)
-  case "$name" in *_common|*_support) continue ;; esac
-  cargo test --test "$name"
-done
+step "module graph of the BFF has no cycle (scripts/module-graph.py)"
+python3 scripts/module-graph.py >/dev/null || { python3 scripts/module-graph.py | sed -n '/^cycle/,$p'; exit 1; }
+
+step "unit tests (every workspace member)"
+cargo test --workspace --lib --bins
+
+step "demo store tests (its WooCommerce fidelity against the captures; one test binary)"
+cargo test -p demo-store --test fidelity
 
 step "integration tests (BFF + demo store over real TCP)"
 cargo test --test api

@@ -5,10 +5,11 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{FromRef, Request};
+use axum::extract::Request;
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::response::Response;
 use axum::Router;
+use route_templates::RouteTemplates;
 use secrecy::SecretString;
 use tower::ServiceBuilder;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -24,7 +25,7 @@ use crate::client_ip::TrustedProxies;
 use crate::config::{CookieSameSite, Settings, StoreTarget};
 use crate::csrf::AllowedOrigins;
 use crate::demo_store::{self, DemoKey, DemoStoreConfig, DemoStoreHandle, KeyPermissions};
-use crate::edge::{EdgeLayer, RouteTemplates};
+use crate::edge::EdgeLayer;
 use crate::error::ApiError;
 use crate::idempotency::Idempotency;
 use crate::ops::Ops;
@@ -35,61 +36,13 @@ use crate::webhooks::reconcile::Reconciler;
 use crate::webhooks::{WebhookSecrets, Webhooks};
 use crate::{csrf, routes};
 
-/// Everything handlers can ask for; each takes only its part via `FromRef`.
-///
-/// One `Arc` around the parts: axum clones the state for every request, and
-/// one reference count is cheaper than one per part.
-#[derive(Clone)]
-pub struct AppState(Arc<AppParts>);
+pub use crate::state::{AppParts, AppState};
 
-impl std::ops::Deref for AppState {
-    type Target = AppParts;
-    fn deref(&self) -> &AppParts {
-        &self.0
-    }
-}
-
-/// `FromRef` for each part (what `#[derive(FromRef)]` writes for a plain struct).
-macro_rules! parts_from_ref {
-    ($($field:ident: $ty:ty),+ $(,)?) => {$(
-        impl FromRef<AppState> for $ty {
-            fn from_ref(state: &AppState) -> Self {
-                state.0.$field.clone()
-            }
-        }
-    )+};
-}
-
-parts_from_ref!(
-    catalogue: Arc<Catalogue>,
-    cart: Arc<Cart>,
-    sessions: Arc<Sessions>,
-    ops: Arc<Ops>,
-    rest: Arc<RestClient>,
-    trusted_proxies: TrustedProxies,
-    allowed_origins: AllowedOrigins,
-    webhooks: Arc<Webhooks>,
-    reconciler: Arc<Reconciler>,
-    partners: Arc<crate::partners::Partners>,
-    accounts: Arc<crate::accounts::Accounts>,
-    limits: RateLimits,
-);
-
-/// The parts of [`AppState`]; each is cheap to clone on its own.
-pub struct AppParts {
-    pub catalogue: Arc<Catalogue>,
-    pub cart: Arc<Cart>,
-    pub sessions: Arc<Sessions>,
-    pub ops: Arc<Ops>,
-    pub rest: Arc<RestClient>,
-    pub trusted_proxies: TrustedProxies,
-    pub allowed_origins: AllowedOrigins,
-    pub webhooks: Arc<Webhooks>,
-    pub reconciler: Arc<Reconciler>,
-    pub partners: Arc<crate::partners::Partners>,
-    pub accounts: Arc<crate::accounts::Accounts>,
-    /// Per-client and per-session rate limits (cart, checkout, new sessions).
-    pub limits: RateLimits,
+/// The metrics listener's whole application: `GET /metrics`, 404 for anything else. Served on
+/// its own listener (`METRICS_LISTEN`, loopback by default), as Prometheus exporters are, never
+/// on the public one: route names, error rates and cache sizes tell an attacker what hurts.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new().route("/metrics", axum::routing::get(crate::ops::render)).with_state(state)
 }
 
 /// Everything about the server that is not "where is the store".
@@ -231,7 +184,7 @@ impl Default for HttpPolicy {
     }
 }
 
-pub const SESSION_COOKIE: &str = "sfbff_session";
+pub use crate::session::SESSION_COOKIE;
 
 /// Where the docs UI and the document live (`SwaggerUi` adds `/docs/` and `/docs/{*rest}`).
 const DOCS_PATH: &str = "/docs";

@@ -27,10 +27,9 @@
 //! `app::router`), not each route with `Router::layer`: axum boxes and clones
 //! a route's service again for every `Router::layer` level, per request. The
 //! route template for the span and the metrics therefore comes from
-//! [`RouteTemplates`]: the router's own paths, matched with axum's matcher
-//! (`matchit`) before routing.
+//! [`RouteTemplates`] (crate `route-templates`): the router's own paths, matched
+//! with axum's matcher (`matchit`) before routing.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -46,6 +45,8 @@ use pin_project_lite::pin_project;
 use tokio::task::futures::TaskLocalFuture;
 use tracing::instrument::Instrumented;
 use tracing::{Instrument, Span};
+
+use route_templates::RouteTemplates;
 
 use crate::error::ApiError;
 use crate::metrics::RequestMetrics;
@@ -84,63 +85,6 @@ pub async fn html_headers(mut response: Response) -> Response {
     response
 }
 
-/// The label of requests whose path is no route of the server.
-const UNMATCHED: &str = "unmatched";
-
-/// The server's route templates (`/api/v1/products/{id_or_slug}`), to label a
-/// request by the route it will take: a bounded set of metric label values,
-/// whatever paths clients invent.
-pub struct RouteTemplates {
-    matcher: matchit::Router<usize>,
-    /// Templates without parameters by their path: one hash lookup instead of a walk of the
-    /// matcher's tree for the usual requests. (A static template is also what the matcher
-    /// would pick for that path, so the answer is the same.) Read-only, seeded hash.
-    exact: HashMap<Box<str>, usize, foldhash::fast::RandomState>,
-    templates: Vec<Box<str>>,
-}
-
-impl RouteTemplates {
-    /// Templates in axum's syntax; a repeated one is kept once.
-    pub fn new<'a>(templates: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut matcher = matchit::Router::new();
-        let mut exact = HashMap::default();
-        let mut kept: Vec<Box<str>> = Vec::new();
-        for template in templates {
-            if kept.iter().any(|t| &**t == template) {
-                continue;
-            }
-            // The router accepted the same template, so the matcher does too.
-            matcher.insert(template, kept.len()).expect("route templates are valid and distinct");
-            if !template.contains('{') {
-                exact.insert(template.into(), kept.len());
-            }
-            kept.push(template.into());
-        }
-        Self { matcher, exact, templates: kept }
-    }
-
-    /// The template `path` matches, or "unmatched".
-    pub fn label(&self, path: &str) -> &str {
-        self.name(self.find(path))
-    }
-
-    /// The template `path` matches, if any.
-    pub fn template(&self, path: &str) -> Option<&str> {
-        self.find(path).map(|i| &*self.templates[i])
-    }
-
-    fn find(&self, path: &str) -> Option<usize> {
-        if let Some(found) = self.exact.get(path) {
-            return Some(*found);
-        }
-        self.matcher.at(path).ok().map(|m| *m.value)
-    }
-
-    fn name(&self, found: Option<usize>) -> &str {
-        found.map_or(UNMATCHED, |i| &self.templates[i])
-    }
-}
-
 /// What every [`Edge`] shares: one reference count per request.
 struct EdgeConfig {
     /// `Strict-Transport-Security`, when configured; added unless the handler set one.
@@ -161,7 +105,7 @@ impl EdgeLayer {
     pub fn new(hsts_max_age_secs: u64, routes: RouteTemplates) -> Self {
         let hsts = (hsts_max_age_secs > 0)
             .then(|| HeaderValue::from_str(&format!("max-age={hsts_max_age_secs}")).expect("digits are a valid header value"));
-        let metrics = RequestMetrics::new(routes.templates.len());
+        let metrics = RequestMetrics::new(routes.len());
         Self { config: Arc::new(EdgeConfig { hsts, routes, metrics }) }
     }
 }
@@ -287,23 +231,4 @@ fn finish<F>(this: EdgeProjection<'_, F>, mut response: Response, id: Option<Req
     let label = this.config.routes.name(*this.route);
     this.config.metrics.record(*this.route, label, this.method, status, elapsed);
     response
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn requests_are_labelled_by_the_template_they_take_or_unmatched() {
-        let routes =
-            RouteTemplates::new(["/api/v1/products", "/api/v1/products/{id_or_slug}", "/docs/", "/docs/{*rest}", "/api/v1/products"]);
-        assert_eq!(routes.label("/api/v1/products"), "/api/v1/products");
-        assert_eq!(routes.label("/api/v1/products/hoodie-blue"), "/api/v1/products/{id_or_slug}");
-        assert_eq!(routes.label("/docs/"), "/docs/");
-        assert_eq!(routes.label("/docs/swagger-ui.css"), "/docs/{*rest}");
-        // Invented paths share one label, so clients cannot mint label values.
-        assert_eq!(routes.label("/api/v1/products/1/nope"), UNMATCHED);
-        assert_eq!(routes.label("/wp-admin"), UNMATCHED);
-        assert_eq!(routes.label("/api/v1/products/"), UNMATCHED);
-    }
 }

@@ -117,6 +117,77 @@ impl FieldError {
     }
 }
 
+/// Every `code` an error body can carry, sorted. The OpenAPI document lists them as the enum
+/// [`ErrorCode`], so a typed client gets a union it can switch on.
+///
+/// Errors are still built with their code as a string, where the decision is made (a feature
+/// names its own `…_not_found`); the test `error_codes_match_the_code_paths` reads those code
+/// paths and fails when one names a code missing here, or when a code here is produced nowhere.
+pub const ERROR_CODES: &[&str] = &[
+    "attribute_not_found",
+    "bad_request",
+    "busy",
+    "cart_changed",
+    "cart_empty",
+    "cart_item_insufficient_stock",
+    "cart_item_not_found",
+    "cart_item_out_of_stock",
+    "cart_item_quantity_limit",
+    "checkout_invalid",
+    "coupon_not_applied",
+    "coupon_rejected",
+    "csrf_rejected",
+    "customer_not_found",
+    "email_taken",
+    "idempotency_in_progress",
+    "idempotency_key_required",
+    "idempotency_key_reused",
+    "insufficient_scope",
+    "internal_error",
+    "invalid_credentials",
+    "invalid_refresh_token",
+    "invalid_signature",
+    "invalid_token",
+    "method_not_allowed",
+    "not_found",
+    "not_signed_in",
+    "order_not_found",
+    "partners_disabled",
+    "payload_too_large",
+    "product_not_found",
+    "product_not_purchasable",
+    "rate_limited",
+    "request_timeout",
+    "route_not_found",
+    "session_store_unavailable",
+    "shipping_rate_not_found",
+    "unsupported_media_type",
+    "upstream_auth_failed",
+    "upstream_error",
+    "upstream_unavailable",
+    "validation_failed",
+    "variation_not_found",
+];
+
+/// The OpenAPI schema of [`ErrorDetail::code`]: a string enum of [`ERROR_CODES`].
+pub struct ErrorCode;
+
+impl utoipa::PartialSchema for ErrorCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(ERROR_CODES.iter().copied()))
+            .description(Some("Stable, machine-readable error code, e.g. `validation_failed`, `product_not_found`."))
+            .into()
+    }
+}
+
+impl ToSchema for ErrorCode {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "ErrorCode".into()
+    }
+}
+
 /// The body of every error response.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
@@ -126,6 +197,7 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// Stable, machine-readable code, e.g. `validation_failed`, `product_not_found`.
+    #[schema(value_type = ErrorCode)]
     pub code: String,
     /// Human-readable; may change between versions.
     pub message: String,
@@ -398,5 +470,98 @@ mod tests {
         let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
         let text = String::from_utf8_lossy(&body);
         assert!(text.contains("internal_error") && !text.contains("the cause") && !text.contains("a step"), "{text}");
+    }
+
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    /// The `"snake_case"` literal that `text` starts with (after spaces), if any.
+    fn literal(text: &str) -> Option<&str> {
+        let rest = text.trim_start().strip_prefix('"')?;
+        let end = rest.find('"')?;
+        let word = &rest[..end];
+        (!word.is_empty() && word.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')).then_some(word)
+    }
+
+    /// Every error code the code paths of one file name: the arms of `ApiError::code`, the
+    /// `code: "…"` of `NotFound`/`Rejected`/`ErrorDetail`, the not-found code handed to
+    /// `from_upstream` (directly or through catalogue's `upstream(…)`), and the Store API
+    /// refusal table `(StatusCode::…, "…")` of `cart::errors`. Test modules are left out.
+    fn codes_in(text: &str, found: &mut BTreeSet<String>) {
+        let text = text.split("#[cfg(test)]\nmod tests").next().unwrap_or(text);
+        if let Some(start) = text.find("pub fn code(&self)") {
+            let body = &text[start..text[start..].find("\n    }\n").map_or(text.len(), |end| start + end)];
+            for arm in body.split("=> ").skip(1) {
+                found.extend(literal(arm).map(str::to_owned));
+            }
+        }
+        for marker in ["NotFound {", "Rejected {", "ErrorDetail {"] {
+            for (at, _) in text.match_indices(marker) {
+                let fields = &text[at + marker.len()..];
+                let fields = &fields[..fields.find('}').unwrap_or(fields.len())];
+                if let Some(code) = fields.find("code:") {
+                    found.extend(literal(&fields[code + "code:".len()..]).map(str::to_owned));
+                }
+            }
+        }
+        for marker in ["from_upstream(", "upstream(", "(StatusCode::"] {
+            for (at, _) in text.match_indices(marker) {
+                let args = &text[at + marker.len()..];
+                let args = &args[..args.find(')').unwrap_or(args.len())];
+                if let Some(comma) = args.rfind(',') {
+                    found.extend(literal(&args[comma + 1..]).map(str::to_owned));
+                } else {
+                    found.extend(literal(args).map(str::to_owned));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn error_codes_match_the_code_paths() {
+        let mut found = BTreeSet::new();
+        let mut dirs = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("partners/grant.rs") {
+                    // partners/grant.rs answers the token endpoint in OAuth's own error shape
+                    // (RFC 6749 `error`), not in ErrorBody.
+                    codes_in(&std::fs::read_to_string(&path).unwrap(), &mut found);
+                }
+            }
+        }
+        let listed: BTreeSet<String> = ERROR_CODES.iter().map(|c| (*c).to_owned()).collect();
+        let unlisted: Vec<_> = found.difference(&listed).collect();
+        let unused: Vec<_> = listed.difference(&found).collect();
+        assert!(unlisted.is_empty(), "codes the code paths produce but ERROR_CODES (the OpenAPI enum) lacks: {unlisted:?}");
+        assert!(unused.is_empty(), "codes in ERROR_CODES that no code path produces: {unused:?}");
+        assert!(ERROR_CODES.windows(2).all(|w| w[0] < w[1]), "ERROR_CODES is sorted and has no duplicate");
+    }
+
+    #[test]
+    fn the_scan_sees_each_kind_of_code_path() {
+        let mut found = BTreeSet::new();
+        codes_in(
+            r#"
+            pub fn code(&self) -> &str {
+                match self {
+                    ApiError::Busy => "busy",
+                }
+            }
+            ApiError::NotFound { code: "thing_not_found", message: m }
+            ApiError::Rejected { status: s, code: "thing_rejected", message: m }
+            ErrorDetail { code: "thing_timeout".into(), message }
+            .map_err(|e| ApiError::from_upstream(e, "a_not_found"))
+            .map_err(upstream("b_not_found"))
+            "woo_code" => (StatusCode::CONFLICT, "thing_conflict"),
+            Notice { code: "not_an_error" }
+            "#,
+            &mut found,
+        );
+        let want = ["a_not_found", "b_not_found", "busy", "thing_conflict", "thing_not_found", "thing_rejected", "thing_timeout"];
+        assert_eq!(found.into_iter().collect::<Vec<_>>(), want);
     }
 }

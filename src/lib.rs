@@ -1,8 +1,10 @@
 //! storefront-bff: a backend-for-frontend for headless WooCommerce stores.
 //!
-//! Features live in their own modules (`catalogue`, ...); `upstream` holds
-//! the typed WooCommerce clients; `demo_store` is the embedded stand-in
-//! store; `routes` lists every route.
+//! Features live in their own modules (`catalogue`, ...); `routes` lists every
+//! route. The typed WooCommerce clients are the `woo-client` crate and the
+//! stand-in store is the `demo-store` crate (ARCHITECTURE.md); both are
+//! re-exported under their old module names, so `crate::upstream::…` and
+//! `storefront_bff::demo_store::…` keep working.
 
 pub mod accounts;
 pub mod app;
@@ -13,7 +15,6 @@ pub mod catalogue;
 pub mod client_ip;
 pub mod config;
 pub mod csrf;
-pub mod demo_store;
 pub mod edge;
 pub mod error;
 pub mod extract;
@@ -30,7 +31,10 @@ pub mod routes;
 pub mod serve;
 pub mod session;
 pub mod shared_responses;
+pub mod state;
 pub mod telemetry;
-pub mod upstream;
 pub mod web;
 pub mod webhooks;
+
+pub use demo_store;
+pub use woo_client as upstream;

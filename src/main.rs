@@ -182,7 +182,7 @@ async fn serve(cli: Cli) -> ExitCode {
         match tokio::net::TcpListener::bind(addr).await {
             Ok(listener) => {
                 tracing::info!(metrics = %addr, "Prometheus metrics listening (keep this address private)");
-                let metrics = storefront_bff::metrics::router(state.clone());
+                let metrics = storefront_bff::app::metrics_router(state.clone());
                 tokio::spawn(storefront_bff::serve::serve(listener, metrics, settings.serve_options(), std::future::pending()));
             }
             Err(e) => {

@@ -1,22 +1,13 @@
-//! `/metrics` in the Prometheus text format (metrics-exporter-prometheus),
-//! plus the counters that live in our own structs, rendered alongside.
-//! Served on its own listener (`METRICS_LISTEN`, loopback by default), as
-//! Prometheus exporters are, never on the public one: route names, error
-//! rates and cache sizes tell an attacker what hurts.
+//! The metrics recorder (metrics-exporter-prometheus) and the request metrics of the edge.
+//! A leaf: features record into it; the `/metrics` route that renders it with the counters
+//! of our own structs is `ops::render`, so this module needs no feature.
 
-use std::fmt::Write;
-use std::sync::atomic::Ordering;
 use std::sync::{OnceLock, RwLock};
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::{header, Method, StatusCode};
-use axum::response::IntoResponse;
+use axum::http::{Method, StatusCode};
 use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-
-use crate::app::AppState;
-use crate::cache::CacheStatus;
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -109,67 +100,3 @@ impl RequestMetrics {
 
 const STANDARD_METHODS: [Method; 9] =
     [Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::PATCH, Method::DELETE, Method::OPTIONS, Method::CONNECT, Method::TRACE];
-
-/// `bff_cache_requests_total{status}` for HIT, MISS and STALE, resolved once
-/// (after our recorder is installed, so the handles are never no-ops).
-pub fn cache_requests(status: crate::cache::CacheStatus) -> &'static Counter {
-    static HANDLES: OnceLock<[Counter; 3]> = OnceLock::new();
-    let handles = HANDLES.get_or_init(|| {
-        handle();
-        [CacheStatus::Hit, CacheStatus::Miss, CacheStatus::Stale]
-            .map(|s| metrics::counter!("bff_cache_requests_total", "status" => s.as_str()))
-    });
-    &handles[status as usize]
-}
-
-/// `bff_cache_refreshes_total{outcome}`: background refreshes (`stored`, `failed`, `discarded`
-/// after an invalidation, `skipped` while the store counts as down). Rare, so not resolved ahead.
-pub fn cache_refresh(outcome: &'static str) {
-    handle();
-    metrics::counter!("bff_cache_refreshes_total", "outcome" => outcome).increment(1);
-}
-
-/// The metrics listener's whole application: `GET /metrics`, 404 for anything else.
-pub fn router(state: AppState) -> axum::Router {
-    axum::Router::new().route("/metrics", axum::routing::get(render)).with_state(state)
-}
-
-/// Prometheus metrics for scraping.
-pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
-    let mut text = handle().render();
-    let hooks = &state.webhooks.stats;
-    let cache = state.catalogue.cache();
-    let counters = [
-        ("bff_webhooks_received_total", "Verified webhook deliveries", hooks.received.load(Ordering::Relaxed)),
-        ("bff_webhooks_duplicates_total", "Deliveries dropped as duplicates", hooks.duplicates.load(Ordering::Relaxed)),
-        ("bff_webhooks_processed_total", "Webhook events applied", hooks.processed.load(Ordering::Relaxed)),
-        ("bff_webhooks_retries_total", "Webhook processing retries", hooks.retries.load(Ordering::Relaxed)),
-        ("bff_webhooks_failed_total", "Webhook events given up after retries", hooks.failed.load(Ordering::Relaxed)),
-        ("bff_webhooks_rejected_total", "Deliveries refused for a bad signature", hooks.rejected.load(Ordering::Relaxed)),
-    ];
-    for (name, help, value) in counters {
-        let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
-    }
-    let rec = &state.reconciler.stats;
-    let reconcile = [
-        ("bff_reconcile_scans_total", "counter", "Reconciliation scans started", rec.scans.load(Ordering::Relaxed)),
-        ("bff_reconcile_failures_total", "counter", "Reconciliation scans that failed", rec.failures.load(Ordering::Relaxed)),
-        ("bff_reconcile_invalidated_total", "counter", "Products invalidated by reconciliation", rec.invalidated.load(Ordering::Relaxed)),
-        (
-            "bff_reconcile_last_success_timestamp_seconds",
-            "gauge",
-            "Start of the last successful scan (its cursor)",
-            rec.cursor.load(Ordering::Relaxed),
-        ),
-        ("bff_reconcile_lag_seconds", "gauge", "Seconds since the last successful scan started", state.reconciler.lag_secs()),
-    ];
-    for (name, kind, help, value) in reconcile {
-        let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
-    }
-    let _ = writeln!(
-        text,
-        "# HELP bff_cache_bytes Bytes held by the catalogue cache\n# TYPE bff_cache_bytes gauge\nbff_cache_bytes {}",
-        cache.weighted_size()
-    );
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
-}

@@ -1,14 +1,22 @@
-//! Operator endpoints: liveness, readiness against the store.
+//! Operator endpoints: liveness, readiness against the store, and `/metrics` (the recorder
+//! of `crate::metrics` rendered with the counters our own structs keep).
 
+use std::fmt::Write;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
 use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::catalogue::Catalogue;
 use crate::error::{ApiError, ErrorBody};
 use crate::upstream::StoreClient;
+use crate::webhooks::reconcile::Reconciler;
+use crate::webhooks::Webhooks;
 
 /// What the operator endpoints need.
 #[derive(Clone)]
@@ -56,4 +64,48 @@ pub async fn readyz(State(ops): State<Arc<Ops>>) -> Result<Json<Health>, ApiErro
     ops.store.ping().await.map_err(|e| ApiError::from_upstream(e, "not_found"))?;
     let webhooks = ops.registrar.as_ref().and_then(|r| r.last()).and_then(Result::ok);
     Ok(Json(Health { status: "ready", mode: ops.mode, webhooks }))
+}
+
+/// Prometheus metrics for scraping.
+pub async fn render(
+    State(webhooks): State<Arc<Webhooks>>,
+    State(reconciler): State<Arc<Reconciler>>,
+    State(catalogue): State<Arc<Catalogue>>,
+) -> impl IntoResponse {
+    let mut text = crate::metrics::handle().render();
+    let hooks = &webhooks.stats;
+    let cache = catalogue.cache();
+    let counters = [
+        ("bff_webhooks_received_total", "Verified webhook deliveries", hooks.received.load(Ordering::Relaxed)),
+        ("bff_webhooks_duplicates_total", "Deliveries dropped as duplicates", hooks.duplicates.load(Ordering::Relaxed)),
+        ("bff_webhooks_processed_total", "Webhook events applied", hooks.processed.load(Ordering::Relaxed)),
+        ("bff_webhooks_retries_total", "Webhook processing retries", hooks.retries.load(Ordering::Relaxed)),
+        ("bff_webhooks_failed_total", "Webhook events given up after retries", hooks.failed.load(Ordering::Relaxed)),
+        ("bff_webhooks_rejected_total", "Deliveries refused for a bad signature", hooks.rejected.load(Ordering::Relaxed)),
+    ];
+    for (name, help, value) in counters {
+        let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+    }
+    let rec = &reconciler.stats;
+    let reconcile = [
+        ("bff_reconcile_scans_total", "counter", "Reconciliation scans started", rec.scans.load(Ordering::Relaxed)),
+        ("bff_reconcile_failures_total", "counter", "Reconciliation scans that failed", rec.failures.load(Ordering::Relaxed)),
+        ("bff_reconcile_invalidated_total", "counter", "Products invalidated by reconciliation", rec.invalidated.load(Ordering::Relaxed)),
+        (
+            "bff_reconcile_last_success_timestamp_seconds",
+            "gauge",
+            "Start of the last successful scan (its cursor)",
+            rec.cursor.load(Ordering::Relaxed),
+        ),
+        ("bff_reconcile_lag_seconds", "gauge", "Seconds since the last successful scan started", reconciler.lag_secs()),
+    ];
+    for (name, kind, help, value) in reconcile {
+        let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+    }
+    let _ = writeln!(
+        text,
+        "# HELP bff_cache_bytes Bytes held by the catalogue cache\n# TYPE bff_cache_bytes gauge\nbff_cache_bytes {}",
+        cache.weighted_size()
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }

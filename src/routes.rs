@@ -5,8 +5,8 @@ use utoipa::OpenApi;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::accounts::{handlers as auth, me};
-use crate::app::AppState;
 use crate::partners::handlers::SecuritySchemes as PartnerSecurity;
+use crate::state::AppState;
 use crate::{
     cart::handlers as cart, catalogue::handlers as catalogue, ops, partners::handlers as partners, session::handlers as session,
     shared_responses, webhooks::handlers as webhooks,

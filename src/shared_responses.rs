@@ -14,7 +14,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, Http, HttpAuthScheme, Secur
 use utoipa::openapi::{OpenApi, Ref, RefOr};
 use utoipa::PartialSchema;
 
-use crate::app::SESSION_COOKIE;
+use crate::session::SESSION_COOKIE;
 
 /// Security scheme names of shopper sessions (both optional: a first request starts a session).
 pub const SHOPPER_COOKIE: &str = "shopper_cookie";

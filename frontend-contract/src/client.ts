@@ -30,6 +30,8 @@ export type CheckoutBody = Schemas["CheckoutBody"];
 export type CheckoutResult = Schemas["CheckoutResult"];
 export type OrderView = Schemas["OrderView"];
 export type ErrorDetail = Schemas["ErrorDetail"];
+/** Every `code` an error body can carry: switch on it. */
+export type ErrorCode = Schemas["ErrorCode"];
 export type FieldError = Schemas["FieldError"];
 export type ProductPage = Schemas["Page_ProductSummary"];
 export type CustomerView = Schemas["CustomerView"];

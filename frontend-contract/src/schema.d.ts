@@ -866,9 +866,14 @@ export interface components {
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];
         };
+        /**
+         * @description Stable, machine-readable error code, e.g. `validation_failed`, `product_not_found`.
+         * @enum {string}
+         */
+        ErrorCode: "attribute_not_found" | "bad_request" | "busy" | "cart_changed" | "cart_empty" | "cart_item_insufficient_stock" | "cart_item_not_found" | "cart_item_out_of_stock" | "cart_item_quantity_limit" | "checkout_invalid" | "coupon_not_applied" | "coupon_rejected" | "csrf_rejected" | "customer_not_found" | "email_taken" | "idempotency_in_progress" | "idempotency_key_required" | "idempotency_key_reused" | "insufficient_scope" | "internal_error" | "invalid_credentials" | "invalid_refresh_token" | "invalid_signature" | "invalid_token" | "method_not_allowed" | "not_found" | "not_signed_in" | "order_not_found" | "partners_disabled" | "payload_too_large" | "product_not_found" | "product_not_purchasable" | "rate_limited" | "request_timeout" | "route_not_found" | "session_store_unavailable" | "shipping_rate_not_found" | "unsupported_media_type" | "upstream_auth_failed" | "upstream_error" | "upstream_unavailable" | "validation_failed" | "variation_not_found";
         ErrorDetail: {
             /** @description Stable, machine-readable code, e.g. `validation_failed`, `product_not_found`. */
-            code: string;
+            code: components["schemas"]["ErrorCode"];
             /** @description Human-readable; may change between versions. */
             message: string;
             /** @description Same as the `X-Request-Id` response header; quote it in bug reports. */

@@ -13,6 +13,7 @@
 //! and nobody queues behind the store when its TTL runs out.
 
 mod breaker;
+mod counters;
 mod etag;
 
 use std::future::Future;
@@ -357,7 +358,7 @@ impl ResponseCache {
             },
         };
         if let Ok((_, status)) = &result {
-            crate::metrics::cache_requests(*status).increment(1);
+            counters::cache_requests(*status).increment(1);
         }
         result
     }
@@ -365,7 +366,7 @@ impl ResponseCache {
     /// A fresh entry for `key` that is not yet due for a refresh (counted as a hit).
     pub async fn fresh_hit(&self, key: &CacheKey, now: Instant) -> Option<Arc<CachedBody>> {
         let hit = self.fresh.get(key).await.filter(|hit| !hit.refresh_due(now))?;
-        crate::metrics::cache_requests(CacheStatus::Hit).increment(1);
+        counters::cache_requests(CacheStatus::Hit).increment(1);
         Some(hit)
     }
 
@@ -453,7 +454,7 @@ impl ResponseCache {
         tokio::spawn(async move {
             // While the store counts as down, its probes are for requests that need it.
             if cache.store.holds_back() {
-                crate::metrics::cache_refresh("skipped");
+                counters::cache_refresh("skipped");
                 return;
             }
             match fetching.await {
@@ -464,13 +465,13 @@ impl ResponseCache {
                     cache.stale.insert(key.clone(), value.clone()).await;
                     cache.fresh.insert(key.clone(), value).await;
                     let dropped = cache.forget_if_invalidated_since(&key, generation).await;
-                    crate::metrics::cache_refresh(if dropped { "discarded" } else { "stored" });
+                    counters::cache_refresh(if dropped { "discarded" } else { "stored" });
                 }
                 Err(err) => {
                     if err.is_outage() {
                         cache.store.trip();
                     }
-                    crate::metrics::cache_refresh("failed");
+                    counters::cache_refresh("failed");
                     tracing::info!(class = key.class.as_str(), code = err.code(), "background refresh failed; the entry expires as usual");
                 }
             }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::upstream::cart_models::{AddItemRequest, StoreAddress, StoreCart};
 use crate::upstream::CartCredentials;
 
-pub const SESSION_KEY: &str = "cart";
+pub use crate::session::CART_KEY as SESSION_KEY;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct CartState {

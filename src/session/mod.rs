@@ -101,6 +101,11 @@ impl Sessions {
 
 const CREATED_KEY: &str = "created";
 const CUSTOMER_KEY: &str = "customer";
+/// The guest cart's record in a session (`cart::state` keeps it there). Named here because
+/// sign-in drops it, and the session must not depend on the cart that depends on it.
+pub const CART_KEY: &str = "cart";
+/// The session cookie's name (browsers).
+pub const SESSION_COOKIE: &str = "sfbff_session";
 
 /// Who a signed-in session belongs to. Kept server-side only.
 #[derive(Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -158,7 +163,7 @@ impl Shopper {
     /// customer recorded, the guest's cart data dropped (it was merged).
     pub async fn sign_in_cookie(&self, customer: &SignedIn) -> Result<(), ApiError> {
         self.session.cycle_id().await.map_err(store_error)?;
-        self.session.remove_value(crate::cart::state::SESSION_KEY).await.map_err(store_error)?;
+        self.session.remove_value(CART_KEY).await.map_err(store_error)?;
         self.session.insert(CREATED_KEY, true).await.map_err(store_error)?;
         self.session.insert(CUSTOMER_KEY, customer).await.map_err(store_error)?;
         self.session.save().await.map_err(store_error)

@@ -212,7 +212,7 @@ impl TestApp {
         tokio::spawn(serve(listener, router, config.serve.clone(), std::future::pending()));
         let metrics_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let metrics_addr: SocketAddr = metrics_listener.local_addr().unwrap();
-        tokio::spawn(serve(metrics_listener, storefront_bff::metrics::router(state.clone()), config.serve, std::future::pending()));
+        tokio::spawn(serve(metrics_listener, storefront_bff::app::metrics_router(state.clone()), config.serve, std::future::pending()));
         TestApp {
             base: format!("http://{addr}"),
             metrics_base: format!("http://{metrics_addr}"),

@@ -122,7 +122,7 @@ fn offline_subcommands_need_none_of_the_servers_settings() {
 
 #[test]
 fn same_site_none_with_secure_is_accepted() {
-    let secure = [("COOKIE_SAME_SITE", "none"), ("COOKIE_SECURE", "true"), ("LISTEN_ADDR", "192.0.2.1:9")];
+    let secure = [("COOKIE_SAME_SITE", "none"), ("COOKIE_SECURE", "true"), ("LISTEN_ADDR", "192.0.2.1:9"), ("METRICS_LISTEN", "off")];
     let (_, stderr) = run(&secure, &["serve"]);
     assert!(!stderr.contains("COOKIE_SAME_SITE"), "{stderr}");
 }

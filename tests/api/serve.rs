@@ -121,6 +121,7 @@ fn running_out_of_file_descriptors_does_not_stop_the_server() {
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("LISTEN_ADDR", format!("127.0.0.1:{port}"))
         .env("DEMO_PRODUCTS", "5")
+        .env("METRICS_LISTEN", "off")
         .env("RUST_LOG", "info")
         .stdout(log.try_clone().unwrap())
         .stderr(log)

@@ -126,7 +126,7 @@ async fn a_draft_product_is_not_served_by_id_or_slug() {
     let bff = Bff::spawn().await;
     let (_, draft) = hidden_and_draft().await;
     let id = draft["id"].as_u64().unwrap();
-    let slug = draft["slug"].as_str().filter(|s| !s.is_empty()).map(str::to_string).unwrap_or_else(|| format!("{}", id));
+    let slug = draft["slug"].as_str().filter(|s| !s.is_empty()).map(str::to_string).unwrap_or_else(|| id.to_string());
     // The store's single-product route serves it (the reason the BFF must check).
     assert_eq!(store().store_api(&format!("/products/{id}")).await.status, 200);
     for path in [format!("/api/v1/products/{id}"), format!("/api/v1/products/{slug}"), format!("/api/v1/products/{id}/variations")] {

@@ -50,7 +50,7 @@ pub fn realwoo(arg: &str) -> i32 {
 /// The mu-plugin this suite adds to the store: XML-RPC is disabled for a sign-in whose login
 /// starts with `noxmlrpc` (how a host that turns XML-RPC off looks to the BFF: fault 405),
 /// so the wp-login.php fallback is exercised against the real WordPress.
-const NO_XMLRPC_PLUGIN: &str = r#"<?php
+const NO_XMLRPC_PLUGIN: &str = r"<?php
 // Written by storefront-bff's real-store suite (tests/realstore/harness.rs).
 if ( defined( 'XMLRPC_REQUEST' ) && XMLRPC_REQUEST ) {
     $raw = file_get_contents( 'php://input' );
@@ -58,7 +58,7 @@ if ( defined( 'XMLRPC_REQUEST' ) && XMLRPC_REQUEST ) {
         add_filter( 'xmlrpc_enabled', '__return_false' );
     }
 }
-"#;
+";
 
 pub struct Store {
     pub url: String,

@@ -1,7 +1,6 @@
 //! The demo store's Store API cart and checkout against the captures: the captured session replayed step by step (same key sets, statuses, headers and, where the products agree, the same amounts), the error captures, and the whole guest flow through to REST v3.
 
-#[path = "demo_store_cart_support.rs"]
-mod support;
+use crate::cart_support as support;
 
 use serde_json::{json, Value};
 use support::*;

@@ -1,7 +1,6 @@
 //! Demo store cart sessions and switches: Cart-Token and Nonce rules, bad/expired/purged sessions, deterministic line keys, a lost checkout answer, concurrency on one session, `/batch`, and signed webhooks to a real receiver.
 
-#[path = "demo_store_cart_support.rs"]
-mod support;
+use crate::cart_support as support;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use base64::Engine as _;
+use demo_store::{spawn, DemoKey, DemoStoreConfig, DemoStoreHandle, KeyPermissions};
 use hmac::{Hmac, Mac};
 use serde_json::Value;
-use storefront_bff::demo_store::{spawn, DemoKey, DemoStoreConfig, DemoStoreHandle, KeyPermissions};
 
 pub fn fixtures_dir() -> PathBuf {
     woo_fixtures_dir()
@@ -302,7 +302,8 @@ pub async fn get_json(client: &reqwest::Client, req: reqwest::RequestBuilder) ->
 /// The real WooCommerce captures: `../shared/woo-fixtures` when present,
 /// else the copy in `tests/fixtures/woo-fixtures`.
 fn woo_fixtures_dir() -> std::path::PathBuf {
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // The workspace root: this crate lives in crates/demo-store.
+    let root = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     let shared = root.join("../shared/woo-fixtures");
     if shared.is_dir() {
         shared

@@ -137,7 +137,7 @@ pub fn int_param(params: &PhpArray, name: &str, default: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demo_store::wp::parse_str;
+    use crate::wp::parse_str;
 
     #[test]
     fn per_page_out_of_bounds_matches_capture() {

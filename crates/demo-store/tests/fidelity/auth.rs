@@ -1,14 +1,13 @@
 //! REST API key authentication: the real captured OAuth 1.0a requests verify, self-signed requests pass, and every failure answers like WooCommerce.
 
-#[path = "demo_store_common.rs"]
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 
 use common::{capture, fixture_credentials, ro_key, rw_key, shell_words, start, Signer};
+use demo_store::auth::{AuthOutcome, AuthRequest, Authenticator};
+use demo_store::{DemoKey, DemoStoreConfig, KeyPermissions};
 use serde_json::Value;
-use storefront_bff::demo_store::auth::{AuthOutcome, AuthRequest, Authenticator};
-use storefront_bff::demo_store::{DemoKey, DemoStoreConfig, KeyPermissions};
 
 const V3: &str = "/wp-json/wc/v3";
 /// Within 15 minutes of every signed capture (their timestamps are 1795894741..=1795894746).

@@ -1,12 +1,11 @@
 //! Customer accounts in the demo store: XML-RPC `wp.getProfile`, `wp-login.php`, REST v3 `customers` and the customer side of `orders`, checked against the real captures.
 
-#[path = "demo_store_common.rs"]
-mod common;
+use crate::common;
 
 use common::{assert_same_shape, capture, fixtures_dir, ro_key, rw_key, start};
+use demo_store::{DemoKey, DemoStoreConfig, DemoStoreHandle, XmlRpcMode};
 use reqwest::{header::HeaderMap, Method};
 use serde_json::{json, Value};
-use storefront_bff::demo_store::{DemoKey, DemoStoreConfig, DemoStoreHandle, XmlRpcMode};
 
 const V3: &str = "/wp-json/wc/v3";
 

@@ -192,7 +192,8 @@ mod tests {
     use super::*;
 
     fn capture_body(name: &str) -> Vec<u8> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        // The workspace root: this crate lives in crates/woo-client.
+        let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
         let shared = dir.join("../shared/woo-fixtures").join(name);
         let path = if shared.exists() { shared } else { dir.join("tests/fixtures/woo-fixtures").join(name) };
         let text = std::fs::read_to_string(path).unwrap();

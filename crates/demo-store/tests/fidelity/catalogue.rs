@@ -1,12 +1,11 @@
 //! Catalogue behaviour: paging headers and links, parameter bounds, filters and ordering, collection data, reviews, mutations, determinism and scale.
 
-#[path = "demo_store_common.rs"]
-mod common;
+use crate::common;
 
 use common::{capture, rw_key, start};
+use demo_store::{DemoStore, DemoStoreConfig, DemoStoreHandle, ProductStatus, ProductType, StockStatus};
 use reqwest::header::HeaderMap;
 use serde_json::Value;
-use storefront_bff::demo_store::{DemoStore, DemoStoreConfig, DemoStoreHandle, ProductStatus, ProductType, StockStatus};
 
 const STORE: &str = "/wp-json/wc/store/v1";
 

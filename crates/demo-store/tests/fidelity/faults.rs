@@ -1,13 +1,12 @@
 //! Fault switches (latency, error status, hang, drop, HTML page, malformed JSON, route filter), call counters and shutdown.
 
-#[path = "demo_store_common.rs"]
-mod common;
+use crate::common;
 
 use std::time::{Duration, Instant};
 
 use common::start;
+use demo_store::DemoStoreConfig;
 use serde_json::Value;
-use storefront_bff::demo_store::DemoStoreConfig;
 
 const PRODUCTS: &str = "/wp-json/wc/store/v1/products";
 

@@ -70,7 +70,7 @@ mod tests {
             if page == 1 {
                 Ok(Paged { items: vec![1], total: 2, total_pages: 2 })
             } else {
-                Err(UpstreamError::Timeout { api: crate::upstream::Api::RestApi })
+                Err(UpstreamError::Timeout { api: crate::Api::RestApi })
             }
         })
         .await;

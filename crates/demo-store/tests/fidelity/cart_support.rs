@@ -1,10 +1,10 @@
 //! Helpers for the demo store cart tests: capture parsing, recursive key-set comparison and a Store API shopper that carries Cart-Token and Nonce like a client does.
 #![allow(dead_code)]
 
+use demo_store::{spawn, DemoKey, DemoStoreConfig, DemoStoreHandle, KeyPermissions};
 use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde_json::Value;
-use storefront_bff::demo_store::{spawn, DemoKey, DemoStoreConfig, DemoStoreHandle, KeyPermissions};
 
 pub const STORE: &str = "/wp-json/wc/store/v1";
 
@@ -268,7 +268,8 @@ pub fn shirt_variation(store: &DemoStoreHandle, shirt: u64) -> (u64, String, Str
 /// The real WooCommerce captures: `../shared/woo-fixtures` when present,
 /// else the copy in `tests/fixtures/woo-fixtures`.
 fn woo_fixtures_dir() -> std::path::PathBuf {
-    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    // The workspace root: this crate lives in crates/demo-store.
+    let root = std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."));
     let shared = root.join("../shared/woo-fixtures");
     if shared.is_dir() {
         shared

@@ -142,7 +142,7 @@ mod tests {
 
     #[test]
     fn tokens_verify_until_rotated() {
-        let now = (crate::demo_store::auth::system_clock())();
+        let now = (crate::auth::system_clock())();
         let t = CartTokens::new();
         let tok = t.issue("t_abc", now);
         assert_eq!(t.verify(&tok).as_deref(), Some("t_abc"));

@@ -20,7 +20,7 @@ use axum::Router;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::edge::RouteTemplates;
+use route_templates::RouteTemplates;
 
 use super::auth::{check_permissions, AuthOutcome, AuthRequest, KeyUser};
 use super::http::{html, ApiCtx, Namespace, WpError};

@@ -1,21 +1,18 @@
 //! The demo store holds to the real store where it once differed (issue 17): each behaviour is a
-//! capture from the real WooCommerce 8.9.1 in `tests/fixtures/realwoo/` (made by
+//! capture from the real WooCommerce 8.9.1 in `tests/fixtures/realwoo/` at the workspace root (made by
 //! `scripts/capture-realwoo.sh`), and the demo store must answer the same way.
-
-#[path = "demo_store_cart_support.rs"]
-mod support;
 
 use std::path::PathBuf;
 
+use demo_store::ProductStatus;
 use reqwest::Method;
 use serde_json::{json, Value};
-use storefront_bff::demo_store::ProductStatus;
 
-use support::{got, start, Got, Shopper, STORE};
+use crate::cart_support::{got, start, Got, Shopper, STORE};
 
 /// A capture of `tests/fixtures/realwoo/`: status and JSON body.
 fn real(name: &str) -> (u16, Value) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/realwoo").join(format!("{name}.http"));
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/realwoo").join(format!("{name}.http"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).replace("\r\n", "\n");
     let http = text.find("\nHTTP/1.1 ").expect("status line") + 1;
     let status = text[http..].split_whitespace().nth(1).unwrap().parse().unwrap();
@@ -24,7 +21,7 @@ fn real(name: &str) -> (u16, Value) {
 }
 
 fn real_header(name: &str, header: &str) -> Option<String> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/realwoo").join(format!("{name}.http"));
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/realwoo").join(format!("{name}.http"));
     let text = std::fs::read_to_string(path).unwrap();
     text.lines().find_map(|l| {
         let (k, v) = l.split_once(':')?;
