@@ -40,8 +40,12 @@ impl Capture {
 
 /// Reads `name` (e.g. "store-05-product-simple.http") from the fixtures.
 pub fn capture(name: &str) -> Capture {
-    let path = fixtures_dir().join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    capture_at(&fixtures_dir().join(name))
+}
+
+/// Reads the capture at `path`.
+pub fn capture_at(path: &std::path::Path) -> Capture {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     let mut comments = Vec::new();
     let mut lines = text.split('\n').peekable();
     while let Some(l) = lines.peek() {

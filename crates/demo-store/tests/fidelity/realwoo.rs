@@ -9,24 +9,16 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::cart_support::{got, start, Got, Shopper, STORE};
+use crate::common::{capture_at, Capture};
 
-/// A capture of `tests/fixtures/realwoo/`: status and JSON body.
+/// A capture of `tests/fixtures/realwoo/` (at the workspace root): status and JSON body.
 fn real(name: &str) -> (u16, Value) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/realwoo").join(format!("{name}.http"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).replace("\r\n", "\n");
-    let http = text.find("\nHTTP/1.1 ").expect("status line") + 1;
-    let status = text[http..].split_whitespace().nth(1).unwrap().parse().unwrap();
-    let body = &text[http + text[http..].find("\n\n").expect("blank line") + 2..];
-    (status, serde_json::from_str(body.trim()).unwrap_or(Value::Null))
+    let cap = real_capture(name);
+    (cap.status, cap.json())
 }
 
-fn real_header(name: &str, header: &str) -> Option<String> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/realwoo").join(format!("{name}.http"));
-    let text = std::fs::read_to_string(path).unwrap();
-    text.lines().find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        k.eq_ignore_ascii_case(header).then(|| v.trim().to_string())
-    })
+fn real_capture(name: &str) -> Capture {
+    capture_at(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/realwoo").join(format!("{name}.http")))
 }
 
 async fn get(base: &str, path: &str) -> Got {
@@ -63,7 +55,7 @@ async fn the_list_shows_hidden_products_unless_asked_for_catalog_visibility() {
 async fn category_and_tag_filters_take_ids_only() {
     let (status, body) = real("rw-03-products-category-slug");
     assert_eq!((status, body.clone()), (200, json!([])), "the capture: a slug matches nothing");
-    assert_eq!(real_header("rw-03-products-category-slug", "X-WP-Total").as_deref(), Some("0"));
+    assert_eq!(real_capture("rw-03-products-category-slug").header("x-wp-total"), Some("0"));
     let (_, mixed) = real("rw-04-products-category-id-and-slug");
     assert!(!mixed.as_array().unwrap().is_empty(), "the capture: ID,slug matches the id's products");
     let store = start().await;
