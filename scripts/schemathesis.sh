@@ -68,7 +68,8 @@ step "BFF in demo mode on $BFF_BASE_URL"
 # thousands of writes and wrong passwords (429 itself stays documented and is
 # checked by the integration tests).
 env -u WOO_URL LISTEN_ADDR="127.0.0.1:$port" PARTNERS_FILE="$OUT/partners.toml" DEMO_PRODUCTS=60 WEBHOOK_SECRET="$WEBHOOK_SECRET" \
-  CART_RATE_PER_MIN=1000000 CHECKOUT_RATE_PER_MIN=1000000 LOGIN_MAX_FAILURES=1000 LOG_FORMAT=json RUST_LOG=info \
+  CART_RATE_PER_MIN=1000000 CHECKOUT_RATE_PER_MIN=1000000 SESSION_RATE_PER_MIN=1000000 MISS_RATE_PER_MIN=0 LOGIN_MAX_FAILURES=1000 \
+  LOG_FORMAT=json RUST_LOG=info \
   "$BFF_BIN" >"$OUT/bff.log" 2>&1 &
 bff=$!
 trap 'kill "$bff" 2>/dev/null || true' EXIT

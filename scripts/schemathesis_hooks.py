@@ -77,14 +77,13 @@ def _fill_cart(session: requests.Session, headers: dict[str, str]) -> list[str]:
 
 
 def _cookie_session() -> str:
-    """A browser session with a filled cart: the cookie the first cart read sets."""
+    """A browser session with a filled cart: the cookie the first cart write sets (a read of
+    an empty cart creates no session)."""
     with requests.Session() as session:
-        r = session.get(f"{BASE}/api/v1/cart", timeout=30)
-        r.raise_for_status()
+        _fill_cart(session, {"Origin": BASE})
         cookie = session.cookies.get(SESSION_COOKIE)
         if not cookie:
-            raise RuntimeError(f"GET /api/v1/cart set no {SESSION_COOKIE} cookie")
-        _fill_cart(session, {"Origin": BASE})
+            raise RuntimeError(f"the first cart write set no {SESSION_COOKIE} cookie")
         return cookie
 
 
