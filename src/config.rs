@@ -171,6 +171,21 @@ pub struct Settings {
     /// Address of the Prometheus `/metrics` listener, kept off the public one. Default: loopback only. `off`: no metrics listener.
     #[arg(long, env = "METRICS_LISTEN", default_value = "127.0.0.1:9464", value_parser = parse_metrics_listen)]
     pub metrics_listen: MetricsListen,
+    /// Catalogue fetches in flight at the store at once (a small WooCommerce serves ~20 requests/s).
+    #[arg(long, env = "UPSTREAM_CATALOGUE_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub upstream_catalogue_concurrency: u64,
+    /// Cart and checkout operations in flight at the store at once.
+    #[arg(long, env = "UPSTREAM_CART_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub upstream_cart_concurrency: u64,
+    /// Requests that may wait for the store per kind; beyond it, STALE or 503 upstream_busy at once.
+    #[arg(long, env = "UPSTREAM_QUEUE", default_value_t = 32, value_parser = clap::value_parser!(u64).range(0..=100_000))]
+    pub upstream_queue: u64,
+    /// How long a queued request waits for the store before STALE or 503 upstream_busy, milliseconds.
+    #[arg(long, env = "UPSTREAM_QUEUE_WAIT_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub upstream_queue_wait_ms: u64,
+    /// Catalogue cache misses per minute per client IP (hits are never limited); over it: STALE or 429. 0: no budget.
+    #[arg(long, env = "MISS_RATE_PER_MIN", default_value_t = 60)]
+    pub miss_rate_per_min: u32,
     /// Comma-separated proxy IPs whose X-Forwarded-For is trusted.
     #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<std::net::IpAddr>,

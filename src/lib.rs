@@ -17,6 +17,7 @@ pub mod demo_store;
 pub mod edge;
 pub mod error;
 pub mod extract;
+pub mod gate;
 pub mod idempotency;
 pub mod jwt;
 pub mod kv;

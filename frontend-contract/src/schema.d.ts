@@ -1572,6 +1572,17 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"];
             };
         };
+        /** @description `rate_limited`: this client has used its budget of cache misses (reads the cache cannot answer); cached pages still answer */
+        MissBudgetSpent: {
+            headers: {
+                /** @description Seconds to wait before retrying */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
         /** @description The body is not JSON (`bad_request`) */
         NotJson: {
             headers: {
@@ -1663,8 +1674,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["MissBudgetSpent"];
             502: components["responses"]["StoreUnusable"];
-            /** @description Store unavailable and nothing cached */
+            /** @description Store unavailable (`upstream_unavailable`) or at its concurrency cap (`upstream_busy`), and nothing cached */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -1725,8 +1737,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["MissBudgetSpent"];
             502: components["responses"]["StoreUnusable"];
-            /** @description Store unavailable and nothing cached */
+            /** @description Store unavailable (`upstream_unavailable`) or at its concurrency cap (`upstream_busy`), and nothing cached */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2597,8 +2610,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["MissBudgetSpent"];
             502: components["responses"]["StoreUnusable"];
-            /** @description Store unavailable and nothing cached */
+            /** @description Store unavailable (`upstream_unavailable`) or at its concurrency cap (`upstream_busy`), and nothing cached */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2746,8 +2760,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["MissBudgetSpent"];
             502: components["responses"]["StoreUnusable"];
-            /** @description Store unavailable and nothing cached */
+            /** @description Store unavailable (`upstream_unavailable`) or at its concurrency cap (`upstream_busy`), and nothing cached */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3794,8 +3809,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["MissBudgetSpent"];
             502: components["responses"]["StoreUnusable"];
-            /** @description Store unavailable and nothing cached */
+            /** @description Store unavailable (`upstream_unavailable`) or at its concurrency cap (`upstream_busy`), and nothing cached */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -3856,8 +3872,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["MissBudgetSpent"];
             502: components["responses"]["StoreUnusable"];
-            /** @description Store unavailable and nothing cached */
+            /** @description Store unavailable (`upstream_unavailable`) or at its concurrency cap (`upstream_busy`), and nothing cached */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3923,8 +3940,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["MissBudgetSpent"];
             502: components["responses"]["StoreUnusable"];
-            /** @description Store unavailable and nothing cached */
+            /** @description Store unavailable (`upstream_unavailable`) or at its concurrency cap (`upstream_busy`), and nothing cached */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3985,8 +4003,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["MissBudgetSpent"];
             502: components["responses"]["StoreUnusable"];
-            /** @description Store unavailable and nothing cached */
+            /** @description Store unavailable (`upstream_unavailable`) or at its concurrency cap (`upstream_busy`), and nothing cached */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4077,8 +4096,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["MissBudgetSpent"];
             502: components["responses"]["StoreUnusable"];
-            /** @description Store unavailable and nothing cached */
+            /** @description Store unavailable (`upstream_unavailable`) or at its concurrency cap (`upstream_busy`), and nothing cached */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */

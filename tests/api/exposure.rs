@@ -127,3 +127,87 @@ async fn a_missing_product_is_asked_of_the_store_once_per_ttl_and_a_product_even
     app.get("/api/v1/products/no-such-product-here").await;
     assert!(app.store.total_calls() > settled, "asked again after the TTL");
 }
+
+/// `n` concurrent catalogue reads of distinct URLs (all misses) from one client.
+async fn unique_searches(app: &TestApp, tag: &str, n: usize) -> Vec<crate::common::TestResponse> {
+    let reads = (0..n).map(|i| {
+        let path = format!("/api/v1/products?search={tag}{i}");
+        async move { app.get(&path).await }
+    });
+    futures::future::join_all(reads).await
+}
+
+#[tokio::test]
+async fn the_store_never_sees_more_concurrent_catalogue_calls_than_the_cap() {
+    let app = TestApp::with(|c| {
+        c.options.gate.catalogue_concurrency = 3;
+        c.options.gate.queue = 100;
+        c.options.gate.queue_wait = std::time::Duration::from_secs(10);
+    })
+    .await;
+    app.store.faults().set_latency(std::time::Duration::from_millis(100));
+    let answers = unique_searches(&app, "capped", 24).await;
+    assert!(answers.iter().all(|r| r.status == 200), "the queue drains: every read is answered");
+    let peak = app.store.peak_concurrent_calls();
+    assert!((2..=3).contains(&peak), "24 concurrent misses, at most 3 store calls at once (peak {peak})");
+}
+
+#[tokio::test]
+async fn past_the_cap_and_a_full_queue_a_miss_is_503_upstream_busy_and_a_stale_copy_is_served() {
+    let app = TestApp::with(|c| {
+        c.options.gate.catalogue_concurrency = 1;
+        c.options.gate.queue = 1;
+        c.options.gate.queue_wait = std::time::Duration::from_secs(10);
+        c.cache.ttl_list = std::time::Duration::from_millis(200);
+        c.cache.refresh_ahead_percent = 0;
+    })
+    .await;
+    // A stale copy of one page, for later.
+    assert_eq!(app.get("/api/v1/products?search=kept").await.status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.store.faults().set_latency(std::time::Duration::from_millis(400));
+    let busy_reads = unique_searches(&app, "busy", 6);
+    let stale_read = async {
+        // Once the cap and the queue are taken by the searches above.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        app.get("/api/v1/products?search=kept").await
+    };
+    let (answers, stale) = tokio::join!(busy_reads, stale_read);
+    let refused: Vec<_> = answers.iter().filter(|r| r.status == 503).collect();
+    assert_eq!(answers.iter().filter(|r| r.status == 200).count(), 2, "one in flight, one queued");
+    assert_eq!(refused.len(), 4, "the rest are refused at once");
+    for r in refused {
+        assert_eq!(r.error_code(), "upstream_busy");
+        assert!(r.header("retry-after").is_some());
+    }
+    assert_eq!(stale.status, 200);
+    assert_eq!(stale.header("x-cache"), Some("STALE"), "a page with a stale copy is served from it");
+}
+
+#[tokio::test]
+async fn the_miss_budget_gives_429_while_hits_keep_answering() {
+    let app = TestApp::with(|c| {
+        c.options.gate.misses_per_minute = 5;
+        c.options.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let app = &app;
+    let read = |path: String, client: &'static str| {
+        let request = app.client.get(format!("{}{path}", app.base)).header("x-forwarded-for", client);
+        async move { app.send(request, "GET", "/api/v1/products").await }
+    };
+    for i in 0..5 {
+        assert_eq!(read(format!("/api/v1/products?search=budget{i}"), "203.0.113.5").await.status, 200);
+    }
+    let refused = read("/api/v1/products?search=budget-over".into(), "203.0.113.5").await;
+    assert_eq!(refused.status, 429);
+    assert_eq!(refused.error_code(), "rate_limited");
+    assert!(refused.header("retry-after").is_some());
+    for _ in 0..20 {
+        let hit = read("/api/v1/products?search=budget0".into(), "203.0.113.5").await;
+        assert_eq!(hit.status, 200, "hits are never limited");
+        assert_eq!(hit.header("x-cache"), Some("HIT"));
+    }
+    let other = read("/api/v1/products?search=budget-over".into(), "198.51.100.9").await;
+    assert_eq!(other.status, 200, "another client has its own budget");
+}
