@@ -3738,6 +3738,16 @@ export interface operations {
             };
             408: components["responses"]["BodyTimeout"];
             413: components["responses"]["PayloadTooLarge"];
+            /** @description `rate_limited`: too many failed token requests from this client (checked before any secret is verified) */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `busy`: too many token requests being verified; retry */
             503: {
                 headers: {
