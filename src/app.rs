@@ -369,6 +369,7 @@ impl Settings {
             refresh_ttl: Duration::from_secs(self.refresh_token_ttl_secs),
             max_failures: self.login_max_failures,
             lockout: Duration::from_secs(self.login_lockout_secs),
+            cookie_secure: self.cookie_secure.unwrap_or(!demo),
         };
         Ok(AppOptions {
             cache: self.cache_settings(),

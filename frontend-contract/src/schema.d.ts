@@ -1765,9 +1765,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Signed in; the guest cart was merged into the customer's */
+            /** @description Signed in; the guest cart was merged into the customer's. Sets the `sfbff_device` cookie: sent back to this route, it makes this device trusted for the account, so failures elsewhere (an attack) do not lock it out */
             200: {
                 headers: {
+                    /** @description sfbff_device=…; Path=/api/v1/auth/login; HttpOnly; SameSite=Strict */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1821,7 +1823,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed attempts; see Retry-After */
+            /** @description Too many failed attempts for this account from untrusted clients, from this IP, or from this device; see Retry-After */
             429: {
                 headers: {
                     /** @description Seconds to wait before retrying */
