@@ -132,6 +132,12 @@ pub struct Settings {
     /// Seconds a client has to send a request's line and headers; also how long an idle keep-alive connection stays open. Then the connection is closed. Keep it above the idle timeout of a load balancer in front (AWS ALB: 60 s).
     #[arg(long, env = "HEADER_READ_TIMEOUT_SECS", default_value_t = 65, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub header_read_timeout_secs: u64,
+    /// Seconds a new connection has to send its first request's head (shorter than HEADER_READ_TIMEOUT_SECS, the keep-alive idle timeout); then it is closed.
+    #[arg(long, env = "FIRST_REQUEST_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub first_request_timeout_secs: u64,
+    /// Open connections per client address (the peer; TRUSTED_PROXIES are not capped); more are closed at once. 0: no cap.
+    #[arg(long, env = "MAX_CONNECTIONS_PER_IP", default_value_t = 128)]
+    pub max_connections_per_ip: usize,
     /// Secure flag on the session cookie. Default: on, except in demo mode (plain http on loopback).
     #[arg(long, env = "COOKIE_SECURE")]
     pub cookie_secure: Option<bool>,

@@ -12,6 +12,7 @@ pub mod cart;
 pub mod catalogue;
 pub mod client_ip;
 pub mod config;
+pub mod conn_limit;
 pub mod csrf;
 pub mod demo_store;
 pub mod edge;

@@ -211,3 +211,76 @@ async fn the_miss_budget_gives_429_while_hits_keep_answering() {
     let other = read("/api/v1/products?search=budget-over".into(), "198.51.100.9").await;
     assert_eq!(other.status, 200, "another client has its own budget");
 }
+
+/// A raw connection to the app from a chosen loopback address (Linux routes all of 127/8 locally).
+async fn connect_from(app: &TestApp, source: &str) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+    socket.connect(app.base.trim_start_matches("http://").parse().unwrap()).await.unwrap()
+}
+
+/// Whether the server closes `stream` (read gives end of file or an error) within 5 s.
+async fn closed_by_server(stream: &mut tokio::net::TcpStream) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 64];
+    matches!(tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut buf)).await, Ok(Ok(0) | Err(_)))
+}
+
+async fn healthz(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncWriteExt;
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: bff.test\r\n\r\n").await.unwrap();
+    crate::common::read_response(stream).await
+}
+
+#[tokio::test]
+async fn one_address_cannot_hold_more_than_its_share_of_connections() {
+    let app = TestApp::with(|c| {
+        c.serve.max_connections_per_ip = 5;
+        c.serve.first_request_timeout = std::time::Duration::from_secs(30);
+    })
+    .await;
+    let mut silent = Vec::new();
+    for _ in 0..5 {
+        silent.push(connect_from(&app, "127.0.0.9").await);
+    }
+    // Accepted in order: the sixth finds five open.
+    let mut held = connect_from(&app, "127.0.0.9").await;
+    assert!(closed_by_server(&mut held).await, "the sixth connection from one address is closed at once");
+    let mut other = connect_from(&app, "127.0.0.10").await;
+    assert!(healthz(&mut other).await.starts_with("HTTP/1.1 200"), "another address is served");
+    drop(silent);
+    // The closed connections free their places (the server notices the close asynchronously).
+    let mut served = false;
+    for _ in 0..50 {
+        let mut again = connect_from(&app, "127.0.0.9").await;
+        use tokio::io::AsyncWriteExt;
+        if again.write_all(b"GET /healthz HTTP/1.1\r\nHost: bff.test\r\n\r\n").await.is_ok() {
+            let mut buf = [0u8; 16];
+            use tokio::io::AsyncReadExt;
+            if let Ok(Ok(n)) = tokio::time::timeout(std::time::Duration::from_secs(2), again.read(&mut buf)).await {
+                if buf[..n].starts_with(b"HTTP/1.1 200") {
+                    served = true;
+                    break;
+                }
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(served, "the address is served again once its connections are closed");
+}
+
+#[tokio::test]
+async fn a_silent_new_connection_is_closed_at_the_first_request_deadline_not_the_idle_timeout() {
+    let app = TestApp::with(|c| {
+        c.serve.first_request_timeout = std::time::Duration::from_millis(300);
+        c.serve.header_read_timeout = std::time::Duration::from_secs(30);
+    })
+    .await;
+    let mut silent = connect_from(&app, "127.0.0.11").await;
+    assert!(closed_by_server(&mut silent).await, "closed long before the 30 s idle timeout");
+    // A connection that asks promptly is kept alive past the first-request deadline.
+    let mut prompt = connect_from(&app, "127.0.0.12").await;
+    assert!(healthz(&mut prompt).await.starts_with("HTTP/1.1 200"));
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert!(healthz(&mut prompt).await.starts_with("HTTP/1.1 200"), "the keep-alive idle timeout applies after the first request");
+}
