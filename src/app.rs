@@ -183,7 +183,8 @@ impl AppState {
             crate::upstream::WordPressClient::new(&upstream.url, &upstream.http),
             options.redis.clone(),
             &options.accounts,
-        );
+        )
+        .with_gate(gate.clone());
         let session_store = match &options.redis {
             Some(redis) => SharedStore(Arc::new(tower_sessions_redis_store::RedisStore::new(redis.pool().clone()))),
             None => options.session_store.clone(),
@@ -386,6 +387,7 @@ impl Settings {
             gate: crate::gate::GateSettings {
                 catalogue_concurrency: self.upstream_catalogue_concurrency as usize,
                 cart_concurrency: self.upstream_cart_concurrency as usize,
+                rest_concurrency: self.upstream_rest_concurrency as usize,
                 queue: self.upstream_queue as usize,
                 queue_wait: Duration::from_millis(self.upstream_queue_wait_ms),
                 misses_per_minute: self.miss_rate_per_min,

@@ -183,6 +183,9 @@ pub struct Settings {
     /// Cart and checkout operations in flight at the store at once.
     #[arg(long, env = "UPSTREAM_CART_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
     pub upstream_cart_concurrency: u64,
+    /// Sign-ins and registrations in flight at the store at once (each a password check and a REST lookup).
+    #[arg(long, env = "UPSTREAM_REST_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub upstream_rest_concurrency: u64,
     /// Requests that may wait for the store per kind; beyond it, STALE or 503 upstream_busy at once.
     #[arg(long, env = "UPSTREAM_QUEUE", default_value_t = 32, value_parser = clap::value_parser!(u64).range(0..=100_000))]
     pub upstream_queue: u64,

@@ -1,5 +1,6 @@
 //! Protects the store from us: a cap on concurrent upstream work per kind
-//! (catalogue fetches, cart and checkout operations) with a short, bounded
+//! (catalogue fetches; cart, checkout and guest-order operations; the REST
+//! and WordPress calls of sign-in and registration) with a short, bounded
 //! queue, and a per-client budget of catalogue cache misses.
 //!
 //! Why: a small WooCommerce serves some 13–29 requests a second (PHP workers
@@ -33,6 +34,8 @@ tokio::task_local! {
 pub enum Kind {
     Catalogue,
     Cart,
+    /// Sign-in and registration (WordPress password checks, REST customers).
+    Rest,
 }
 
 #[derive(Debug, Clone)]
@@ -41,6 +44,8 @@ pub struct GateSettings {
     pub catalogue_concurrency: usize,
     /// Concurrent cart and checkout operations (each a few calls in a row).
     pub cart_concurrency: usize,
+    /// Concurrent sign-ins and registrations (each a password check and a REST lookup).
+    pub rest_concurrency: usize,
     /// Callers that may wait for a permit, per kind; more are refused at once.
     pub queue: usize,
     /// How long a queued caller waits before it is refused.
@@ -54,7 +59,14 @@ impl Default for GateSettings {
         // A store answering ~20 calls/s at ~200 ms each has ~4 busy workers:
         // 8 concurrent catalogue fetches and 8 cart operations keep it busy,
         // not drowned. A queue of 32 drains in about a second at that pace.
-        Self { catalogue_concurrency: 8, cart_concurrency: 8, queue: 32, queue_wait: Duration::from_secs(1), misses_per_minute: 60 }
+        Self {
+            catalogue_concurrency: 8,
+            cart_concurrency: 8,
+            rest_concurrency: 4,
+            queue: 32,
+            queue_wait: Duration::from_secs(1),
+            misses_per_minute: 60,
+        }
     }
 }
 
@@ -76,6 +88,7 @@ pub struct Gate(Arc<Inner>);
 struct Inner {
     catalogue: Lane,
     cart: Lane,
+    rest: Lane,
     queue: usize,
     queue_wait: Duration,
     misses: Option<DefaultKeyedRateLimiter<IpAddr>>,
@@ -90,6 +103,7 @@ impl Gate {
         Self(Arc::new(Inner {
             catalogue: Lane::new(settings.catalogue_concurrency),
             cart: Lane::new(settings.cart_concurrency),
+            rest: Lane::new(settings.rest_concurrency),
             queue: settings.queue,
             queue_wait: settings.queue_wait,
             misses,
@@ -101,6 +115,7 @@ impl Gate {
         Self::new(&GateSettings {
             catalogue_concurrency: Semaphore::MAX_PERMITS,
             cart_concurrency: Semaphore::MAX_PERMITS,
+            rest_concurrency: Semaphore::MAX_PERMITS,
             misses_per_minute: 0,
             ..GateSettings::default()
         })
@@ -110,6 +125,7 @@ impl Gate {
         match kind {
             Kind::Catalogue => &self.0.catalogue,
             Kind::Cart => &self.0.cart,
+            Kind::Rest => &self.0.rest,
         }
     }
 
@@ -185,6 +201,7 @@ mod tests {
         Gate::new(&GateSettings {
             catalogue_concurrency: 2,
             cart_concurrency: 1,
+            rest_concurrency: 1,
             queue: 1,
             queue_wait: Duration::from_millis(50),
             misses_per_minute: 3,
@@ -197,8 +214,10 @@ mod tests {
         let a = gate.enter(Kind::Catalogue).await.unwrap();
         let _b = gate.enter(Kind::Catalogue).await.unwrap();
         assert!(gate.try_enter(Kind::Catalogue).is_none(), "two is the cap");
-        // A cart permit is in another lane.
+        // Cart and REST permits are in other lanes.
         let _cart = gate.enter(Kind::Cart).await.unwrap();
+        let _rest = gate.enter(Kind::Rest).await.unwrap();
+        assert!(gate.try_enter(Kind::Rest).is_none(), "one is the REST cap");
         // One may queue; it gets the permit released meanwhile.
         let queued = tokio::spawn({
             let gate = gate.clone();

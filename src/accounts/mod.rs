@@ -72,6 +72,8 @@ pub struct Accounts {
     refresh: RefreshTokens,
     access_ttl: Duration,
     cookie_secure: bool,
+    /// The cap on concurrent sign-ins and registrations at the store.
+    gate: crate::gate::Gate,
 }
 
 /// Unreachable store or odd answers still fail closed: 503/502, never a sign-in.
@@ -88,7 +90,14 @@ impl Accounts {
             refresh: RefreshTokens::new(Kv::new(redis, "refresh"), settings.refresh_ttl),
             access_ttl: settings.access_ttl,
             cookie_secure: settings.cookie_secure,
+            gate: crate::gate::Gate::unlimited(),
         }
+    }
+
+    /// The same accounts with their store work capped by `gate`.
+    pub fn with_gate(mut self, gate: crate::gate::Gate) -> Self {
+        self.gate = gate;
+        self
     }
 
     pub fn device_cookie_secure(&self) -> bool {
@@ -117,6 +126,7 @@ impl Accounts {
     ) -> Result<(RestCustomer, String), ApiError> {
         let device = device.and_then(|raw| device_of(tokens, raw));
         self.guard.check(login, ip, device.as_ref()).await?;
+        let _permit = self.gate.enter(crate::gate::Kind::Rest).await?;
         let customer = match self.wordpress.check_password(login, password).await.map_err(upstream)? {
             PasswordCheck::Valid(user) => self.customer_for(&user).await?,
             PasswordCheck::Invalid => None,
@@ -156,6 +166,7 @@ impl Accounts {
     pub async fn register(&self, body: &RegisterBody, ip: &str) -> Result<RestCustomer, ApiError> {
         body.validate()?;
         self.guard.check_ip(ip).await?;
+        let _permit = self.gate.enter(crate::gate::Kind::Rest).await?;
         let new = NewCustomer {
             email: body.email.trim(),
             password: &body.password,

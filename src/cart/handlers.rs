@@ -350,6 +350,8 @@ pub async fn get_order(
     if q.key.len() > 64 || q.email.len() > 254 || !q.key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         return Err(not_found_order());
     }
+    // Anyone may ask with any id: a store call, so it waits its turn like cart work.
+    let _permit = cart.gate.enter(crate::gate::Kind::Cart).await?;
     let order = cart.client.order(id, &q.key, &q.email, Some(&ip.as_string())).await.map_err(|err| match err.status() {
         Some(400..=404) => not_found_order(),
         _ => cart_error(err),
