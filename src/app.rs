@@ -55,6 +55,8 @@ pub struct AppOptions {
     pub session_ttl: Duration,
     pub session_store: SharedStore,
     pub rates: RateSettings,
+    /// Caps on concurrent store work, and the per-client budget of cache misses.
+    pub gate: crate::gate::GateSettings,
     pub trusted_proxies: Vec<std::net::IpAddr>,
     pub cors_origins: Vec<String>,
     pub webhook_secrets: WebhookSecrets,
@@ -76,6 +78,8 @@ impl AppOptions {
             session_ttl: Duration::from_secs(3600),
             session_store: SharedStore::memory(Duration::from_secs(3600), 64 * 1024 * 1024),
             rates: RateSettings::default(),
+            // Every test client is 127.0.0.1: one miss budget would be shared by all of them.
+            gate: crate::gate::GateSettings { misses_per_minute: 0, ..crate::gate::GateSettings::default() },
             trusted_proxies: Vec::new(),
             cors_origins: Vec::new(),
             webhook_secrets: WebhookSecrets::default(),
@@ -99,7 +103,8 @@ impl AppState {
     pub fn new(upstream: &Upstream, options: &AppOptions) -> Self {
         let store = StoreClient::new(&upstream.url, &upstream.http);
         let rest = RestClient::new(&upstream.url, upstream.credentials.clone(), upstream.auth_mode, &upstream.http);
-        let catalogue = Catalogue::new(store.clone(), ResponseCache::new(options.cache.clone()));
+        let gate = crate::gate::Gate::new(&options.gate);
+        let catalogue = Catalogue::new(store.clone(), ResponseCache::new(options.cache.clone()).with_gate(gate.clone()));
         let webhooks = Webhooks::start(options.webhook_secrets.clone(), catalogue.cache().clone(), options.redis.clone());
         let reconciler = Reconciler::new(rest.clone(), catalogue.cache().clone());
         let limits = RateLimits::new(&options.rates);
@@ -111,7 +116,8 @@ impl AppState {
             options.redis.clone().map(Idempotency::on_redis).unwrap_or_default(),
             limits.clone(),
             crate::cart::home::CustomerCarts::new(crate::kv::Kv::new(options.redis.clone(), "cart")),
-        );
+        )
+        .with_gate(gate.clone());
         let partners = crate::partners::Partners::new(
             options.partners.as_ref(),
             catalogue.clone(),
@@ -127,7 +133,8 @@ impl AppState {
             crate::upstream::WordPressClient::new(&upstream.url, &upstream.http),
             options.redis.clone(),
             &options.accounts,
-        );
+        )
+        .with_gate(gate.clone());
         let session_store = match &options.redis {
             Some(redis) => SharedStore(Arc::new(tower_sessions_redis_store::RedisStore::new(redis.pool().clone()))),
             None => options.session_store.clone(),
@@ -145,9 +152,11 @@ impl AppState {
             accounts: Arc::new(accounts),
             partners: Arc::new(partners),
             limits,
+            gate,
         });
         crate::ratelimit::spawn_pruning(Arc::downgrade(&parts), crate::ratelimit::PRUNE_INTERVAL, |parts: &AppParts| {
             parts.limits.prune();
+            parts.gate.prune();
         });
         Self(parts)
     }
@@ -222,6 +231,7 @@ pub fn router(
     let shopper: Router<AppState> =
         Router::from(routes::shopper()).layer(sessions).layer(axum::middleware::from_fn_with_state(origins, csrf::layer));
     let front = FrontLayer::new(state.catalogue.cache().clone());
+    let trusted = state.trusted_proxies.clone();
     let mut app = Router::from(routes::public()).merge(shopper).with_state(state).merge(docs);
     if policy.reference_page {
         app = app.merge(crate::web::router().layer(html));
@@ -239,6 +249,8 @@ pub fn router(
         .layer(crate::body_timeout::BodyTimeoutLayer::new(policy.body_read_timeout, policy.body_limit_bytes))
         // Repeated catalogue GETs answered from the cache before routing (see `catalogue::front`).
         .layer(front)
+        // Past the front: the client is known to the cache's miss budget (see `gate`).
+        .layer(axum::middleware::from_fn_with_state(trusted, crate::gate::client_scope))
         .service(app)
 }
 
@@ -322,6 +334,7 @@ impl Settings {
             refresh_ttl: Duration::from_secs(self.refresh_token_ttl_secs),
             max_failures: self.login_max_failures,
             lockout: Duration::from_secs(self.login_lockout_secs),
+            cookie_secure: self.cookie_secure.unwrap_or(!demo),
         };
         Ok(AppOptions {
             cache: self.cache_settings(),
@@ -334,6 +347,14 @@ impl Settings {
                 checkout_burst: self.checkout_rate_per_min,
                 checkout_window: Duration::from_secs(60),
                 sessions_per_minute: self.session_rate_per_min,
+            },
+            gate: crate::gate::GateSettings {
+                catalogue_concurrency: self.upstream_catalogue_concurrency as usize,
+                cart_concurrency: self.upstream_cart_concurrency as usize,
+                rest_concurrency: self.upstream_rest_concurrency as usize,
+                queue: self.upstream_queue as usize,
+                queue_wait: Duration::from_millis(self.upstream_queue_wait_ms),
+                misses_per_minute: self.miss_rate_per_min,
             },
             trusted_proxies: self.trusted_proxies.clone(),
             cors_origins: self.cors_origins.clone(),

@@ -144,6 +144,12 @@ pub struct Settings {
     /// Seconds a client has to send a request's line and headers; also how long an idle keep-alive connection stays open. Then the connection is closed. Keep it above the idle timeout of a load balancer in front (AWS ALB: 60 s).
     #[arg(long, env = "HEADER_READ_TIMEOUT_SECS", default_value_t = 65, value_parser = clap::value_parser!(u64).range(1..=300))]
     pub header_read_timeout_secs: u64,
+    /// Seconds a new connection has to send its first request's head (shorter than HEADER_READ_TIMEOUT_SECS, the keep-alive idle timeout); then it is closed.
+    #[arg(long, env = "FIRST_REQUEST_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=300))]
+    pub first_request_timeout_secs: u64,
+    /// Open connections per client address (the peer; TRUSTED_PROXIES are not capped); more are closed at once. 0: no cap.
+    #[arg(long, env = "MAX_CONNECTIONS_PER_IP", default_value_t = 128)]
+    pub max_connections_per_ip: usize,
     /// Secure flag on the session cookie. Default: on, except in demo mode (plain http on loopback).
     #[arg(long, env = "COOKIE_SECURE")]
     pub cookie_secure: Option<bool>,
@@ -186,6 +192,24 @@ pub struct Settings {
     /// Address of the Prometheus `/metrics` listener, kept off the public one. Default: loopback only. `off`: no metrics listener.
     #[arg(long, env = "METRICS_LISTEN", default_value = "127.0.0.1:9464", value_parser = parse_metrics_listen)]
     pub metrics_listen: MetricsListen,
+    /// Catalogue fetches in flight at the store at once (a small WooCommerce serves ~20 requests/s).
+    #[arg(long, env = "UPSTREAM_CATALOGUE_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub upstream_catalogue_concurrency: u64,
+    /// Cart and checkout operations in flight at the store at once.
+    #[arg(long, env = "UPSTREAM_CART_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub upstream_cart_concurrency: u64,
+    /// Sign-ins and registrations in flight at the store at once (each a password check and a REST lookup).
+    #[arg(long, env = "UPSTREAM_REST_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub upstream_rest_concurrency: u64,
+    /// Requests that may wait for the store per kind; beyond it, STALE or 503 upstream_busy at once.
+    #[arg(long, env = "UPSTREAM_QUEUE", default_value_t = 32, value_parser = clap::value_parser!(u64).range(0..=100_000))]
+    pub upstream_queue: u64,
+    /// How long a queued request waits for the store before STALE or 503 upstream_busy, milliseconds.
+    #[arg(long, env = "UPSTREAM_QUEUE_WAIT_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
+    pub upstream_queue_wait_ms: u64,
+    /// Catalogue cache misses per minute per client IP (hits are never limited); over it: STALE or 429. 0: no budget.
+    #[arg(long, env = "MISS_RATE_PER_MIN", default_value_t = 60)]
+    pub miss_rate_per_min: u32,
     /// Comma-separated proxy IPs whose X-Forwarded-For is trusted.
     #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<std::net::IpAddr>,

@@ -35,6 +35,10 @@ pub enum ApiError {
     /// The store is down or too slow and nothing usable is cached: retry later.
     #[error("the store is unavailable")]
     UpstreamUnavailable,
+    /// The store is at the concurrency cap we keep for it and the short queue
+    /// in front of it is full: retry shortly.
+    #[error("the store is busy")]
+    UpstreamBusy,
     /// The store answered something we cannot use (a bug or misconfiguration on
     /// our side or the store's; retrying will not help soon).
     #[error("the store gave an unexpected answer")]
@@ -237,7 +241,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::UpstreamUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::UpstreamUnavailable | ApiError::UpstreamBusy => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::UpstreamBadGateway | ApiError::UpstreamAuth => StatusCode::BAD_GATEWAY,
             ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::InvalidToken => StatusCode::UNAUTHORIZED,
@@ -269,6 +273,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::UpstreamUnavailable => "upstream_unavailable",
+            ApiError::UpstreamBusy => "upstream_busy",
             ApiError::UpstreamBadGateway => "upstream_error",
             ApiError::UpstreamAuth => "upstream_auth_failed",
             ApiError::Internal { .. } => "internal_error",
@@ -344,6 +349,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => "The request body is larger than allowed.".into(),
             ApiError::UnsupportedMediaType => "Send the body as application/json.".into(),
             ApiError::UpstreamUnavailable => "The store is not answering right now; retry shortly.".into(),
+            ApiError::UpstreamBusy => "The store is busy; retry shortly.".into(),
             ApiError::UpstreamBadGateway => "The store gave an answer we could not use.".into(),
             ApiError::UpstreamAuth => "The store refused this server's credentials.".into(),
             ApiError::Internal { .. } => "Something went wrong on our side.".into(),
@@ -388,7 +394,7 @@ impl IntoResponse for ApiError {
         }
         let retry_after = match &self {
             ApiError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
-            ApiError::IdempotencyInProgress => Some(1),
+            ApiError::IdempotencyInProgress | ApiError::UpstreamBusy => Some(1),
             _ if status == StatusCode::SERVICE_UNAVAILABLE => Some(RETRY_AFTER_SECS),
             _ => None,
         };

@@ -123,6 +123,7 @@ fn partner_command(action: PartnerCommand) -> ExitCode {
 async fn serve(cli: Cli) -> ExitCode {
     let settings = cli.settings;
     telemetry::init(settings.log_format);
+    storefront_bff::conn_limit::raise_open_files_limit();
     let (upstream, demo) = match app::resolve_upstream(&settings).await {
         Ok(found) => found,
         Err(line) => {

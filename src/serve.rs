@@ -49,6 +49,13 @@ pub struct ServeOptions {
     /// How long a client may take to send a request's line and headers, and how long an idle
     /// keep-alive connection is kept; the connection is closed after it.
     pub header_read_timeout: Duration,
+    /// How long a new connection may take to send its first request head; shorter than the
+    /// keep-alive idle timeout above, so silent connections are closed soon.
+    pub first_request_timeout: Duration,
+    /// Open connections per client address (0: no cap); more are closed at once.
+    pub max_connections_per_ip: usize,
+    /// Addresses not capped: the trusted proxies, whose address every client behind them shares.
+    pub uncapped: Vec<std::net::IpAddr>,
 }
 
 impl Default for ServeOptions {
@@ -56,13 +63,25 @@ impl Default for ServeOptions {
         // Longer than the idle timeout of the usual load balancers in front
         // (AWS ALB 60 s): a balancer must never reuse a connection we are
         // closing, which would turn into its 502. Node's headersTimeout is 60 s.
-        Self { header_read_timeout: Duration::from_secs(65) }
+        // A first request comes right after connecting (browsers pre-connect a
+        // little ahead): 10 s is generous for a real client.
+        Self {
+            header_read_timeout: Duration::from_secs(65),
+            first_request_timeout: Duration::from_secs(10),
+            max_connections_per_ip: 128,
+            uncapped: Vec::new(),
+        }
     }
 }
 
 impl Settings {
     pub fn serve_options(&self) -> ServeOptions {
-        ServeOptions { header_read_timeout: Duration::from_secs(self.header_read_timeout_secs) }
+        ServeOptions {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout_secs),
+            first_request_timeout: Duration::from_secs(self.first_request_timeout_secs),
+            max_connections_per_ip: self.max_connections_per_ip,
+            uncapped: self.trusted_proxies.clone(),
+        }
     }
 }
 
@@ -92,6 +111,8 @@ where
     // Without a timer hyper silently ignores header_read_timeout (that is axum::serve's gap).
     builder.timer(TokioTimer::new()).header_read_timeout(options.header_read_timeout);
     let graceful = GracefulShutdown::new();
+    let per_client = crate::conn_limit::PerClient::new(options.max_connections_per_ip, options.uncapped.clone());
+    let first_request_timeout = options.first_request_timeout.min(options.header_read_timeout);
     let mut shutdown = pin!(shutdown);
     // Failed accepts in a row: the first is logged at warn, the rest of the streak at debug, so a
     // process out of file descriptors writes one line, not ten a second.
@@ -126,11 +147,19 @@ where
             tracing::info!(failed_accepts, "accepting connections again");
             failed_accepts = 0;
         }
+        // Over its cap, the address's new connection is closed at once (dropped unanswered).
+        let Some(held) = per_client.admit(peer.ip()) else {
+            tracing::debug!("connection refused: this address holds its maximum of open connections");
+            continue;
+        };
+        let first_request = std::sync::Arc::new(tokio::sync::Notify::new());
+        let seen = first_request.clone();
 
         // The same conversion axum::serve does (hyper's body into axum's), plus the peer address
         // that `into_make_service_with_connect_info` used to add: the client-IP extractor, rate
         // limits and the sign-in guard read it.
         let service = app.clone().map_request(move |request: hyper::Request<Incoming>| {
+            seen.notify_one();
             let mut request = request.map(Body::new);
             request.extensions_mut().insert(ConnectInfo(peer));
             request
@@ -140,9 +169,24 @@ where
         let connection = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
+            let _held = held;
+            let mut connection = pin!(connection);
+            // Until its first request a connection has the shorter deadline; dropping it closes it.
+            let ended = tokio::select! {
+                ended = &mut connection => Some(ended),
+                () = first_request.notified() => None,
+                () = tokio::time::sleep(first_request_timeout) => {
+                    tracing::debug!("connection closed: no request within the first-request deadline");
+                    return;
+                }
+            };
+            let ended = match ended {
+                Some(ended) => ended,
+                None => connection.await,
+            };
             // Clients resetting connections and header deadlines are routine: debug, not warn,
             // so a flood of slow clients cannot flood the log.
-            if let Err(e) = connection.await {
+            if let Err(e) = ended {
                 // No peer address: logs carry no personal data.
                 tracing::debug!(error = %e, timeout = e.is_timeout(), "connection ended with an error");
             }

@@ -36,6 +36,11 @@ const BAD_TOKEN: (&str, &str) = ("InvalidSessionToken", "The bearer token is inv
 const UNUSABLE: (&str, &str) =
     ("StoreUnusable", "The store answered something unusable (`upstream_error`) or refused this server's keys (`upstream_auth_failed`)");
 
+const MISS_BUDGET: (&str, &str) = (
+    "MissBudgetSpent",
+    "`rate_limited`: this client has used its budget of cache misses (reads the cache cannot answer); cached pages still answer",
+);
+
 fn error(description: &str) -> Response {
     let mut response = Response::new(description);
     response.content.insert("application/json".into(), Content::new(Some(Ref::from_schema_name("ErrorBody"))));
@@ -74,6 +79,9 @@ pub fn components(openapi: &mut OpenApi) {
     for (name, description) in [BODY_TIMEOUT, TOO_LARGE, NOT_JSON, WRONG_TYPE, WRONG_SHAPE, CSRF, UNUSABLE] {
         components.responses.insert(name.into(), RefOr::T(error(description)));
     }
+    let mut spent = error(MISS_BUDGET.1);
+    spent.headers.insert("Retry-After".into(), header(u64::schema(), "Seconds to wait before retrying"));
+    components.responses.insert(MISS_BUDGET.0.into(), RefOr::T(spent));
     let mut down = error(SESSIONS_DOWN.1);
     down.headers.insert("Retry-After".into(), header(u64::schema(), "Seconds to wait before retrying"));
     components.responses.insert(SESSIONS_DOWN.0.into(), RefOr::T(down));
@@ -147,6 +155,15 @@ pub struct SessionToken;
 impl utoipa::IntoResponses for SessionToken {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
         BTreeMap::from([("401".to_string(), reference(BAD_TOKEN))])
+    }
+}
+
+/// 429 for handlers that read through the catalogue cache (the per-client miss budget).
+pub struct MissBudget;
+
+impl utoipa::IntoResponses for MissBudget {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        BTreeMap::from([("429".to_string(), reference(MISS_BUDGET))])
     }
 }
 

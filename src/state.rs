@@ -58,6 +58,7 @@ parts_from_ref!(
     partners: Arc<crate::partners::Partners>,
     accounts: Arc<crate::accounts::Accounts>,
     limits: RateLimits,
+    gate: crate::gate::Gate,
 );
 
 /// The parts of [`AppState`]; each is cheap to clone on its own.
@@ -75,4 +76,6 @@ pub struct AppParts {
     pub accounts: Arc<crate::accounts::Accounts>,
     /// Per-client and per-session rate limits (cart, checkout, new sessions).
     pub limits: RateLimits,
+    /// The caps on concurrent store work and the per-client miss budget.
+    pub gate: crate::gate::Gate,
 }

@@ -1602,6 +1602,17 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"];
             };
         };
+        /** @description `rate_limited`: this client has used its budget of cache misses (reads the cache cannot answer); cached pages still answer */
+        MissBudgetSpent: {
+            headers: {
+                /** @description Seconds to wait before retrying */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
         /** @description The body is not JSON (`bad_request`) */
         NotJson: {
             headers: {
@@ -1693,8 +1704,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["MissBudgetSpent"];
             502: components["responses"]["StoreUnusable"];
-            /** @description Store unavailable and nothing cached */
+            /** @description Store unavailable (`upstream_unavailable`) or at its concurrency cap (`upstream_busy`), and nothing cached */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -1755,8 +1767,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["MissBudgetSpent"];
             502: components["responses"]["StoreUnusable"];
-            /** @description Store unavailable and nothing cached */
+            /** @description Store unavailable (`upstream_unavailable`) or at its concurrency cap (`upstream_busy`), and nothing cached */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -1782,9 +1795,11 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Signed in; the guest cart was merged into the customer's */
+            /** @description Signed in; the guest cart was merged into the customer's. Sets the `sfbff_device` cookie: sent back to this route, it makes this device trusted for the account, so failures elsewhere (an attack) do not lock it out */
             200: {
                 headers: {
+                    /** @description sfbff_device=…; Path=/api/v1/auth/login; HttpOnly; SameSite=Strict */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1838,7 +1853,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed attempts; see Retry-After */
+            /** @description Too many failed attempts for this account from untrusted clients, from this IP, or from this device; see Retry-After */
             429: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2627,8 +2642,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["MissBudgetSpent"];
             502: components["responses"]["StoreUnusable"];
-            /** @description Store unavailable and nothing cached */
+            /** @description Store unavailable (`upstream_unavailable`) or at its concurrency cap (`upstream_busy`), and nothing cached */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -2776,8 +2792,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["MissBudgetSpent"];
             502: components["responses"]["StoreUnusable"];
-            /** @description Store unavailable and nothing cached */
+            /** @description Store unavailable (`upstream_unavailable`) or at its concurrency cap (`upstream_busy`), and nothing cached */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3753,6 +3770,16 @@ export interface operations {
             };
             408: components["responses"]["BodyTimeout"];
             413: components["responses"]["PayloadTooLarge"];
+            /** @description `rate_limited`: too many failed token requests from this client (checked before any secret is verified) */
+            429: {
+                headers: {
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description `busy`: too many token requests being verified; retry */
             503: {
                 headers: {
@@ -3824,8 +3851,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["MissBudgetSpent"];
             502: components["responses"]["StoreUnusable"];
-            /** @description Store unavailable and nothing cached */
+            /** @description Store unavailable (`upstream_unavailable`) or at its concurrency cap (`upstream_busy`), and nothing cached */
             503: {
                 headers: {
                     "Retry-After"?: number;
@@ -3886,8 +3914,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["MissBudgetSpent"];
             502: components["responses"]["StoreUnusable"];
-            /** @description Store unavailable and nothing cached */
+            /** @description Store unavailable (`upstream_unavailable`) or at its concurrency cap (`upstream_busy`), and nothing cached */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -3953,8 +3982,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["MissBudgetSpent"];
             502: components["responses"]["StoreUnusable"];
-            /** @description Store unavailable and nothing cached */
+            /** @description Store unavailable (`upstream_unavailable`) or at its concurrency cap (`upstream_busy`), and nothing cached */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4020,8 +4050,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["MissBudgetSpent"];
             502: components["responses"]["StoreUnusable"];
-            /** @description Store unavailable and nothing cached */
+            /** @description Store unavailable (`upstream_unavailable`) or at its concurrency cap (`upstream_busy`), and nothing cached */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
@@ -4112,8 +4143,9 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            429: components["responses"]["MissBudgetSpent"];
             502: components["responses"]["StoreUnusable"];
-            /** @description Store unavailable and nothing cached */
+            /** @description Store unavailable (`upstream_unavailable`) or at its concurrency cap (`upstream_busy`), and nothing cached */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */

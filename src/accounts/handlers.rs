@@ -51,13 +51,14 @@ pub async fn register(
 /// repeated failures per account or IP answer 429 with `Retry-After`.
 #[utoipa::path(post, path = "/api/v1/auth/login", operation_id = "sign_in", tag = "accounts", request_body = LoginBody,
     responses(
-        (status = 200, description = "Signed in; the guest cart was merged into the customer's", body = SignInResult),
+        (status = 200, description = "Signed in; the guest cart was merged into the customer's. Sets the `sfbff_device` cookie: sent back to this route, it makes this device trusted for the account, so failures elsewhere (an attack) do not lock it out", body = SignInResult,
+            headers(("Set-Cookie" = String, description = "sfbff_device=…; Path=/api/v1/auth/login; HttpOnly; SameSite=Strict"))),
         (status = 400, description = "Malformed JSON", body = ErrorBody),
         (status = 401, description = "`invalid_credentials` (or a bad bearer token)", body = ErrorBody),
         (status = 403, description = "Cross-site request", body = ErrorBody),
         (status = 415, description = "Not JSON", body = ErrorBody),
         (status = 422, description = "Missing or oversized fields", body = ErrorBody),
-        (status = 429, description = "Too many failed attempts; see Retry-After", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts for this account from untrusted clients, from this IP, or from this device; see Retry-After", body = ErrorBody),
         (status = 503, description = "Store unavailable", body = ErrorBody),
     ))]
 pub async fn login(
@@ -66,12 +67,38 @@ pub async fn login(
     State(cart): State<Arc<Cart>>,
     shopper: Shopper,
     ip: ClientIp,
+    headers: axum::http::HeaderMap,
     Json(body): Json<LoginBody>,
-) -> Result<Json<SignInResult>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
+    use axum::response::IntoResponse;
     body.validate()?;
     let ip = ip.as_string();
-    let customer = accounts.authenticate(body.email_or_username.trim(), &body.password, &ip).await?;
-    Ok(Json(accounts.start_session(&sessions, &cart, &shopper, &customer, &ip).await?))
+    let device = device_cookie(&headers);
+    let (customer, device) =
+        accounts.authenticate(sessions.tokens(), body.email_or_username.trim(), &body.password, &ip, device.as_deref()).await?;
+    let result = accounts.start_session(&sessions, &cart, &shopper, &customer, &ip).await?;
+    let mut response = Json(result).into_response();
+    // Only the sign-in route reads it: no other request carries it.
+    let cookie = format!(
+        "{}={device}; Path=/api/v1/auth/login; Max-Age={}; HttpOnly; SameSite=Strict{}",
+        super::DEVICE_COOKIE,
+        super::DEVICE_TTL.as_secs(),
+        if accounts.device_cookie_secure() { "; Secure" } else { "" }
+    );
+    if let Ok(value) = axum::http::HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(axum::http::header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+/// The device cookie's value, if the request carries one.
+fn device_cookie(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(super::DEVICE_COOKIE)?.strip_prefix('=').map(str::to_string))
 }
 
 /// Trade a refresh token for a new access and refresh token.

@@ -15,13 +15,27 @@ use crate::cart::state::{CartState, SESSION_KEY};
 use crate::cart::Cart;
 use crate::error::{ApiError, FieldError};
 use crate::kv::Kv;
-use crate::session::{ClientKind, Sessions, Shopper, SignedIn};
+use crate::session::{ClientKind, SessionTokens, Sessions, Shopper, SignedIn};
 use crate::upstream::customers::{NewCustomer, RestCustomer};
 use crate::upstream::wordpress::{PasswordCheck, WpUser};
 use crate::upstream::{RestClient, UpstreamError, WordPressClient};
 use guard::LoginGuard;
 use refresh::{Grant, RefreshTokens};
 use views::{customer_view, RegisterBody, SignInResult, TokenPair};
+
+/// The device cookie: set at a successful sign-in, it makes this device
+/// trusted for that account (see `guard`). Signed with the session token keys
+/// (its subject cannot pass for a session id, nor a session token for it).
+pub const DEVICE_COOKIE: &str = "sfbff_device";
+/// How long a device stays trusted after its last successful sign-in.
+pub const DEVICE_TTL: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// The trusted device a device cookie names, if it is ours and unexpired.
+fn device_of(tokens: &SessionTokens, raw: &str) -> Option<guard::Device> {
+    let sub = tokens.verify(raw)?;
+    let (account, nonce) = sub.strip_prefix("device:")?.rsplit_once(':')?;
+    Some(guard::Device { account: account.to_string(), nonce: nonce.to_string() })
+}
 
 /// Token lifetimes and the brute-force guard's limits.
 #[derive(Debug, Clone)]
@@ -30,6 +44,8 @@ pub struct AccountSettings {
     pub refresh_ttl: Duration,
     pub max_failures: u32,
     pub lockout: Duration,
+    /// `Secure` on the device cookie (as on the session cookie).
+    pub cookie_secure: bool,
 }
 
 impl Default for AccountSettings {
@@ -39,6 +55,7 @@ impl Default for AccountSettings {
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),
             max_failures: 5,
             lockout: Duration::from_secs(60),
+            cookie_secure: true,
         }
     }
 }
@@ -54,6 +71,9 @@ pub struct Accounts {
     guard: LoginGuard,
     refresh: RefreshTokens,
     access_ttl: Duration,
+    cookie_secure: bool,
+    /// The cap on concurrent sign-ins and registrations at the store.
+    gate: crate::gate::Gate,
 }
 
 /// Unreachable store or odd answers still fail closed: 503/502, never a sign-in.
@@ -69,7 +89,19 @@ impl Accounts {
             guard: LoginGuard::new(Kv::new(redis.clone(), "login"), settings.max_failures, settings.lockout),
             refresh: RefreshTokens::new(Kv::new(redis, "refresh"), settings.refresh_ttl),
             access_ttl: settings.access_ttl,
+            cookie_secure: settings.cookie_secure,
+            gate: crate::gate::Gate::unlimited(),
         }
+    }
+
+    /// The same accounts with their store work capped by `gate`.
+    pub fn with_gate(mut self, gate: crate::gate::Gate) -> Self {
+        self.gate = gate;
+        self
+    }
+
+    pub fn device_cookie_secure(&self) -> bool {
+        self.cookie_secure
     }
 
     pub fn rest(&self) -> &RestClient {
@@ -82,19 +114,32 @@ impl Accounts {
 
     /// Checks the password with the store and finds the customer, behind
     /// the guard. Every failure is the same 401.
-    pub async fn authenticate(&self, login: &str, password: &str, ip: &str) -> Result<RestCustomer, ApiError> {
-        self.guard.check(login, ip).await?;
+    /// `device` is the device cookie the client sent, if any; on success the
+    /// answer carries the device cookie value to set (see `guard`).
+    pub async fn authenticate(
+        &self,
+        tokens: &SessionTokens,
+        login: &str,
+        password: &str,
+        ip: &str,
+        device: Option<&str>,
+    ) -> Result<(RestCustomer, String), ApiError> {
+        let device = device.and_then(|raw| device_of(tokens, raw));
+        self.guard.check(login, ip, device.as_ref()).await?;
+        let _permit = self.gate.enter(crate::gate::Kind::Rest).await?;
         let customer = match self.wordpress.check_password(login, password).await.map_err(upstream)? {
             PasswordCheck::Valid(user) => self.customer_for(&user).await?,
             PasswordCheck::Invalid => None,
         };
         match customer {
             Some(customer) => {
-                self.guard.succeeded(login, ip).await?;
-                Ok(customer)
+                let logins = [customer.email.as_str(), customer.username.as_str()];
+                let trusted = self.guard.succeeded(login, ip, device.as_ref(), customer.id, &logins).await?;
+                let cookie = tokens.issue_for(&format!("device:{}:{}", trusted.account, trusted.nonce), DEVICE_TTL);
+                Ok((customer, cookie))
             }
             None => {
-                self.guard.failed(login, ip).await?;
+                self.guard.failed(login, ip, device.as_ref()).await?;
                 Err(ApiError::InvalidCredentials)
             }
         }
@@ -121,6 +166,7 @@ impl Accounts {
     pub async fn register(&self, body: &RegisterBody, ip: &str) -> Result<RestCustomer, ApiError> {
         body.validate()?;
         self.guard.check_ip(ip).await?;
+        let _permit = self.gate.enter(crate::gate::Kind::Rest).await?;
         let new = NewCustomer {
             email: body.email.trim(),
             password: &body.password,

@@ -299,6 +299,8 @@ pub struct ResponseCache {
     /// must not keep what it fetched (it may predate the change).
     generation: Arc<AtomicU64>,
     settings: Arc<CacheSettings>,
+    /// The cap on concurrent catalogue fetches and the per-client miss budget.
+    gate: crate::gate::Gate,
 }
 
 impl ResponseCache {
@@ -323,7 +325,14 @@ impl ResponseCache {
             store: Arc::new(breaker::Breaker::new(settings.failure_backoff)),
             generation: Arc::new(AtomicU64::new(0)),
             settings: Arc::new(settings),
+            gate: crate::gate::Gate::unlimited(),
         }
+    }
+
+    /// The same cache with its fetches capped and its misses budgeted by `gate`.
+    pub fn with_gate(mut self, gate: crate::gate::Gate) -> Self {
+        self.gate = gate;
+        self
     }
 
     pub fn settings(&self) -> &CacheSettings {
@@ -391,16 +400,26 @@ impl ResponseCache {
                 return Err(ApiError::UpstreamUnavailable);
             }
         }
+        // A miss costs the store a call: charged to the client (hits never are).
+        if let Err(over_budget) = self.gate.charge_miss() {
+            return match self.stale.get(&key).await {
+                Some(stale) => Ok((stale, CacheStatus::Stale)),
+                None => Err(over_budget),
+            };
+        }
         let ttl = self.settings.ttl(key.class);
         let refresh_after = self.settings.refresh_after(ttl);
         let class = key.class;
         let stale = self.stale.clone();
+        let gate = self.gate.clone();
         let key_for_init = key.clone();
         let generation = self.generation.load(Ordering::Acquire);
         let entry = self
             .fresh
             .entry(key.clone())
             .or_try_insert_with(async move {
+                // Callers joining this fetch wait on it and need no permit of their own.
+                let _permit = gate.enter(crate::gate::Kind::Catalogue).await?;
                 let fetched = fetch().await?;
                 let value = Arc::new(CachedBody::new(fetched.body, class, ttl, fetched.product_ids).refreshing_after(refresh_after));
                 stale.insert(key_for_init, value.clone()).await;
@@ -429,6 +448,11 @@ impl ResponseCache {
                         self.missing.invalidate(&key).await;
                     }
                 }
+                if matches!(*err, ApiError::UpstreamBusy) {
+                    if let Some(stale) = self.stale.get(&key).await {
+                        return Ok((stale, CacheStatus::Stale));
+                    }
+                }
                 if err.is_outage() {
                     self.store.trip();
                     self.failing.insert(key.clone(), ()).await;
@@ -453,10 +477,11 @@ impl ResponseCache {
         let generation = self.generation.load(Ordering::Acquire);
         tokio::spawn(async move {
             // While the store counts as down, its probes are for requests that need it.
-            if cache.store.holds_back() {
+            // Nor while the store is at its cap: the entry is still fresh, a later hit tries again.
+            let Some(_permit) = cache.gate.try_enter(crate::gate::Kind::Catalogue).filter(|_| !cache.store.holds_back()) else {
                 counters::cache_refresh("skipped");
                 return;
-            }
+            };
             match fetching.await {
                 Ok(fetched) => {
                     cache.store.close();

@@ -118,7 +118,11 @@ impl Cart {
             Begin::Fresh(claim) => claim,
         };
         let outcome = match self.limits.checkout(&session, &ip.as_string()) {
-            Ok(()) => self.place(shopper, ip, body).await,
+            // One checkout is several store calls in a row: it holds a cart permit throughout.
+            Ok(()) => match self.gate.enter(crate::gate::Kind::Cart).await {
+                Ok(_permit) => self.place(shopper, ip, body).await,
+                Err(busy) => Err(busy),
+            },
             Err(limited) => Err(limited),
         };
         match outcome {

@@ -349,6 +349,8 @@ pub async fn get_order(
     if q.key.len() > 64 || q.email.len() > 254 || !q.key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         return Err(not_found_order());
     }
+    // Anyone may ask with any id: a store call, so it waits its turn like cart work.
+    let _permit = cart.gate.enter(crate::gate::Kind::Cart).await?;
     Ok(Json(cart.guest_order(id, &q.key, &q.email, &ip).await?))
 }
 

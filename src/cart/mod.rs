@@ -36,6 +36,8 @@ pub struct Cart {
     pub(crate) limits: RateLimits,
     pub(crate) customer_carts: home::CustomerCarts,
     empty: empty::EmptyCart,
+    /// The cap on concurrent cart and checkout work at the store.
+    pub(crate) gate: crate::gate::Gate,
 }
 
 impl Cart {
@@ -48,7 +50,23 @@ impl Cart {
         limits: RateLimits,
         customer_carts: home::CustomerCarts,
     ) -> Self {
-        Self { client, catalogue, store, rest, idempotency, limits, customer_carts, empty: empty::EmptyCart::default() }
+        Self {
+            client,
+            catalogue,
+            store,
+            rest,
+            idempotency,
+            limits,
+            customer_carts,
+            empty: empty::EmptyCart::default(),
+            gate: crate::gate::Gate::unlimited(),
+        }
+    }
+
+    /// The same cart with its store work capped by `gate`.
+    pub fn with_gate(mut self, gate: crate::gate::Gate) -> Self {
+        self.gate = gate;
+        self
     }
 
     /// Runs one operation for this shopper and saves the new state.
@@ -64,7 +82,9 @@ impl Cart {
             return self.empty.view(&self.client).await;
         }
         let before = state.clone();
+        let permit = self.gate.enter(crate::gate::Kind::Cart).await?;
         let result = vault::run(&self.client, &mut state, Some(&ip.as_string()), &op).await;
+        drop(permit);
         // Keep credentials learned even when the operation was refused.
         if state.credentials != before.credentials || state.snapshot != before.snapshot {
             self.save(shopper, &home, &state).await?;

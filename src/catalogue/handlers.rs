@@ -11,7 +11,7 @@ use super::query::{FacetQuery, ListQuery, NoQuery, PageQuery, Paging, ProductLis
 use super::views::*;
 use super::{Catalogue, IfNoneMatch, ProductRef};
 use crate::error::{ApiError, ErrorBody};
-use crate::shared_responses::StoreUnusable;
+use crate::shared_responses::{MissBudget, StoreUnusable};
 
 fn numeric_id(raw: &str) -> Result<u64, ApiError> {
     raw.parse().map_err(|_| ApiError::field("id", "a numeric id"))
@@ -25,9 +25,10 @@ fn numeric_id(raw: &str) -> Result<u64, ApiError> {
             headers(("ETag" = String), ("Cache-Control" = String), ("X-Cache" = String, description = "HIT, MISS or STALE"))),
         (status = 304, description = "Not modified (If-None-Match matched)"),
         (status = 422, description = "A query parameter is invalid", body = ErrorBody),
-        (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody,
+        (status = 503, description = "Store unavailable (`upstream_unavailable`) or at its concurrency cap (`upstream_busy`), and nothing cached", body = ErrorBody,
             headers(("Retry-After" = u64))),
         StoreUnusable,
+        MissBudget,
     ))]
 pub async fn list_products(
     State(catalogue): State<Arc<Catalogue>>,
@@ -46,8 +47,9 @@ pub async fn list_products(
         (status = 304, description = "Not modified"),
         (status = 404, description = "No such product (`product_not_found`)", body = ErrorBody),
         (status = 422, description = "Neither an id nor a slug", body = ErrorBody),
-        (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
+        (status = 503, description = "Store unavailable (`upstream_unavailable`) or at its concurrency cap (`upstream_busy`), and nothing cached", body = ErrorBody),
         StoreUnusable,
+        MissBudget,
     ))]
 pub async fn get_product(
     State(catalogue): State<Arc<Catalogue>>,
@@ -68,8 +70,9 @@ pub async fn get_product(
         (status = 304, description = "Not modified"),
         (status = 404, description = "No such product", body = ErrorBody),
         (status = 422, description = "Bad id or paging", body = ErrorBody),
-        (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
+        (status = 503, description = "Store unavailable (`upstream_unavailable`) or at its concurrency cap (`upstream_busy`), and nothing cached", body = ErrorBody),
         StoreUnusable,
+        MissBudget,
     ))]
 pub async fn list_variations(
     State(catalogue): State<Arc<Catalogue>>,
@@ -89,8 +92,9 @@ pub async fn list_variations(
         (status = 304, description = "Not modified"),
         (status = 404, description = "No such product", body = ErrorBody),
         (status = 422, description = "Bad id or paging", body = ErrorBody),
-        (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
+        (status = 503, description = "Store unavailable (`upstream_unavailable`) or at its concurrency cap (`upstream_busy`), and nothing cached", body = ErrorBody),
         StoreUnusable,
+        MissBudget,
     ))]
 pub async fn list_reviews(
     State(catalogue): State<Arc<Catalogue>>,
@@ -108,8 +112,9 @@ pub async fn list_reviews(
         (status = 200, description = "Every category", body = List<Category>, headers(("ETag" = String), ("X-Cache" = String))),
         (status = 304, description = "Not modified"),
         (status = 422, description = "Unexpected query parameter", body = ErrorBody),
-        (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
+        (status = 503, description = "Store unavailable (`upstream_unavailable`) or at its concurrency cap (`upstream_busy`), and nothing cached", body = ErrorBody),
         StoreUnusable,
+        MissBudget,
     ))]
 pub async fn list_categories(
     State(catalogue): State<Arc<Catalogue>>,
@@ -125,8 +130,9 @@ pub async fn list_categories(
         (status = 200, description = "Every tag", body = List<Term>, headers(("ETag" = String), ("X-Cache" = String))),
         (status = 304, description = "Not modified"),
         (status = 422, description = "Unexpected query parameter", body = ErrorBody),
-        (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
+        (status = 503, description = "Store unavailable (`upstream_unavailable`) or at its concurrency cap (`upstream_busy`), and nothing cached", body = ErrorBody),
         StoreUnusable,
+        MissBudget,
     ))]
 pub async fn list_tags(State(catalogue): State<Arc<Catalogue>>, if_none_match: IfNoneMatch, _: NoQuery) -> Result<Response, ApiError> {
     Ok(catalogue.tags().await?.respond(if_none_match))
@@ -138,8 +144,9 @@ pub async fn list_tags(State(catalogue): State<Arc<Catalogue>>, if_none_match: I
         (status = 200, description = "Every global attribute", body = List<Attribute>, headers(("ETag" = String), ("X-Cache" = String))),
         (status = 304, description = "Not modified"),
         (status = 422, description = "Unexpected query parameter", body = ErrorBody),
-        (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
+        (status = 503, description = "Store unavailable (`upstream_unavailable`) or at its concurrency cap (`upstream_busy`), and nothing cached", body = ErrorBody),
         StoreUnusable,
+        MissBudget,
     ))]
 pub async fn list_attributes(
     State(catalogue): State<Arc<Catalogue>>,
@@ -157,8 +164,9 @@ pub async fn list_attributes(
         (status = 304, description = "Not modified"),
         (status = 404, description = "No such attribute (`attribute_not_found`)", body = ErrorBody),
         (status = 422, description = "The id is not numeric", body = ErrorBody),
-        (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
+        (status = 503, description = "Store unavailable (`upstream_unavailable`) or at its concurrency cap (`upstream_busy`), and nothing cached", body = ErrorBody),
         StoreUnusable,
+        MissBudget,
     ))]
 pub async fn list_attribute_terms(
     State(catalogue): State<Arc<Catalogue>>,
@@ -186,8 +194,9 @@ pub async fn list_attribute_terms(
         (status = 200, description = "Facet counts", body = Facets, headers(("ETag" = String), ("X-Cache" = String))),
         (status = 304, description = "Not modified"),
         (status = 422, description = "A query parameter is invalid", body = ErrorBody),
-        (status = 503, description = "Store unavailable and nothing cached", body = ErrorBody),
+        (status = 503, description = "Store unavailable (`upstream_unavailable`) or at its concurrency cap (`upstream_busy`), and nothing cached", body = ErrorBody),
         StoreUnusable,
+        MissBudget,
     ))]
 pub async fn get_facets(
     State(catalogue): State<Arc<Catalogue>>,

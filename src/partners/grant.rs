@@ -150,7 +150,7 @@ fn form(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, OAuth
 }
 
 /// Runs the grant.
-pub async fn grant(live: &Live, headers: &HeaderMap, body: &[u8]) -> Outcome {
+pub async fn grant(live: &Live, client: std::net::IpAddr, headers: &HeaderMap, body: &[u8]) -> Outcome {
     let pairs = match form(headers, body) {
         Ok(p) => p,
         Err(e) => return e.into(),
@@ -170,6 +170,10 @@ pub async fn grant(live: &Live, headers: &HeaderMap, body: &[u8]) -> Outcome {
     if creds.client_id.is_empty() || creds.client_id.len() > MAX_CLIENT_ID || creds.secret.len() > MAX_SECRET {
         return OAuthError::invalid_client(basic).into();
     }
+    // An address that keeps failing is refused before it costs a verification.
+    if let Err(limited) = live.failed_tokens.check(client, super::token::FAILURE_WINDOW) {
+        return Outcome::Api(limited);
+    }
     let permit = match tokio::time::timeout(VERIFY_WAIT, live.verifying.clone().acquire_owned()).await {
         Ok(Ok(permit)) => permit,
         _ => return Outcome::Api(ApiError::Busy),
@@ -186,6 +190,7 @@ pub async fn grant(live: &Live, headers: &HeaderMap, body: &[u8]) -> Outcome {
     .await
     .unwrap_or(false);
     let Some(partner) = partner.filter(|p| matches && p.enabled) else {
+        live.failed_tokens.failed(client);
         tracing::info!(known_client = false, "partner token refused");
         return OAuthError::invalid_client(basic).into();
     };

@@ -62,15 +62,21 @@ fn body(bytes: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
         (status = 401, description = "`invalid_client` with HTTP Basic credentials", body = OAuthErrorBody,
             headers(("WWW-Authenticate" = String, description = "Basic realm=\"partner-api\""))),
         (status = 404, description = "`partners_disabled`: the server has no partner registry", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: too many failed token requests from this client (checked before any secret is verified)", body = ErrorBody, headers(("Retry-After" = u64))),
         (status = 503, description = "`busy`: too many token requests being verified; retry", body = ErrorBody, headers(("Retry-After" = u64))),
     ))]
-pub async fn token(State(partners): State<Arc<Partners>>, headers: HeaderMap, bytes: Result<Bytes, BytesRejection>) -> Response {
+pub async fn token(
+    State(partners): State<Arc<Partners>>,
+    crate::client_ip::ClientIp(client): crate::client_ip::ClientIp,
+    headers: HeaderMap,
+    bytes: Result<Bytes, BytesRejection>,
+) -> Response {
     let live = match partners.live() {
         Ok(live) => live,
         Err(e) => return e.into_response(),
     };
     match body(bytes) {
-        Ok(bytes) => grant::grant(live, &headers, &bytes).await.into_response(),
+        Ok(bytes) => grant::grant(live, client, &headers, &bytes).await.into_response(),
         Err(e) => Outcome::Api(e).into_response(),
     }
 }

@@ -74,6 +74,8 @@ pub struct Live {
     pub limits: auth::PartnerLimits,
     /// Bounds concurrent argon2 verifications (CPU and memory heavy by design).
     pub verifying: Arc<Semaphore>,
+    /// Failed token requests per client address (checked before any hashing).
+    pub failed_tokens: token::FailedAttempts,
     /// Scoped idempotency keys whose order request lost its answer (looked up before a retry).
     pub ambiguous: moka::future::Cache<String, ()>,
 }
@@ -96,6 +98,7 @@ impl Partners {
                 idempotency,
                 limits: auth::PartnerLimits::default(),
                 verifying: Arc::new(Semaphore::new(cores)),
+                failed_tokens: token::FailedAttempts::default(),
                 ambiguous: moka::future::Cache::builder().time_to_live(crate::idempotency::RETENTION).max_capacity(100_000).build(),
             }),
         }

@@ -3,7 +3,9 @@
 //! so rotating a secret revokes its tokens). The key never leaves the server.
 
 use std::fmt;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
@@ -86,6 +88,50 @@ impl PartnerTokens {
         let claims = self.key.verify::<Claims>(token, ISSUER, AUDIENCE)?;
         let scopes = ScopeSet::parse_list(&claims.scope).ok()?;
         Some(Verified { partner_id: claims.sub, scopes, secret_version: claims.sv })
+    }
+}
+
+/// Failed token requests (wrong secret or unknown client) a client address may make per
+/// [`FAILURE_WINDOW`]; past it, 429 before any hashing. Verifying costs ~35 ms of a core
+/// (argon2id by design), so without this one address could keep every core busy and
+/// starve real partners' token requests.
+pub const FAILURE_LIMIT: u32 = 10;
+pub const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+
+/// Failed token requests per client address, each count living [`FAILURE_WINDOW`] from its
+/// first failure (moka drops it then: idle addresses are forgotten).
+#[derive(Clone)]
+pub struct FailedAttempts {
+    counts: moka::sync::Cache<std::net::IpAddr, Arc<(AtomicU32, Instant)>>,
+    limit: u32,
+}
+
+impl FailedAttempts {
+    pub fn new(limit: u32, window: Duration) -> Self {
+        let counts = moka::sync::Cache::builder().max_capacity(100_000).time_to_live(window).build();
+        Self { counts, limit: limit.max(1) }
+    }
+
+    /// 429 with the seconds left in the window once `client` has failed `limit` times.
+    pub fn check(&self, client: std::net::IpAddr, window: Duration) -> Result<(), crate::error::ApiError> {
+        match self.counts.get(&client) {
+            Some(entry) if entry.0.load(Ordering::Relaxed) >= self.limit => {
+                let left = window.saturating_sub(entry.1.elapsed()).as_secs().max(1);
+                Err(crate::error::ApiError::RateLimited { retry_after_secs: left })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    pub fn failed(&self, client: std::net::IpAddr) {
+        let entry = self.counts.get_with(client, || Arc::new((AtomicU32::new(0), Instant::now())));
+        entry.0.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl Default for FailedAttempts {
+    fn default() -> Self {
+        Self::new(FAILURE_LIMIT, FAILURE_WINDOW)
     }
 }
 

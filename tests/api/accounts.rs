@@ -129,7 +129,13 @@ async fn sign_in_cycles_the_cookie_session_id() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let customer_cookie = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+    let customer_cookie = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .find(|c| c.starts_with("sfbff_session="))
+        .expect("a session cookie");
     assert_ne!(guest_cookie, customer_cookie, "a new session id at sign-in");
     let old = client.get(format!("{}/api/v1/me", app.base)).header("cookie", &guest_cookie).send().await.unwrap();
     assert_eq!(old.status(), 401, "the pre-sign-in id does not carry the customer");
@@ -369,4 +375,67 @@ async fn earlier_guest_orders_with_the_same_email_are_claimed_on_request() {
     assert_eq!(client.get(&format!("/api/v1/me/orders/{mine}")).await.status, 200);
     // Claiming again finds nothing new.
     assert_eq!(client.post("/api/v1/me/orders/claim", json!({})).await.json()["order_ids"], json!([]));
+}
+
+/// A sign-in attempt by raw HTTP: the answer and the device cookie it set, if any.
+async fn attempt_with(app: &TestApp, login: &str, password: &str, client_ip: &str, device: Option<&str>) -> (u16, Option<String>) {
+    let mut request = app
+        .client
+        .post(format!("{}/api/v1/auth/login", app.base))
+        .header("x-forwarded-for", client_ip)
+        .header("origin", &app.base)
+        .json(&json!({"email_or_username": login, "password": password}));
+    if let Some(device) = device {
+        request = request.header("cookie", device);
+    }
+    let r = app.send(request, "POST", "/api/v1/auth/login").await;
+    let device = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_string())
+        .find(|c| c.starts_with("sfbff_device="));
+    (r.status.as_u16(), device)
+}
+
+#[tokio::test]
+async fn the_owners_device_signs_in_at_the_first_try_while_the_account_is_under_attack() {
+    let app = TestApp::with(|c| {
+        c.options.accounts = AccountSettings { max_failures: 3, lockout: Duration::from_secs(300), ..AccountSettings::default() };
+        c.options.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let (email, _) = customer(&app, "owner");
+    let (status, device) = attempt_with(&app, &email, &password_of("owner"), "198.51.100.1", None).await;
+    assert_eq!(status, 200);
+    let device = device.expect("a successful sign-in sets the device cookie");
+    // An attack from 20 addresses (the owner's login, wrong passwords).
+    for i in 0..20 {
+        attempt_with(&app, &email, "wrong-password", &format!("203.0.113.{i}"), None).await;
+    }
+    let (status, _) = attempt_with(&app, &email, &password_of("owner"), "192.0.2.50", None).await;
+    assert_eq!(status, 429, "an untrusted client (even with the right password) is locked out");
+    let (status, again) = attempt_with(&app, &email, &password_of("owner"), "198.51.100.1", Some(&device)).await;
+    assert_eq!(status, 200, "the owner's device signs in at the first try");
+    assert!(again.is_some());
+    // A forged device cookie is no device.
+    let forged = format!("{}x", &device[..device.len() - 1]);
+    assert_eq!(attempt_with(&app, &email, &password_of("owner"), "198.51.100.1", Some(&forged)).await.0, 429);
+}
+
+#[tokio::test]
+async fn email_and_username_share_one_sign_in_budget() {
+    let app = TestApp::with(|c| {
+        c.options.accounts = AccountSettings { max_failures: 4, lockout: Duration::from_secs(300), ..AccountSettings::default() };
+        c.options.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let (email, _) = customer(&app, "aliased");
+    // The owner signed in once (by email): the account's logins are known from then on.
+    assert_eq!(attempt_with(&app, &email, &password_of("aliased"), "198.51.100.1", None).await.0, 200);
+    for (i, login) in ["aliased", email.as_str(), "aliased", email.as_str()].iter().enumerate() {
+        assert_eq!(attempt_with(&app, login, "wrong-password", &format!("203.0.113.{i}"), None).await.0, 401);
+    }
+    assert_eq!(attempt_with(&app, "aliased", "wrong-password", "203.0.113.99", None).await.0, 429, "two logins, one budget of four");
+    assert_eq!(attempt_with(&app, &email, "wrong-password", "203.0.113.98", None).await.0, 429);
 }

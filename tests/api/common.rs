@@ -167,7 +167,8 @@ impl TestApp {
             demo: DemoStoreConfig { keys: vec![clone_key(&key)], ..DemoStoreConfig::default() },
             http: HttpSettings { timeout: Duration::from_millis(1500), retries: 1 },
             policy: HttpPolicy { cookie_secure: false, ..HttpPolicy::default() },
-            serve: ServeOptions::default(),
+            // Every test client is 127.0.0.1, some tests with hundreds of connections at once.
+            serve: ServeOptions { max_connections_per_ip: 0, ..ServeOptions::default() },
         };
         tune(&mut config);
         for k in &config.demo.keys {
@@ -186,7 +187,8 @@ impl TestApp {
             demo: DemoStoreConfig::default(),
             http: HttpSettings { timeout: Duration::from_millis(1500), retries: 1 },
             policy: HttpPolicy { cookie_secure: false, ..HttpPolicy::default() },
-            serve: ServeOptions::default(),
+            // Every test client is 127.0.0.1, some tests with hundreds of connections at once.
+            serve: ServeOptions { max_connections_per_ip: 0, ..ServeOptions::default() },
         };
         tune(&mut config);
         Self::serve(self.store.clone(), &self.key, config).await

@@ -127,3 +127,160 @@ async fn a_missing_product_is_asked_of_the_store_once_per_ttl_and_a_product_even
     app.get("/api/v1/products/no-such-product-here").await;
     assert!(app.store.total_calls() > settled, "asked again after the TTL");
 }
+
+/// `n` concurrent catalogue reads of distinct URLs (all misses) from one client.
+async fn unique_searches(app: &TestApp, tag: &str, n: usize) -> Vec<crate::common::TestResponse> {
+    let reads = (0..n).map(|i| {
+        let path = format!("/api/v1/products?search={tag}{i}");
+        async move { app.get(&path).await }
+    });
+    futures::future::join_all(reads).await
+}
+
+#[tokio::test]
+async fn the_store_never_sees_more_concurrent_catalogue_calls_than_the_cap() {
+    let app = TestApp::with(|c| {
+        c.options.gate.catalogue_concurrency = 3;
+        c.options.gate.queue = 100;
+        c.options.gate.queue_wait = std::time::Duration::from_secs(10);
+    })
+    .await;
+    app.store.faults().set_latency(std::time::Duration::from_millis(100));
+    let answers = unique_searches(&app, "capped", 24).await;
+    assert!(answers.iter().all(|r| r.status == 200), "the queue drains: every read is answered");
+    let peak = app.store.peak_concurrent_calls();
+    assert!((2..=3).contains(&peak), "24 concurrent misses, at most 3 store calls at once (peak {peak})");
+}
+
+#[tokio::test]
+async fn past_the_cap_and_a_full_queue_a_miss_is_503_upstream_busy_and_a_stale_copy_is_served() {
+    let app = TestApp::with(|c| {
+        c.options.gate.catalogue_concurrency = 1;
+        c.options.gate.queue = 1;
+        c.options.gate.queue_wait = std::time::Duration::from_secs(10);
+        c.cache.ttl_list = std::time::Duration::from_millis(200);
+        c.cache.refresh_ahead_percent = 0;
+    })
+    .await;
+    // A stale copy of one page, for later.
+    assert_eq!(app.get("/api/v1/products?search=kept").await.status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.store.faults().set_latency(std::time::Duration::from_millis(400));
+    let busy_reads = unique_searches(&app, "busy", 6);
+    let stale_read = async {
+        // Once the cap and the queue are taken by the searches above.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        app.get("/api/v1/products?search=kept").await
+    };
+    let (answers, stale) = tokio::join!(busy_reads, stale_read);
+    let refused: Vec<_> = answers.iter().filter(|r| r.status == 503).collect();
+    assert_eq!(answers.iter().filter(|r| r.status == 200).count(), 2, "one in flight, one queued");
+    assert_eq!(refused.len(), 4, "the rest are refused at once");
+    for r in refused {
+        assert_eq!(r.error_code(), "upstream_busy");
+        assert!(r.header("retry-after").is_some());
+    }
+    assert_eq!(stale.status, 200);
+    assert_eq!(stale.header("x-cache"), Some("STALE"), "a page with a stale copy is served from it");
+}
+
+#[tokio::test]
+async fn the_miss_budget_gives_429_while_hits_keep_answering() {
+    let app = TestApp::with(|c| {
+        c.options.gate.misses_per_minute = 5;
+        c.options.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let app = &app;
+    let read = |path: String, client: &'static str| {
+        let request = app.client.get(format!("{}{path}", app.base)).header("x-forwarded-for", client);
+        async move { app.send(request, "GET", "/api/v1/products").await }
+    };
+    for i in 0..5 {
+        assert_eq!(read(format!("/api/v1/products?search=budget{i}"), "203.0.113.5").await.status, 200);
+    }
+    let refused = read("/api/v1/products?search=budget-over".into(), "203.0.113.5").await;
+    assert_eq!(refused.status, 429);
+    assert_eq!(refused.error_code(), "rate_limited");
+    assert!(refused.header("retry-after").is_some());
+    for _ in 0..20 {
+        let hit = read("/api/v1/products?search=budget0".into(), "203.0.113.5").await;
+        assert_eq!(hit.status, 200, "hits are never limited");
+        assert_eq!(hit.header("x-cache"), Some("HIT"));
+    }
+    let other = read("/api/v1/products?search=budget-over".into(), "198.51.100.9").await;
+    assert_eq!(other.status, 200, "another client has its own budget");
+}
+
+/// A raw connection to the app from a chosen loopback address (Linux routes all of 127/8 locally).
+async fn connect_from(app: &TestApp, source: &str) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
+    socket.connect(app.base.trim_start_matches("http://").parse().unwrap()).await.unwrap()
+}
+
+/// Whether the server closes `stream` (read gives end of file or an error) within 5 s.
+async fn closed_by_server(stream: &mut tokio::net::TcpStream) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 64];
+    matches!(tokio::time::timeout(std::time::Duration::from_secs(5), stream.read(&mut buf)).await, Ok(Ok(0) | Err(_)))
+}
+
+async fn healthz(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncWriteExt;
+    stream.write_all(b"GET /healthz HTTP/1.1\r\nHost: bff.test\r\n\r\n").await.unwrap();
+    crate::common::read_response(stream).await
+}
+
+#[tokio::test]
+async fn one_address_cannot_hold_more_than_its_share_of_connections() {
+    let app = TestApp::with(|c| {
+        c.serve.max_connections_per_ip = 5;
+        c.serve.first_request_timeout = std::time::Duration::from_secs(30);
+    })
+    .await;
+    let mut silent = Vec::new();
+    for _ in 0..5 {
+        silent.push(connect_from(&app, "127.0.0.9").await);
+    }
+    // Accepted in order: the sixth finds five open.
+    let mut held = connect_from(&app, "127.0.0.9").await;
+    assert!(closed_by_server(&mut held).await, "the sixth connection from one address is closed at once");
+    let mut other = connect_from(&app, "127.0.0.10").await;
+    assert!(healthz(&mut other).await.starts_with("HTTP/1.1 200"), "another address is served");
+    drop(silent);
+    // The closed connections free their places (the server notices the close asynchronously).
+    let mut served = false;
+    for _ in 0..50 {
+        let mut again = connect_from(&app, "127.0.0.9").await;
+        use tokio::io::AsyncWriteExt;
+        if again.write_all(b"GET /healthz HTTP/1.1\r\nHost: bff.test\r\n\r\n").await.is_ok() {
+            let mut buf = [0u8; 16];
+            use tokio::io::AsyncReadExt;
+            if let Ok(Ok(n)) = tokio::time::timeout(std::time::Duration::from_secs(2), again.read(&mut buf)).await {
+                if buf[..n].starts_with(b"HTTP/1.1 200") {
+                    served = true;
+                    break;
+                }
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(served, "the address is served again once its connections are closed");
+}
+
+#[tokio::test]
+async fn a_silent_new_connection_is_closed_at_the_first_request_deadline_not_the_idle_timeout() {
+    let app = TestApp::with(|c| {
+        c.serve.first_request_timeout = std::time::Duration::from_millis(300);
+        c.serve.header_read_timeout = std::time::Duration::from_secs(30);
+    })
+    .await;
+    let mut silent = connect_from(&app, "127.0.0.11").await;
+    assert!(closed_by_server(&mut silent).await, "closed long before the 30 s idle timeout");
+    // A connection that asks promptly is kept alive past the first-request deadline.
+    let mut prompt = connect_from(&app, "127.0.0.12").await;
+    assert!(healthz(&mut prompt).await.starts_with("HTTP/1.1 200"));
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert!(healthz(&mut prompt).await.starts_with("HTTP/1.1 200"), "the keep-alive idle timeout applies after the first request");
+}

@@ -815,3 +815,36 @@ async fn each_partner_has_its_own_rate_limit() {
     assert!((1..=60).contains(&wait), "{wait}");
     assert_eq!(get(&app, "/api/v1/partner/products?per_page=1", &tf).await.status, 200, "another partner is not limited");
 }
+
+#[tokio::test]
+async fn an_address_that_keeps_failing_gets_429_before_any_hashing_and_real_partners_still_get_tokens() {
+    let acme = PartnerSpec::new("acme", 503);
+    let registry = Registry::write(std::slice::from_ref(&acme));
+    let options = registry.options();
+    let app = TestApp::with(|c| {
+        c.options.partners = Some(options);
+        c.options.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    let attempt = |client: &'static str, id: String, secret: String| {
+        let form = [("grant_type", "client_credentials".to_string()), ("client_id", id), ("client_secret", secret)];
+        let request = app.client.post(format!("{}/api/v1/partner/token", app.base)).header("x-forwarded-for", client).form(&form);
+        app.send(request, "POST", "/api/v1/partner/token")
+    };
+    let limit = storefront_bff::partners::token::FAILURE_LIMIT;
+    for i in 0..limit {
+        let r = attempt("203.0.113.66", format!("random-client-{i}"), "ps_wrong".into()).await;
+        assert_eq!(r.status, 400, "attempt {i}");
+    }
+    let refused = attempt("203.0.113.66", "random-client-x".into(), "ps_wrong".into()).await;
+    assert_eq!(refused.status, 429);
+    assert_eq!(refused.error_code(), "rate_limited");
+    assert!(refused.header("retry-after").is_some());
+    // Refused before the secret is looked at: even the right one.
+    let right = attempt("203.0.113.66", acme.client_id.clone(), acme.secret.clone()).await;
+    assert_eq!(right.status, 429);
+    // The real partner, from its own address, is unaffected.
+    let r = attempt("198.51.100.20", acme.client_id.clone(), acme.secret.clone()).await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert!(r.json()["access_token"].is_string());
+}

@@ -45,7 +45,8 @@ async fn start(
 
 #[tokio::test]
 async fn shutdown_lets_the_request_in_flight_finish_and_closes_idle_connections() {
-    let (addr, stop, server, mut started, release) = start(ServeOptions { header_read_timeout: Duration::from_secs(5) }).await;
+    let (addr, stop, server, mut started, release) =
+        start(ServeOptions { header_read_timeout: Duration::from_secs(5), ..ServeOptions::default() }).await;
 
     // An idle keep-alive connection; its request also shows the handler gets the real peer.
     let mut idle = TcpStream::connect(addr).await.unwrap();
@@ -86,7 +87,8 @@ async fn shutdown_lets_the_request_in_flight_finish_and_closes_idle_connections(
 
 #[tokio::test]
 async fn a_client_trickling_its_headers_cannot_hold_the_shutdown_past_the_header_deadline() {
-    let (addr, stop, server, _started, _release) = start(ServeOptions { header_read_timeout: Duration::from_secs(1) }).await;
+    let (addr, stop, server, _started, _release) =
+        start(ServeOptions { header_read_timeout: Duration::from_secs(1), ..ServeOptions::default() }).await;
     let mut slow = TcpStream::connect(addr).await.unwrap();
     slow.write_all(b"GET /peer HTTP/1.1\r\nHost: x\r\n").await.unwrap();
     let trickle = tokio::spawn(async move {

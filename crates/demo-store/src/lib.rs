@@ -354,6 +354,11 @@ impl DemoStoreHandle {
         self.store.inner.calls.total()
     }
 
+    /// The most requests the store was handling at once (since start).
+    pub fn peak_concurrent_calls(&self) -> u64 {
+        self.store.inner.calls.peak.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// All non-zero counters, sorted by pattern (handy in failing-test messages).
     pub fn call_counts(&self) -> Vec<(String, u64)> {
         self.store.inner.calls.snapshot()

@@ -123,6 +123,8 @@ async fn pipeline(State(Counted { state, routes }): State<Counted>, req: Request
     let path = req.uri().path().to_string();
     let matched = routes.template(&path);
     state.calls.record(&route_pattern(req.method(), matched, &path));
+    // In flight until this answer is made (tests check caps on concurrent calls).
+    let _in_flight = InFlight::enter(&state);
     let conn = req.extensions().get::<ConnectInfo<ConnInfo>>().map(|c| c.0.clone());
     let faulty = state.faults.applies(&path);
     if faulty {
@@ -282,9 +284,28 @@ async fn image() -> Response {
     ([(header::CONTENT_TYPE, HeaderValue::from_static("image/png"))], PNG).into_response()
 }
 
+/// Counts a request as in flight while it lives, and the peak of that count.
+struct InFlight(Arc<StoreState>);
+
+impl InFlight {
+    fn enter(state: &Arc<StoreState>) -> Self {
+        let now = state.calls.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        state.calls.peak.fetch_max(now, Ordering::SeqCst);
+        Self(state.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.calls.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// Per-route-pattern call counters.
 #[derive(Debug, Default)]
 pub(crate) struct Calls {
+    in_flight: AtomicU64,
+    pub(crate) peak: AtomicU64,
     total: AtomicU64,
     by_route: Mutex<HashMap<String, u64>>,
 }
