@@ -20,7 +20,7 @@ import time
 
 BIN = os.environ["ABUSE_BIN"]
 PORT = int(os.environ.get("ABUSE_PORT", "18280"))
-P_STORE, P_PROXY, P_METRICS = PORT + 1, PORT + 2, PORT + 3
+P_STORE, P_PROXY, P_METRICS, P_DIRECT = PORT + 1, PORT + 2, PORT + 3, PORT + 4
 FLOOD_SECS = float(os.environ.get("ABUSE_FLOOD_SECS", "60"))
 CACHE_MB = int(os.environ.get("ABUSE_CACHE_MB", "32"))
 CAP = int(os.environ.get("ABUSE_CATALOGUE_CAP", "8"))
@@ -53,14 +53,14 @@ def p99(samples):
 # ---- a minimal HTTP/1.1 keep-alive client bound to a source address --------------------------
 
 class Conn:
-    def __init__(self, src):
-        self.src, self.r, self.w = src, None, None
+    def __init__(self, src, port=None):
+        self.src, self.r, self.w, self.port = src, None, None, port or PORT
 
     async def request(self, method, path, body=None, headers=None, timeout=10.0):
         if self.w is None:
             self.r, self.w = await asyncio.wait_for(
-                asyncio.open_connection("127.0.0.1", PORT, local_addr=(self.src, 0)), timeout)
-        head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
+                asyncio.open_connection("127.0.0.1", self.port, local_addr=(self.src, 0)), timeout)
+        head = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.port}"]
         for k, v in (headers or {}).items():
             head.append(f"{k}: {v}")
         data = b""
@@ -253,6 +253,10 @@ async def main():
                CACHE_BUDGET_MB=str(CACHE_MB), UPSTREAM_CATALOGUE_CONCURRENCY=str(CAP), RUST_LOG="error", COOKIE_SECURE="false")
     bff = subprocess.Popen([BIN], env=env, stdout=open(os.path.join(TMP, "bff.log"), "w"), stderr=subprocess.STDOUT)
     procs.append(bff)
+    # The sign-in row needs REST v3, whose OAuth signature names the store's own address: a BFF
+    # straight at the store (the proxy's address would not verify).
+    direct_env = dict(env, LISTEN_ADDR=f"127.0.0.1:{P_DIRECT}", WOO_URL=f"http://127.0.0.1:{P_STORE}", METRICS_LISTEN="off")
+    procs.append(subprocess.Popen([BIN], env=direct_env, stdout=open(os.path.join(TMP, "bff-direct.log"), "w"), stderr=subprocess.STDOUT))
     try:
         await wait_up()
         await run_rows(bff.pid, proxy, partner_secret)
@@ -328,13 +332,12 @@ async def run_rows(pid, proxy, partner_secret):
               f"(≤ {rss_start + 1.25 * CACHE_MB + 30:.0f}); bystander p99 {p99(lat):.1f} ms vs unloaded {p99(base):.1f} ms (≤ 2×), {fails} failed")
 
     # 5. 1,000 wrong passwords from 50 addresses, then the owner's own device.
-    owner = Conn("127.0.6.1")
-    s, h, b = await owner.request("POST", "/api/v1/auth/login", {"email_or_username": "shopper", "password": "shopper-demo-pass"},
-                                  {"Origin": f"http://127.0.0.1:{PORT}"})
+    owner = Conn("127.0.6.1", P_DIRECT)
+    s, h, b = await owner.request("POST", "/api/v1/auth/login", {"email_or_username": "shopper", "password": "shopper-demo-pass"})
     device = "; ".join(v.split(";")[0] for v in h.get("set-cookie-list", []))
 
     async def attacker(i):
-        conn = Conn(f"127.0.7.{1 + i}")
+        conn = Conn(f"127.0.7.{1 + i}", P_DIRECT)
         for _ in range(20):
             try:
                 await conn.request("POST", "/api/v1/auth/login", {"email_or_username": random.choice(["shopper", "shopper@example.test"]), "password": rand_word(12)})
@@ -342,8 +345,8 @@ async def run_rows(pid, proxy, partner_secret):
                 pass
 
     await asyncio.gather(*(attacker(i) for i in range(50)))
-    s2, _, body = await Conn("127.0.6.1").request("POST", "/api/v1/auth/login", {"email_or_username": "shopper", "password": "shopper-demo-pass"},
-                                                  {"Origin": f"http://127.0.0.1:{PORT}", "Cookie": device})
+    s2, _, body = await Conn("127.0.6.1", P_DIRECT).request("POST", "/api/v1/auth/login", {"email_or_username": "shopper", "password": "shopper-demo-pass"},
+                                                  {"Cookie": device})
     check("1,000 wrong passwords from 50 addresses", s == 200 and s2 == 200, f"owner's first sign-in {s}, after the attack {s2}: {body[:80]!r}")
 
     # 6. Partner-token flood from one client while the real partner asks for tokens.

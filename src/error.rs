@@ -167,6 +167,7 @@ pub const ERROR_CODES: &[&str] = &[
     "shipping_rate_not_found",
     "unsupported_media_type",
     "upstream_auth_failed",
+    "upstream_busy",
     "upstream_error",
     "upstream_unavailable",
     "validation_failed",
