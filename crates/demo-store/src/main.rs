@@ -41,11 +41,14 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<(SocketAddr, usize), 
             println!("{USAGE}");
             std::process::exit(0);
         }
+        if flag != "--listen" && flag != "--products" {
+            return Err(format!("unknown argument {flag}"));
+        }
         let value = inline.or_else(|| args.next()).ok_or_else(|| format!("{flag} needs a value"))?;
-        match flag.as_str() {
-            "--listen" => listen = value.parse().map_err(|e| format!("--listen {value}: {e}"))?,
-            "--products" => products = value.parse().map_err(|e| format!("--products {value}: {e}"))?,
-            _ => return Err(format!("unknown argument {flag}")),
+        if flag == "--listen" {
+            listen = value.parse().map_err(|e| format!("--listen {value}: {e}"))?;
+        } else {
+            products = value.parse().map_err(|e| format!("--products {value}: {e}"))?;
         }
     }
     Ok((listen, products))
@@ -65,6 +68,7 @@ mod tests {
         assert_eq!(parse(args(&["--listen", "0.0.0.0:9000", "--products=12"])).unwrap(), ("0.0.0.0:9000".parse().unwrap(), 12));
         assert!(parse(args(&["--products"])).is_err());
         assert!(parse(args(&["--products", "many"])).is_err());
-        assert!(parse(args(&["--port", "1"])).is_err());
+        assert_eq!(parse(args(&["--port", "1"])).unwrap_err(), "unknown argument --port");
+        assert_eq!(parse(args(&["--bogus"])).unwrap_err(), "unknown argument --bogus");
     }
 }

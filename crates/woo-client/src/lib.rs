@@ -1,7 +1,9 @@
-//! Typed WooCommerce clients: the public Store API and the secret-key REST API v3.
+//! Typed WooCommerce clients: the public Store API, the secret-key REST API v3
+//! and WordPress's sign-in calls (XML-RPC, `wp-login.php`).
 //!
 //! This layer knows WooCommerce's wire formats (paths, query names, headers,
-//! error bodies) and nothing about our own HTTP API: it never imports axum.
+//! error bodies) and nothing about our own HTTP API: neither axum nor the BFF
+//! is a dependency of this crate, so Cargo enforces it (ARCHITECTURE.md).
 //! Features map these models to their own view types.
 
 pub mod cart;
