@@ -48,7 +48,7 @@ async fn main() {
     let grew = rss() - before;
     let weighed = cache.weighted_size();
     println!(
-        "cache (small bodies, fresh+stale): {n}: RSS +{} B/entry, weigher {} B/entry (one cache), ratio {:.2}",
+        "cache (small bodies, fresh+stale): {n}: RSS +{} B/entry, weigher {} B/entry (fresh + stale weights), ratio {:.2}",
         grew / n,
         weighed / n,
         grew as f64 / weighed as f64
