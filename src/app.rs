@@ -66,6 +66,8 @@ pub struct AppOptions {
     pub register_webhooks_url: Option<String>,
     /// The partner API; `None` (no `PARTNERS_FILE`) answers 404 `partners_disabled`.
     pub partners: Option<crate::partners::PartnerOptions>,
+    /// The local catalogue index; `None` (`CATALOGUE_INDEX=off`): every read is a cached pass-through.
+    pub index: Option<crate::catalogue::index::IndexSettings>,
 }
 
 impl AppOptions {
@@ -86,6 +88,7 @@ impl AppOptions {
             redis: None,
             register_webhooks_url: None,
             partners: None,
+            index: None,
         }
     }
 }
@@ -104,7 +107,10 @@ impl AppState {
         let store = StoreClient::new(&upstream.url, &upstream.http);
         let rest = RestClient::new(&upstream.url, upstream.credentials.clone(), upstream.auth_mode, &upstream.http);
         let gate = crate::gate::Gate::new(&options.gate);
-        let catalogue = Catalogue::new(store.clone(), ResponseCache::new(options.cache.clone()).with_gate(gate.clone()));
+        let mut catalogue = Catalogue::new(store.clone(), ResponseCache::new(options.cache.clone()).with_gate(gate.clone()));
+        if let Some(settings) = &options.index {
+            catalogue = catalogue.with_index(crate::catalogue::index::CatalogueIndex::start(store.clone(), gate.clone(), settings.clone()));
+        }
         let webhooks = Webhooks::start(options.webhook_secrets.clone(), catalogue.cache().clone(), options.redis.clone());
         let reconciler = Reconciler::new(rest.clone(), catalogue.cache().clone());
         let limits = RateLimits::new(&options.rates);
@@ -369,6 +375,15 @@ impl Settings {
             redis: None,
             register_webhooks_url: self.register_webhooks.clone(),
             partners: crate::partners::options(self, demo)?,
+            index: self.index_settings(),
+        })
+    }
+
+    fn index_settings(&self) -> Option<crate::catalogue::index::IndexSettings> {
+        self.catalogue_index.then(|| crate::catalogue::index::IndexSettings {
+            full_walk_every: (self.index_full_sync_hours > 0).then(|| Duration::from_secs(self.index_full_sync_hours * 3600)),
+            concurrency: self.index_walk_concurrency as usize,
+            dir: self.index_dir.clone(),
         })
     }
 

@@ -237,6 +237,18 @@ pub struct Settings {
     /// Seconds between reconciliation scans (REST v3 products modified since the last scan); 0 disables.
     #[arg(long, env = "RECONCILE_INTERVAL_SECS", default_value_t = 300)]
     pub reconcile_interval_secs: u64,
+    /// The local catalogue index (`on`/`off`): lists, filters, facets, product pages and taxonomies answered from a replica of the catalogue instead of the store, once its first walk is done.
+    #[arg(long, env = "CATALOGUE_INDEX", default_value = "on", value_parser = parse_on_off, action = clap::ArgAction::Set)]
+    pub catalogue_index: bool,
+    /// Directory the catalogue index is kept in between runs. Unset: in memory, walked at every start.
+    #[arg(long, env = "INDEX_DIR")]
+    pub index_dir: Option<PathBuf>,
+    /// Hours between full walks of the catalogue (they remove what vanished without a webhook); 0: only at start.
+    #[arg(long, env = "INDEX_FULL_SYNC_HOURS", default_value_t = 24)]
+    pub index_full_sync_hours: u64,
+    /// Store pages the index reads at once while walking (each also holds one catalogue permit of UPSTREAM_CATALOGUE_CONCURRENCY).
+    #[arg(long, env = "INDEX_WALK_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub index_walk_concurrency: u64,
     /// Redis URL (redis://host:6379/0) to share sessions, idempotency records, webhook dedupe and cache invalidation between instances. Unset: in memory.
     #[arg(long, env = "REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
@@ -265,6 +277,14 @@ pub struct Settings {
 pub enum MetricsListen {
     At(SocketAddr),
     Off,
+}
+
+fn parse_on_off(raw: &str) -> Result<bool, String> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "1" | "yes" => Ok(true),
+        "off" | "false" | "0" | "no" => Ok(false),
+        other => Err(format!("expected on or off, got {other:?}")),
+    }
 }
 
 fn parse_metrics_listen(raw: &str) -> Result<MetricsListen, String> {

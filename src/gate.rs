@@ -148,6 +148,18 @@ impl Gate {
         }
     }
 
+    /// A permit when one frees up, however long that takes: for background work that must
+    /// happen but may wait (the catalogue index's walks), never for a client's request.
+    pub async fn enter_patiently(&self, kind: Kind) -> Permit {
+        loop {
+            if let Ok(permit) = self.lane(kind).permits.clone().acquire_owned().await {
+                return Permit(permit);
+            }
+            // The semaphore is never closed; should it be, wait rather than spin.
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    }
+
     /// A permit only if one is free now (background refreshes never queue).
     pub fn try_enter(&self, kind: Kind) -> Option<Permit> {
         self.lane(kind).permits.clone().try_acquire_owned().ok().map(Permit)

@@ -311,7 +311,13 @@ pub struct ResponseCache {
     settings: Arc<CacheSettings>,
     /// The cap on concurrent catalogue fetches and the per-client miss budget.
     gate: crate::gate::Gate,
+    /// Told the id of every product dropped here (the catalogue index re-reads it): every path
+    /// that learns of a change (webhook, Redis broadcast, reconciliation) already ends here.
+    on_product_change: Arc<std::sync::OnceLock<ProductChangeHook>>,
 }
+
+/// See [`ResponseCache::on_product_change`].
+pub type ProductChangeHook = Box<dyn Fn(u64) + Send + Sync>;
 
 impl ResponseCache {
     pub fn new(settings: CacheSettings) -> Self {
@@ -336,6 +342,14 @@ impl ResponseCache {
             generation: Arc::new(AtomicU64::new(0)),
             settings: Arc::new(settings),
             gate: crate::gate::Gate::unlimited(),
+            on_product_change: Arc::new(std::sync::OnceLock::new()),
+        }
+    }
+
+    /// Registers the one listener told of every product change (set once, at start-up).
+    pub fn on_product_change(&self, hook: ProductChangeHook) {
+        if self.on_product_change.set(hook).is_err() {
+            tracing::warn!("a product change listener was already registered; the new one is ignored");
         }
     }
 
@@ -532,6 +546,9 @@ impl ResponseCache {
     /// variations and reviews. Lists are dropped separately.
     pub fn invalidate_product(&self, id: u64, slug: Option<&str>) {
         self.generation.fetch_add(1, Ordering::AcqRel);
+        if let Some(hook) = self.on_product_change.get() {
+            hook(id);
+        }
         // A product that appears may be one a remembered 404 names (by an id,
         // a slug, or in a route of its own): forget them all, they are cheap to learn again.
         self.missing.invalidate_all();

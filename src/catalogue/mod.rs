@@ -3,6 +3,7 @@
 
 pub mod front;
 pub mod handlers;
+pub mod index;
 pub mod query;
 mod respond;
 mod terms;
@@ -25,13 +26,14 @@ pub use respond::{Cached, IfNoneMatch};
 
 /// How many category counts a facet request asks the store for at once.
 const FACET_FANOUT: usize = 4;
-/// Facets count at most this many categories (the busiest first).
-const FACET_MAX_CATEGORIES: usize = 30;
+use index::FACET_MAX_CATEGORIES;
 
 #[derive(Clone)]
 pub struct Catalogue {
     store: StoreClient,
     cache: ResponseCache,
+    /// Answers lists, facets, products and taxonomies once ready (see `index`).
+    index: Option<index::CatalogueIndex>,
 }
 
 /// A product is asked for by numeric id or by slug.
@@ -73,7 +75,40 @@ fn upstream(not_found: &'static str) -> impl Fn(UpstreamError) -> ApiError {
 
 impl Catalogue {
     pub fn new(store: StoreClient, cache: ResponseCache) -> Self {
-        Self { store, cache }
+        Self { store, cache, index: None }
+    }
+
+    /// The same catalogue answering from `index` whenever it can; the index hears of every
+    /// product change the cache hears of.
+    pub fn with_index(mut self, index: index::CatalogueIndex) -> Self {
+        let listener = index.clone();
+        self.cache.on_product_change(Box::new(move |id| listener.notify(id)));
+        self.index = Some(index);
+        self
+    }
+
+    pub fn index(&self) -> Option<&index::CatalogueIndex> {
+        self.index.as_ref()
+    }
+
+    /// An answer from the index, sent as a cache hit: an index answer never reaches the store
+    /// nor spends the client's miss budget, and its ETag follows its body.
+    fn indexed(
+        &self,
+        class: RouteClass,
+        product_ids: Vec<u64>,
+        answer: impl FnOnce(&index::CatalogueIndex) -> Option<Bytes>,
+    ) -> Option<Cached> {
+        let body = answer(self.index.as_ref()?)?;
+        let settings = self.cache.settings();
+        let entry = Arc::new(CachedBody::new(body, class, settings.ttl(class), product_ids));
+        Some(Cached {
+            entry,
+            status: CacheStatus::Hit,
+            stale_window: settings.stale_window,
+            now: std::time::Instant::now(),
+            answered_from: None,
+        })
     }
 
     pub fn cache(&self) -> &ResponseCache {
@@ -112,6 +147,9 @@ impl Catalogue {
     }
 
     pub async fn products(&self, q: &NormalisedQuery) -> Result<Cached, ApiError> {
+        if let Some(answer) = self.indexed(RouteClass::List, vec![], |i| i.products(q)) {
+            return Ok(answer);
+        }
         let key = CacheKey::new(RouteClass::List, q.cache_key("products?"));
         self.cached(key, |this| {
             let q = q.clone();
@@ -134,6 +172,11 @@ impl Catalogue {
     }
 
     pub async fn product(&self, which: &ProductRef) -> Result<Cached, ApiError> {
+        if let Some((id, body)) = self.index.as_ref().and_then(|i| i.product(which)) {
+            if let Some(answer) = self.indexed(RouteClass::Product, vec![id], |_| Some(body)) {
+                return Ok(answer);
+            }
+        }
         let mut key = CacheKey::new(RouteClass::Product, format!("product:{}", which.as_path()));
         if let ProductRef::Id(id) = which {
             key = key.for_product(*id);
@@ -194,6 +237,9 @@ impl Catalogue {
     }
 
     pub async fn categories(&self) -> Result<Cached, ApiError> {
+        if let Some(answer) = self.indexed(RouteClass::Taxonomy, vec![], index::CatalogueIndex::categories) {
+            return Ok(answer);
+        }
         self.cached(CacheKey::new(RouteClass::Taxonomy, "categories"), |this| async move {
             let found = this.store.categories().await.map_err(upstream("not_found"))?;
             render(&List { items: found.iter().map(category).collect() }, vec![])
@@ -202,6 +248,9 @@ impl Catalogue {
     }
 
     pub async fn tags(&self) -> Result<Cached, ApiError> {
+        if let Some(answer) = self.indexed(RouteClass::Taxonomy, vec![], index::CatalogueIndex::tags) {
+            return Ok(answer);
+        }
         self.cached(CacheKey::new(RouteClass::Taxonomy, "tags"), |this| async move {
             let found = this.store.tags().await.map_err(upstream("not_found"))?;
             render(&List { items: found.iter().map(term).collect() }, vec![])
@@ -210,6 +259,9 @@ impl Catalogue {
     }
 
     pub async fn attributes(&self) -> Result<Cached, ApiError> {
+        if let Some(answer) = self.indexed(RouteClass::Taxonomy, vec![], index::CatalogueIndex::attributes) {
+            return Ok(answer);
+        }
         self.cached(CacheKey::new(RouteClass::Taxonomy, "attributes"), |this| async move {
             let found = this.store.attributes().await.map_err(upstream("not_found"))?;
             render(&List { items: found.iter().map(attribute).collect() }, vec![])
@@ -218,6 +270,9 @@ impl Catalogue {
     }
 
     pub async fn attribute_terms(&self, id: u64) -> Result<Cached, ApiError> {
+        if let Some(answer) = self.indexed(RouteClass::Taxonomy, vec![], |i| i.attribute_terms(id)) {
+            return Ok(answer);
+        }
         self.cached(CacheKey::new(RouteClass::Taxonomy, format!("attribute_terms:{id}")), |this| async move {
             let found = this.store.attribute_terms(id).await.map_err(upstream("attribute_not_found"))?;
             render(&List { items: found.iter().map(term).collect() }, vec![])
@@ -230,6 +285,9 @@ impl Catalogue {
     /// total of each category under the same filters (stock WooCommerce 8.9
     /// has no taxonomy counts in collection-data).
     pub async fn facets(&self, q: &NormalisedQuery) -> Result<Cached, ApiError> {
+        if let Some(answer) = self.indexed(RouteClass::List, vec![], |i| i.facets(q)) {
+            return Ok(answer);
+        }
         let key = CacheKey::new(RouteClass::List, q.cache_key("facets?"));
         self.cached(key, |this| {
             let q = q.clone();

@@ -13,6 +13,7 @@ mod errors;
 mod exposure;
 mod faults;
 mod fixtures;
+mod index;
 mod ops;
 mod partners;
 mod realwoo_regressions;

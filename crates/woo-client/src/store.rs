@@ -29,8 +29,8 @@ pub struct StoreProductQuery {
     pub kind: Option<String>,
     pub parent: Option<u64>,
     pub sku: Option<String>,
-    /// `include=` one id (the list route answers only published products).
-    pub include: Option<u64>,
+    /// `include=` these ids (the list route answers only published products).
+    pub include: Vec<u64>,
     /// `slug=` exactly.
     pub slug: Option<String>,
     /// `catalog_visibility`: the list answers products hidden from the shop unless asked
@@ -82,8 +82,9 @@ impl StoreProductQuery {
         if let Some(s) = &self.sku {
             push("sku", s.clone());
         }
-        if let Some(id) = self.include {
-            push("include", id.to_string());
+        if !self.include.is_empty() {
+            let ids: Vec<String> = self.include.iter().map(u64::to_string).collect();
+            push("include", ids.join(","));
         }
         if let Some(s) = &self.slug {
             push("slug", s.clone());
@@ -142,6 +143,14 @@ impl StoreClient {
         self.http.decode_page(&raw)
     }
 
+    /// The ids of a page of products, in the list's order (the rest of each product is skipped
+    /// while decoding): how the catalogue index learns each sort order and each visibility.
+    pub async fn product_ids(&self, query: &StoreProductQuery) -> Result<Paged<u64>, UpstreamError> {
+        let raw = self.get_raw("products", "/products", &query.pairs()).await?;
+        let page: Paged<IdOnly> = self.http.decode_page(&raw)?;
+        Ok(page.map(|p| p.id))
+    }
+
     /// By numeric id, or by slug (the Store API answers both on one route).
     pub async fn product(&self, id_or_slug: &str) -> Result<StoreProduct, UpstreamError> {
         let path = format!("/products/{}", encode_segment(id_or_slug));
@@ -154,7 +163,14 @@ impl StoreClient {
     /// route answers drafts and private products too; the list answers only published ones.
     pub async fn published_product(&self, id: Option<u64>, slug: Option<&str>) -> Result<Option<StoreProduct>, UpstreamError> {
         for kind in [None, Some("variation".to_string())] {
-            let query = StoreProductQuery { page: 1, per_page: 1, include: id, slug: slug.map(str::to_string), kind, ..Default::default() };
+            let query = StoreProductQuery {
+                page: 1,
+                per_page: 1,
+                include: id.into_iter().collect(),
+                slug: slug.map(str::to_string),
+                kind,
+                ..Default::default()
+            };
             if let Some(found) = self.products(&query).await?.items.into_iter().next() {
                 return Ok(Some(found));
             }

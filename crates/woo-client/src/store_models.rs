@@ -51,6 +51,12 @@ pub struct StoreProduct {
     pub add_to_cart: StoreAddToCart,
 }
 
+/// A list item read for its id alone.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct IdOnly {
+    pub id: u64,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct StorePrices {
     pub price: String,

@@ -1,0 +1,191 @@
+//! The local catalogue index: a replica of what the Store API shows a shopper, walked once at
+//! start and kept current by the same signals that drop cache entries, so every list, filter,
+//! facet, taxonomy and product page is answered without the store once it is ready. Until the
+//! first walk finishes (and for anything it does not hold, such as variations and reviews) the
+//! catalogue keeps its cached pass-through path, so nothing is ever unanswerable.
+
+pub mod eval;
+pub mod replica;
+mod sync;
+pub mod walk;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+use crate::catalogue::query::NormalisedQuery;
+use crate::catalogue::ProductRef;
+use crate::gate::Gate;
+use crate::upstream::store_models::StoreProduct;
+use crate::upstream::{StoreClient, UpstreamError};
+use replica::Replica;
+use walk::{Progress, Walker};
+
+/// Changes waiting for the worker; beyond this a change is dropped and counted (the next
+/// reconciliation scan or full walk brings it in).
+const CHANGE_QUEUE: usize = 100_000;
+/// Facets count at most this many categories (the busiest first), as the pass-through does.
+pub const FACET_MAX_CATEGORIES: usize = 30;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+    #[error("mapping the store's answers: {0}")]
+    Mapping(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct IndexSettings {
+    /// A full walk this often after the last (`INDEX_FULL_SYNC_HOURS`); `None`: only at start.
+    pub full_walk_every: Option<Duration>,
+    /// Store pages read at once during a walk (each also takes a catalogue permit of the gate).
+    pub concurrency: usize,
+    /// Where the index is kept between runs (`INDEX_DIR`); `None`: in memory only.
+    pub dir: Option<PathBuf>,
+}
+
+impl Default for IndexSettings {
+    fn default() -> Self {
+        Self { full_walk_every: Some(Duration::from_secs(24 * 3600)), concurrency: 4, dir: None }
+    }
+}
+
+/// Counters exported on `/metrics`.
+#[derive(Debug, Default)]
+pub struct IndexStats {
+    /// Product changes applied.
+    pub applied: AtomicU64,
+    pub failed_updates: AtomicU64,
+    /// Changes dropped because the queue was full.
+    pub dropped_changes: AtomicU64,
+    /// Reads answered from the index.
+    pub answers: AtomicU64,
+}
+
+#[derive(Clone)]
+pub struct CatalogueIndex(Arc<Inner>);
+
+struct Inner {
+    settings: IndexSettings,
+    walker: Walker,
+    progress: Progress,
+    stats: IndexStats,
+    replica: RwLock<Replica>,
+    ready: AtomicBool,
+    changes: mpsc::Sender<u64>,
+}
+
+impl CatalogueIndex {
+    /// Starts the worker (first walk now); reads use the index once [`is_ready`](Self::is_ready).
+    pub fn start(store: StoreClient, gate: Gate, settings: IndexSettings) -> Self {
+        let (changes, rx) = mpsc::channel(CHANGE_QUEUE);
+        let walker = Walker { store, gate, concurrency: settings.concurrency };
+        let index = CatalogueIndex(Arc::new(Inner {
+            settings,
+            walker,
+            progress: Progress::default(),
+            stats: IndexStats::default(),
+            replica: RwLock::new(Replica::default()),
+            ready: AtomicBool::new(false),
+            changes,
+        }));
+        tokio::spawn(index.clone().run(rx));
+        index
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.0.ready.load(Ordering::Acquire)
+    }
+
+    pub fn progress(&self) -> &Progress {
+        &self.0.progress
+    }
+
+    pub fn stats(&self) -> &IndexStats {
+        &self.0.stats
+    }
+
+    /// Products held (0 until the first walk).
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// A product changed (or may have): re-read it. Never blocks a webhook.
+    pub fn notify(&self, id: u64) {
+        if self.0.changes.try_send(id).is_err() {
+            self.0.stats.dropped_changes.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Replica> {
+        self.0.replica.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    async fn install(&self, replica: Replica) {
+        *self.0.replica.write().unwrap_or_else(|e| e.into_inner()) = replica;
+        self.0.ready.store(true, Ordering::Release);
+    }
+
+    /// Keeps the text index in step (none yet).
+    fn text_apply(&self, _found: &[StoreProduct], _removed: &[u64]) {}
+
+    /// Runs `answer` on the replica once the index is ready.
+    fn answer<T>(&self, answer: impl FnOnce(&Replica) -> Option<T>) -> Option<T> {
+        if !self.is_ready() {
+            return None;
+        }
+        let found = answer(&self.read());
+        if found.is_some() {
+            self.0.stats.answers.fetch_add(1, Ordering::Relaxed);
+        }
+        found
+    }
+
+    /// `Page<ProductSummary>` for a list query.
+    pub fn products(&self, q: &NormalisedQuery) -> Option<Bytes> {
+        self.answer(|r| Some(Bytes::from(eval::products(r, q))))
+    }
+
+    /// `Facets` for a facet query.
+    pub fn facets(&self, q: &NormalisedQuery) -> Option<Bytes> {
+        self.answer(|r| serde_json::to_vec(&eval::facets(r, q, FACET_MAX_CATEGORIES)).ok().map(Bytes::from))
+    }
+
+    /// `ProductDetail` and the product's id; `None` when the index does not hold it (not ready,
+    /// a variation, or no such product: the pass-through path answers those).
+    pub fn product(&self, which: &ProductRef) -> Option<(u64, Bytes)> {
+        self.answer(|r| {
+            let doc = match which {
+                ProductRef::Id(id) => r.by_id(*id),
+                ProductRef::Slug(slug) => r.by_slug(slug),
+            }?;
+            Some((doc.id, doc.detail.clone()))
+        })
+    }
+
+    pub fn categories(&self) -> Option<Bytes> {
+        self.answer(|r| Some(r.taxonomy.categories_body.clone()))
+    }
+
+    pub fn tags(&self) -> Option<Bytes> {
+        self.answer(|r| Some(r.taxonomy.tags_body.clone()))
+    }
+
+    pub fn attributes(&self) -> Option<Bytes> {
+        self.answer(|r| Some(r.taxonomy.attributes_body.clone()))
+    }
+
+    /// An attribute's terms; `None` also for an unknown attribute (the store says so).
+    pub fn attribute_terms(&self, id: u64) -> Option<Bytes> {
+        self.answer(|r| r.taxonomy.terms_bodies.get(&id).cloned())
+    }
+}
