@@ -109,7 +109,12 @@ impl AppState {
         let gate = crate::gate::Gate::new(&options.gate);
         let mut catalogue = Catalogue::new(store.clone(), ResponseCache::new(options.cache.clone()).with_gate(gate.clone()));
         if let Some(settings) = &options.index {
-            catalogue = catalogue.with_index(crate::catalogue::index::CatalogueIndex::start(store.clone(), gate.clone(), settings.clone()));
+            catalogue = catalogue.with_index(crate::catalogue::index::CatalogueIndex::start(
+                store.clone(),
+                Some(rest.clone()),
+                gate.clone(),
+                settings.clone(),
+            ));
         }
         let webhooks = Webhooks::start(options.webhook_secrets.clone(), catalogue.cache().clone(), options.redis.clone());
         let reconciler = Reconciler::new(rest.clone(), catalogue.cache().clone());

@@ -40,12 +40,31 @@ pub struct Health {
     /// (what was found, and whether it was created or re-enabled).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub webhooks: Option<Vec<crate::webhooks::register::WebhookCheck>>,
+    /// The local catalogue index, when on. Not ready yet is still ready to serve: reads go
+    /// through the cached pass-through path until the first walk finishes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<IndexHealth>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct IndexHealth {
+    /// True once the first walk has finished: catalogue reads come from the index.
+    pub ready: bool,
+    /// Products held.
+    pub products: u64,
+    /// How far the running (or last) walk got, 0–100.
+    pub walk_percent: u64,
+}
+
+fn index_health(catalogue: &Catalogue) -> Option<IndexHealth> {
+    let index = catalogue.index()?;
+    Some(IndexHealth { ready: index.is_ready(), products: index.len() as u64, walk_percent: index.progress().percent() })
 }
 
 /// Liveness: the process is up. Never touches the store.
 #[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, body = Health)))]
 pub async fn healthz(State(ops): State<Arc<Ops>>) -> Json<Health> {
-    Json(Health { status: "ok", mode: ops.mode, webhooks: None })
+    Json(Health { status: "ok", mode: ops.mode, webhooks: None, index: None })
 }
 
 /// Readiness: the store answers a minimal catalogue request.
@@ -54,7 +73,7 @@ pub async fn healthz(State(ops): State<Arc<Ops>>) -> Json<Health> {
     (status = 503, description = "The store (`upstream_unavailable`) or Redis (`session_store_unavailable`) is not reachable", body = ErrorBody),
     (status = 502, description = "The store answers, but not usably", body = ErrorBody),
 ))]
-pub async fn readyz(State(ops): State<Arc<Ops>>) -> Result<Json<Health>, ApiError> {
+pub async fn readyz(State(ops): State<Arc<Ops>>, State(catalogue): State<Arc<Catalogue>>) -> Result<Json<Health>, ApiError> {
     if let Some(redis) = &ops.redis {
         redis.ping().await.map_err(|err| {
             tracing::warn!(error = %err, "not ready: redis unreachable");
@@ -63,7 +82,7 @@ pub async fn readyz(State(ops): State<Arc<Ops>>) -> Result<Json<Health>, ApiErro
     }
     ops.store.ping().await.map_err(|e| ApiError::from_upstream(e, "not_found"))?;
     let webhooks = ops.registrar.as_ref().and_then(|r| r.last()).and_then(Result::ok);
-    Ok(Json(Health { status: "ready", mode: ops.mode, webhooks }))
+    Ok(Json(Health { status: "ready", mode: ops.mode, webhooks, index: index_health(&catalogue) }))
 }
 
 /// Prometheus metrics for scraping.
@@ -101,6 +120,25 @@ pub async fn render(
     ];
     for (name, kind, help, value) in reconcile {
         let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+    }
+    if let Some(index) = catalogue.index() {
+        let (p, st) = (index.progress(), index.stats());
+        let figures = [
+            ("bff_index_ready", "gauge", "1 once the catalogue index answers reads", u64::from(index.is_ready())),
+            ("bff_index_products", "gauge", "Products in the catalogue index", index.len() as u64),
+            ("bff_index_bytes", "gauge", "Bytes held by the catalogue index's replica", index.weight() as u64),
+            ("bff_index_walk_pages_done", "gauge", "Store pages read by the running or last walk", p.pages_done.load(Ordering::Relaxed)),
+            ("bff_index_walk_pages_total", "gauge", "Store pages the running or last walk reads", p.pages_total.load(Ordering::Relaxed)),
+            ("bff_index_walks_total", "counter", "Full walks finished", p.walks.load(Ordering::Relaxed)),
+            ("bff_index_walk_failures_total", "counter", "Full walks that failed", p.failures.load(Ordering::Relaxed)),
+            ("bff_index_changes_applied_total", "counter", "Product changes applied to the index", st.applied.load(Ordering::Relaxed)),
+            ("bff_index_update_failures_total", "counter", "Index updates that failed", st.failed_updates.load(Ordering::Relaxed)),
+            ("bff_index_changes_dropped_total", "counter", "Changes dropped on a full queue", st.dropped_changes.load(Ordering::Relaxed)),
+            ("bff_index_answers_total", "counter", "Catalogue reads answered from the index", st.answers.load(Ordering::Relaxed)),
+        ];
+        for (name, kind, help, value) in figures {
+            let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+        }
     }
     let _ = writeln!(
         text,

@@ -36,7 +36,7 @@ fn now() -> u64 {
 }
 
 /// `2026-11-28T19:39:08`, the form REST v3 takes for `modified_after`.
-fn iso(secs: u64) -> String {
+pub(crate) fn iso(secs: u64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp(secs as i64).unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute(), t.second())
 }

@@ -116,7 +116,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 pub use accounts::{CustomerInfo, XmlRpcMode};
-pub use catalogue::{ProductStatus, ProductType, StockStatus};
+pub use catalogue::{ProductStatus, ProductType, StockStatus, Visibility};
 pub use faults::Faults;
 pub use http::WpError;
 pub use view::{CatalogueRef, CategoryInfo, ProductInfo};
@@ -415,6 +415,19 @@ impl DemoStoreHandle {
     /// Renames a product (the slug stays, as in WordPress); bumps `date_modified`.
     pub fn update_product_name(&self, id: u64, name: &str) -> bool {
         let patch = mutate::Patch { name: Some(name.to_string()), ..mutate::Patch::default() };
+        self.mutate(id, &patch, |c, id| c.product_by_id(id).is_some())
+    }
+
+    /// Sets a product's status; a draft or private product leaves the Store API as a deleted
+    /// one does. Bumps `date_modified`.
+    pub fn update_product_status(&self, id: u64, status: ProductStatus) -> bool {
+        let patch = mutate::Patch { status: Some(status), ..mutate::Patch::default() };
+        self.mutate(id, &patch, |c, id| c.product_by_id(id).is_some())
+    }
+
+    /// Sets where a product shows (shop and search, one of them, or neither); bumps `date_modified`.
+    pub fn update_product_visibility(&self, id: u64, visibility: Visibility) -> bool {
+        let patch = mutate::Patch { visibility: Some(visibility), ..mutate::Patch::default() };
         self.mutate(id, &patch, |c, id| c.product_by_id(id).is_some())
     }
 

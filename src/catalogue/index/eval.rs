@@ -144,9 +144,7 @@ pub fn facets(replica: &Replica, q: &NormalisedQuery, max_categories: usize) -> 
             (a, b) => a.or(b),
         };
     });
-    let money = |amount: i64| {
-        replica.currency.as_ref().map(|c| Money { amount, currency: c.currency_code.clone(), minor_unit: c.currency_minor_unit })
-    };
+    let money = |amount: i64| replica.currency.as_ref().map(|c| Money { amount, currency: c.code.clone(), minor_unit: c.minor_unit });
     let price_range = match (lo, hi) {
         (Some(lo), Some(hi)) => money(lo).zip(money(hi)).map(|(min, max)| PriceRange { min, max }),
         _ => None,

@@ -5,6 +5,7 @@
 //! catalogue keeps its cached pass-through path, so nothing is ever unanswerable.
 
 pub mod eval;
+mod persist;
 pub mod replica;
 mod sync;
 pub mod walk;
@@ -21,7 +22,7 @@ use crate::catalogue::query::NormalisedQuery;
 use crate::catalogue::ProductRef;
 use crate::gate::Gate;
 use crate::upstream::store_models::StoreProduct;
-use crate::upstream::{StoreClient, UpstreamError};
+use crate::upstream::{RestClient, StoreClient, UpstreamError};
 use replica::Replica;
 use walk::{Progress, Walker};
 
@@ -78,11 +79,19 @@ struct Inner {
     replica: RwLock<Replica>,
     ready: AtomicBool,
     changes: mpsc::Sender<u64>,
+    /// Asks the worker for a full walk now.
+    walk_now: tokio::sync::Notify,
+    /// The change feed (products modified since a time), to catch up after opening a file.
+    rest: Option<RestClient>,
+    /// Something changed since the file was last written.
+    dirty: AtomicBool,
+    /// Unix seconds the replica is known current from (the last walk's start, or the file's).
+    cursor: AtomicU64,
 }
 
 impl CatalogueIndex {
     /// Starts the worker (first walk now); reads use the index once [`is_ready`](Self::is_ready).
-    pub fn start(store: StoreClient, gate: Gate, settings: IndexSettings) -> Self {
+    pub fn start(store: StoreClient, rest: Option<RestClient>, gate: Gate, settings: IndexSettings) -> Self {
         let (changes, rx) = mpsc::channel(CHANGE_QUEUE);
         let walker = Walker { store, gate, concurrency: settings.concurrency };
         let index = CatalogueIndex(Arc::new(Inner {
@@ -93,6 +102,10 @@ impl CatalogueIndex {
             replica: RwLock::new(Replica::default()),
             ready: AtomicBool::new(false),
             changes,
+            walk_now: tokio::sync::Notify::new(),
+            rest,
+            dirty: AtomicBool::new(false),
+            cursor: AtomicU64::new(0),
         }));
         tokio::spawn(index.clone().run(rx));
         index
@@ -119,6 +132,16 @@ impl CatalogueIndex {
         self.len() == 0
     }
 
+    /// About the bytes the replica holds.
+    pub fn weight(&self) -> usize {
+        self.read().weight()
+    }
+
+    /// Starts a full walk now (when none is running): what vanished without a signal goes.
+    pub fn request_walk(&self) {
+        self.0.walk_now.notify_one();
+    }
+
     /// A product changed (or may have): re-read it. Never blocks a webhook.
     pub fn notify(&self, id: u64) {
         if self.0.changes.try_send(id).is_err() {
@@ -130,13 +153,18 @@ impl CatalogueIndex {
         self.0.replica.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    async fn install(&self, replica: Replica) {
+    fn install(&self, replica: Replica, cursor: u64) {
         *self.0.replica.write().unwrap_or_else(|e| e.into_inner()) = replica;
+        self.0.cursor.store(cursor, Ordering::Relaxed);
+        self.0.dirty.store(true, Ordering::Relaxed);
         self.0.ready.store(true, Ordering::Release);
     }
 
     /// Keeps the text index in step (none yet).
     fn text_apply(&self, _found: &[StoreProduct], _removed: &[u64]) {}
+
+    /// Rebuilds the text index from the replica (none yet).
+    fn text_replace(&self) {}
 
     /// Runs `answer` on the replica once the index is ready.
     fn answer<T>(&self, answer: impl FnOnce(&Replica) -> Option<T>) -> Option<T> {

@@ -6,10 +6,11 @@
 use std::collections::HashMap;
 
 use bytes::Bytes;
+use serde::{Deserialize, Serialize};
 
 use crate::catalogue::query::{OrderBy, SortOrder};
 use crate::catalogue::views::{self, StockStatus};
-use crate::upstream::store_models::{StoreAttribute, StoreCategory, StoreCurrency, StoreProduct, StoreTerm};
+use crate::upstream::store_models::{StoreAttribute, StoreCategory, StoreProduct, StoreTerm};
 
 /// Shown when the shop is browsed (`catalog_visibility=catalog`).
 pub const IN_CATALOG: u8 = 1;
@@ -46,7 +47,7 @@ pub fn walk_of(orderby: OrderBy, order: SortOrder) -> (usize, bool) {
 }
 
 /// One product, with what the filters read and the answers already serialised.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Doc {
     pub id: u64,
     pub slug: String,
@@ -117,6 +118,13 @@ impl Doc {
             + self.summary.len()
             + self.detail.len()
     }
+}
+
+/// The shop's currency, for the facets' price range.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Currency {
+    pub code: String,
+    pub minor_unit: u8,
 }
 
 /// The taxonomies, as the store lists them, with the category tree and the answers serialised.
@@ -209,14 +217,14 @@ pub struct Replica {
     /// Slots in each of [`WALKS`]' orders.
     orders: Vec<Vec<u32>>,
     pub taxonomy: Taxonomy,
-    pub currency: Option<StoreCurrency>,
+    pub currency: Option<Currency>,
     /// Bumped on every change: answers' ETags follow their bodies, this tells the cache.
     pub version: u64,
 }
 
 impl Replica {
     /// A replica from a full walk: `docs` and, for each of [`WALKS`], the ids in that order.
-    pub fn build(docs: Vec<Doc>, orders: &[Vec<u64>], taxonomy: Taxonomy, currency: Option<StoreCurrency>) -> Self {
+    pub fn build(docs: Vec<Doc>, orders: &[Vec<u64>], taxonomy: Taxonomy, currency: Option<Currency>) -> Self {
         let mut replica = Replica { taxonomy, currency, ..Default::default() };
         for doc in docs {
             replica.insert_doc(doc);
@@ -311,6 +319,11 @@ impl Replica {
             order.insert(at.min(order.len()), slot);
         }
         self.version += 1;
+    }
+
+    /// What a file keeps: the documents and each order as ids (slots are rebuilt on load).
+    pub fn parts(&self) -> (Vec<&Doc>, Vec<Vec<u64>>) {
+        (self.docs().collect(), (0..self.orders.len()).map(|w| self.order_ids(w)).collect())
     }
 
     pub fn set_taxonomy(&mut self, taxonomy: Taxonomy) {

@@ -18,14 +18,29 @@ use super::{CatalogueIndex, IndexError};
 const BATCH: usize = 100;
 /// After a failed walk, the next try waits this long (doubling up to 5 minutes).
 const FIRST_RETRY: Duration = Duration::from_secs(2);
+/// How often the file is rewritten when something changed.
+const SAVE_EVERY: Duration = Duration::from_secs(60);
+/// The catch-up asks for a little more than since the cursor (clock skew with the store).
+const CATCH_UP_OVERLAP: Duration = Duration::from_secs(60);
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
 
 impl CatalogueIndex {
-    /// The worker: walks, then applies changes as they come and walks again every `full_every`.
+    /// The worker: opens the file (or walks), then applies changes as they come, walks again
+    /// every `full_walk_every` (or when asked) and writes the file when something changed.
     pub(super) async fn run(self, mut changes: mpsc::Receiver<u64>) {
-        let mut walk = Some(self.spawn_walk());
+        let mut walk = None;
+        let mut walk_started = now_secs();
+        if !self.open_saved().await {
+            walk = Some(self.spawn_walk());
+        }
         let mut seen_during_walk: HashSet<u64> = HashSet::new();
         let mut retry = FIRST_RETRY;
         let mut next_walk = self.next_walk_at();
+        let mut save_tick = tokio::time::interval(SAVE_EVERY);
+        save_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 done = async { walk.as_mut().expect("guarded by the select condition").await }, if walk.is_some() => {
@@ -33,12 +48,14 @@ impl CatalogueIndex {
                     match done {
                         Ok(Ok(replica)) => {
                             retry = FIRST_RETRY;
-                            self.install(replica).await;
+                            self.install(replica, walk_started);
+                            self.text_replace();
                             // What changed while the walk ran may be older in the new replica.
                             let again: Vec<u64> = seen_during_walk.drain().collect();
                             for batch in again.chunks(BATCH) {
                                 self.apply_logged(batch).await;
                             }
+                            self.save_logged().await;
                             next_walk = self.next_walk_at();
                         }
                         Ok(Err(err)) => {
@@ -71,9 +88,85 @@ impl CatalogueIndex {
                     }
                 }
                 () = sleep_until(next_walk), if walk.is_none() && next_walk.is_some() => {
+                    walk_started = now_secs();
                     walk = Some(self.spawn_walk());
                 }
+                () = self.0.walk_now.notified(), if walk.is_none() => {
+                    walk_started = now_secs();
+                    walk = Some(self.spawn_walk());
+                }
+                _ = save_tick.tick() => {
+                    if self.0.dirty.load(std::sync::atomic::Ordering::Relaxed) {
+                        self.save_logged().await;
+                    }
+                }
             }
+        }
+    }
+
+    /// Opens the file in `INDEX_DIR`, if any, with fresh taxonomies, then catches up on what the
+    /// store changed since its cursor. False when there is nothing to open (walk instead).
+    async fn open_saved(&self) -> bool {
+        let Some(dir) = self.0.settings.dir.clone() else { return false };
+        let started = Instant::now();
+        let Ok(Some(saved)) = tokio::task::spawn_blocking(move || super::persist::load(&dir)).await else { return false };
+        let taxonomy = match self.0.walker.taxonomy().await {
+            Ok(t) => t,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot read the taxonomies to open the catalogue index file; walking instead");
+                return false;
+            }
+        };
+        let replica = super::replica::Replica::build(saved.docs, &saved.orders, taxonomy, saved.currency);
+        let products = replica.len();
+        self.install(replica, saved.cursor);
+        self.0.dirty.store(false, std::sync::atomic::Ordering::Relaxed);
+        self.text_replace();
+        tracing::info!(
+            products,
+            duration_ms = started.elapsed().as_millis() as u64,
+            cursor = saved.cursor,
+            "catalogue index opened from its file"
+        );
+        self.catch_up(saved.cursor).await;
+        true
+    }
+
+    /// Applies every product the change feed (REST v3 `modified_after`) lists since `cursor`.
+    async fn catch_up(&self, cursor: u64) {
+        let Some(rest) = &self.0.rest else { return };
+        let since = cursor.saturating_sub(CATCH_UP_OVERLAP.as_secs());
+        let query =
+            crate::upstream::rest::RestProductQuery { modified_after: Some(crate::webhooks::reconcile::iso(since)), ..Default::default() };
+        match rest.all_products(&query).await {
+            Ok(changed) => {
+                let ids: Vec<u64> = changed.iter().map(|p| p.id).collect();
+                tracing::info!(changed = ids.len(), "catalogue index catching up from its cursor");
+                for batch in ids.chunks(BATCH) {
+                    self.apply_logged(batch).await;
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "catalogue index catch-up failed; the reconciliation scan and the next walk repair it");
+            }
+        }
+    }
+
+    /// Writes the file (when `INDEX_DIR` is set) off the async threads.
+    async fn save_logged(&self) {
+        let Some(dir) = self.0.settings.dir.clone() else { return };
+        self.0.dirty.store(false, std::sync::atomic::Ordering::Relaxed);
+        let this = self.clone();
+        let started = Instant::now();
+        let cursor = self.0.cursor.load(std::sync::atomic::Ordering::Relaxed);
+        let written = tokio::task::spawn_blocking(move || super::persist::save(&dir, &this.read(), cursor)).await;
+        match written {
+            Ok(Ok(bytes)) => tracing::info!(bytes, duration_ms = started.elapsed().as_millis() as u64, "catalogue index file written"),
+            Ok(Err(err)) => {
+                self.0.dirty.store(true, std::sync::atomic::Ordering::Relaxed);
+                tracing::warn!(error = %err, "cannot write the catalogue index file");
+            }
+            Err(join) => tracing::error!(error = %join, "writing the catalogue index file panicked"),
         }
     }
 
@@ -138,6 +231,7 @@ impl CatalogueIndex {
             self.0.replica.write().unwrap_or_else(|e| e.into_inner()).upsert(doc, &positions);
         }
         self.text_apply(&found, &removed);
+        self.0.dirty.store(true, std::sync::atomic::Ordering::Relaxed);
         self.0.stats.applied.fetch_add(ids.len() as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }

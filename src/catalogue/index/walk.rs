@@ -200,7 +200,10 @@ fn assemble(
 ) -> Result<Replica, IndexError> {
     let catalog: HashSet<u64> = catalog.iter().copied().collect();
     let search: HashSet<u64> = search.iter().copied().collect();
-    let currency = products.first().map(|p| p.prices.currency.clone());
+    let currency = products.first().map(|p| super::replica::Currency {
+        code: p.prices.currency.currency_code.clone(),
+        minor_unit: p.prices.currency.currency_minor_unit,
+    });
     let date_order: Vec<u64> = products.iter().map(|p| p.id).collect();
     let docs = products
         .iter()
