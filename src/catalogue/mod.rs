@@ -3,6 +3,7 @@
 
 pub mod front;
 pub mod handlers;
+pub mod index;
 pub mod query;
 mod respond;
 mod terms;

@@ -1,0 +1,3 @@
+//! The local catalogue index.
+
+pub mod text;
