@@ -241,7 +241,13 @@ impl TextIndex {
     pub fn replace_all(&self, docs: impl IntoIterator<Item = SearchDoc>) -> Result<(), TextIndexError> {
         self.write(|writer| {
             writer.delete_all_documents()?;
+            // A walk that saw a product twice (it moved between pages) keeps the later copy
+            // instead of indexing it twice.
+            let mut seen = std::collections::HashSet::new();
             for doc in docs {
+                if !seen.insert(doc.id) {
+                    writer.delete_term(Term::from_field_u64(self.fields.id, doc.id));
+                }
                 writer.add_document(self.document(&doc))?;
             }
             Ok(())
@@ -800,6 +806,10 @@ mod tests {
         assert_eq!(index.num_docs(), 1);
         assert!(ids(&index, "hoodie").is_empty());
         assert_eq!(ids(&index, "kettle"), vec![42]);
+        index.replace_all(vec![product(7, "Old kettle"), product(8, "Toaster"), product(7, "New kettle")]).unwrap();
+        assert_eq!(index.num_docs(), 2, "a repeated id is indexed once");
+        assert_eq!(ids(&index, "kettle"), vec![7]);
+        assert!(ids(&index, "old").is_empty());
         index.replace_all(Vec::new()).unwrap();
         assert_eq!(index.num_docs(), 0);
         assert!(ids(&index, "kettle").is_empty());
