@@ -134,17 +134,16 @@ fn main() {
     let mut snippets = Vec::new();
     let (mut typo_queries, mut typo_found, mut hits_total) = (0, 0, 0);
     for q in 0..2_000 {
-        let long_words: Vec<&str> =
-            [rng.pick(NOUNS), rng.pick(COLOURS), rng.pick(MATERIALS)].into_iter().filter(|w| w.len() >= 5).collect();
+        // A noun, half the time after a colour: words every product name is made of, so each
+        // query (typo'd or not) has products it should find.
         let mut words = vec![rng.pick(NOUNS).to_owned()];
         if rng.below(2) == 0 {
             words.insert(0, rng.pick(COLOURS).to_owned());
         }
         if q % 2 == 1 {
-            // Replace one word by a typo'd long word.
-            let word = long_words.first().copied().unwrap_or("lantern");
-            let slot = rng.below(words.len());
-            words[slot] = typo(word, &mut rng);
+            // One edit on one word of ≥ 5 letters (every noun has 5 or more).
+            let slot = if words.len() == 2 && words[0].len() >= 5 && rng.below(2) == 0 { 0 } else { words.len() - 1 };
+            words[slot] = typo(&words[slot], &mut rng);
             typo_queries += 1;
         }
         let query = words.join(" ");
