@@ -8,6 +8,7 @@ pub mod eval;
 mod persist;
 pub mod replica;
 mod sync;
+pub mod text;
 pub mod walk;
 
 use std::path::PathBuf;
@@ -25,6 +26,46 @@ use crate::upstream::store_models::StoreProduct;
 use crate::upstream::{RestClient, StoreClient, UpstreamError};
 use replica::Replica;
 use walk::{Progress, Walker};
+
+/// The text index: on disk under `INDEX_DIR/text` when set (rebuilt if of another version).
+fn open_text(dir: Option<&std::path::Path>) -> Option<text::TextIndex> {
+    let dir = dir.map(|d| d.join("text"));
+    let opened = match text::TextIndex::open(dir.as_deref()) {
+        Err(text::TextIndexError::Incompatible) => {
+            if let Some(d) = &dir {
+                let _ = std::fs::remove_dir_all(d);
+            }
+            text::TextIndex::open(dir.as_deref())
+        }
+        other => other,
+    };
+    opened.inspect_err(|err| tracing::error!(error = %err, "cannot open the text index; /api/v1/search answers 503")).ok()
+}
+
+/// A product's searchable text, from the Store API's answer.
+fn search_doc(p: &StoreProduct) -> text::SearchDoc {
+    text::SearchDoc {
+        id: p.id,
+        name: p.name.clone(),
+        sku: p.sku.clone(),
+        terms: p.categories.iter().map(|c| c.name.clone()).chain(p.tags.iter().map(|t| t.name.clone())).collect(),
+        short_description_html: p.short_description.clone(),
+        description_html: p.description.clone(),
+    }
+}
+
+/// The same from a stored document (its product page answer).
+fn search_doc_of(d: &replica::Doc) -> Option<text::SearchDoc> {
+    let p: crate::catalogue::views::ProductDetail = serde_json::from_slice(&d.detail).ok()?;
+    Some(text::SearchDoc {
+        id: d.id,
+        name: p.summary.name,
+        sku: p.summary.sku.unwrap_or_default(),
+        terms: p.summary.categories.into_iter().map(|c| c.name).chain(p.summary.tags.into_iter().map(|t| t.name)).collect(),
+        short_description_html: p.summary.short_description_html,
+        description_html: p.description_html,
+    })
+}
 
 /// Changes waiting for the worker; beyond this a change is dropped and counted (the next
 /// reconciliation scan or full walk brings it in).
@@ -87,6 +128,10 @@ struct Inner {
     dirty: AtomicBool,
     /// Unix seconds the replica is known current from (the last walk's start, or the file's).
     cursor: AtomicU64,
+    /// The typo-tolerant text index behind `/api/v1/search` (`None` if it could not be opened).
+    text: Option<text::TextIndex>,
+    /// The text index holds the replica's products.
+    text_ready: AtomicBool,
 }
 
 impl CatalogueIndex {
@@ -94,6 +139,7 @@ impl CatalogueIndex {
     pub fn start(store: StoreClient, rest: Option<RestClient>, gate: Gate, settings: IndexSettings) -> Self {
         let (changes, rx) = mpsc::channel(CHANGE_QUEUE);
         let walker = Walker { store, gate, concurrency: settings.concurrency };
+        let text = open_text(settings.dir.as_deref());
         let index = CatalogueIndex(Arc::new(Inner {
             settings,
             walker,
@@ -106,6 +152,8 @@ impl CatalogueIndex {
             rest,
             dirty: AtomicBool::new(false),
             cursor: AtomicU64::new(0),
+            text,
+            text_ready: AtomicBool::new(false),
         }));
         tokio::spawn(index.clone().run(rx));
         index
@@ -160,11 +208,47 @@ impl CatalogueIndex {
         self.0.ready.store(true, Ordering::Release);
     }
 
-    /// Keeps the text index in step (none yet).
-    fn text_apply(&self, _found: &[StoreProduct], _removed: &[u64]) {}
+    /// Keeps the text index in step with changed products (after the replica has them).
+    async fn text_apply(&self, found: &[StoreProduct], removed: &[u64]) {
+        let Some(text) = self.0.text.clone() else { return };
+        let upserts: Vec<text::SearchDoc> = found.iter().map(search_doc).collect();
+        let removed = removed.to_vec();
+        match tokio::task::spawn_blocking(move || text.apply(upserts, &removed)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(err)) => tracing::warn!(error = %err, "text index update failed; the next full walk rebuilds it"),
+            Err(join) => tracing::error!(error = %join, "text index update panicked"),
+        }
+    }
 
-    /// Rebuilds the text index from the replica (none yet).
-    fn text_replace(&self) {}
+    /// Rebuilds the text index from the replica's documents (after a walk or opening the file).
+    async fn text_replace(&self) {
+        let Some(text) = self.0.text.clone() else { return };
+        let this = self.clone();
+        let started = std::time::Instant::now();
+        let built = tokio::task::spawn_blocking(move || {
+            let docs: Vec<text::SearchDoc> = this.read().docs().filter_map(search_doc_of).collect();
+            text.replace_all(docs)
+        })
+        .await;
+        match built {
+            Ok(Ok(())) => {
+                self.0.text_ready.store(true, Ordering::Release);
+                tracing::info!(duration_ms = started.elapsed().as_millis() as u64, "text index built");
+            }
+            Ok(Err(err)) => tracing::warn!(error = %err, "text index build failed; search answers 503 until the next walk"),
+            Err(join) => tracing::error!(error = %join, "text index build panicked"),
+        }
+    }
+
+    /// The text index, once it holds the catalogue.
+    pub fn text(&self) -> Option<&text::TextIndex> {
+        self.0.text.as_ref().filter(|_| self.0.text_ready.load(Ordering::Acquire) && self.is_ready())
+    }
+
+    /// Runs `f` on the replica (for answers built outside `eval`, such as search).
+    pub fn with_replica<T>(&self, f: impl FnOnce(&Replica) -> T) -> T {
+        f(&self.read())
+    }
 
     /// Runs `answer` on the replica once the index is ready.
     fn answer<T>(&self, answer: impl FnOnce(&Replica) -> Option<T>) -> Option<T> {

@@ -49,7 +49,7 @@ impl CatalogueIndex {
                         Ok(Ok(replica)) => {
                             retry = FIRST_RETRY;
                             self.install(replica, walk_started);
-                            self.text_replace();
+                            self.text_replace().await;
                             // What changed while the walk ran may be older in the new replica.
                             let again: Vec<u64> = seen_during_walk.drain().collect();
                             for batch in again.chunks(BATCH) {
@@ -121,7 +121,7 @@ impl CatalogueIndex {
         let products = replica.len();
         self.install(replica, saved.cursor);
         self.0.dirty.store(false, std::sync::atomic::Ordering::Relaxed);
-        self.text_replace();
+        self.text_replace().await;
         tracing::info!(
             products,
             duration_ms = started.elapsed().as_millis() as u64,
@@ -230,7 +230,7 @@ impl CatalogueIndex {
             let positions = self.positions(doc.id).await?;
             self.0.replica.write().unwrap_or_else(|e| e.into_inner()).upsert(doc, &positions);
         }
-        self.text_apply(&found, &removed);
+        self.text_apply(&found, &removed).await;
         self.0.dirty.store(true, std::sync::atomic::Ordering::Relaxed);
         self.0.stats.applied.fetch_add(ids.len() as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(())
