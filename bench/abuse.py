@@ -26,6 +26,9 @@ CACHE_MB = int(os.environ.get("ABUSE_CACHE_MB", "32"))
 CAP = int(os.environ.get("ABUSE_CATALOGUE_CAP", "8"))
 CART_READS = int(os.environ.get("ABUSE_CART_READS", "1000000"))
 SILENT = int(os.environ.get("ABUSE_SILENT_CONNS", "20000"))
+# How long a flooding connection pauses after an error (a refused or closed connection) before it
+# connects again; 0 for a client that reconnects at once.
+ERROR_PAUSE = float(os.environ.get("ABUSE_ERROR_PAUSE", "0.01"))
 # Which rows to play (their numbers in run_rows, comma-separated); all by default.
 ROWS = {int(r) for r in os.environ.get("ABUSE_ROWS", "1,2,3,4,5,6,7,8").split(",") if r.strip()}
 RESULTS = []
@@ -132,7 +135,7 @@ async def hammer(src, make, seconds, concurrency, on_answer=None):
                     on_answer(status, h, b)
             except Exception:
                 counts["errors"] += 1
-                await asyncio.sleep(0.01)
+                await asyncio.sleep(ERROR_PAUSE)
         conn.close()
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
