@@ -26,6 +26,11 @@ CACHE_MB = int(os.environ.get("ABUSE_CACHE_MB", "32"))
 CAP = int(os.environ.get("ABUSE_CATALOGUE_CAP", "8"))
 CART_READS = int(os.environ.get("ABUSE_CART_READS", "1000000"))
 SILENT = int(os.environ.get("ABUSE_SILENT_CONNS", "20000"))
+# How long a flooding connection pauses after an error (a refused or closed connection) before it
+# connects again; 0 for a client that reconnects at once.
+ERROR_PAUSE = float(os.environ.get("ABUSE_ERROR_PAUSE", "0.01"))
+# Which rows to play (their numbers in run_rows, comma-separated); all by default.
+ROWS = {int(r) for r in os.environ.get("ABUSE_ROWS", "1,2,3,4,5,6,7,8").split(",") if r.strip()}
 RESULTS = []
 TMP = tempfile.mkdtemp(prefix="storefront-abuse.")
 
@@ -130,7 +135,7 @@ async def hammer(src, make, seconds, concurrency, on_answer=None):
                     on_answer(status, h, b)
             except Exception:
                 counts["errors"] += 1
-                await asyncio.sleep(0.01)
+                await asyncio.sleep(ERROR_PAUSE)
         conn.close()
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
@@ -280,97 +285,106 @@ async def run_rows(pid, proxy, partner_secret):
     page = "/api/v1/products?per_page=24"
     await Conn("127.0.5.1").request("GET", page)
 
-    # 1. Cookie-less cart reads: no session, no store call, no memory. The first cart read the
-    # process ever answers may fetch the empty-cart template from the store; it is made first.
-    await Conn("127.0.5.1").request("GET", "/api/v1/cart")
-    rss0, calls0 = rss_mib(pid), proxy.calls
-    cookies = {"n": 0}
-    sent, t0 = 0, time.monotonic()
-    while sent < CART_READS and time.monotonic() - t0 < 600:
-        c = await hammer("127.0.1.1", lambda: ("GET", "/api/v1/cart", None, None), 10, 64,
-                         lambda s, h, b: cookies.__setitem__("n", cookies["n"] + ("set-cookie" in h)))
-        sent += c["sent"]
-    grew, calls = rss_mib(pid) - rss0, proxy.calls - calls0
-    check("cookie-less cart reads", cookies["n"] == 0 and calls == 0 and grew <= 5,
-          f"{sent} reads in {time.monotonic() - t0:.0f} s, {cookies['n']} cookies, {calls} store calls, RSS {grew:+.1f} MiB (≤ +5)")
+    if 1 in ROWS:
+        # 1. Cookie-less cart reads: no session, no store call, no memory. The first cart read the
+        # process ever answers may fetch the empty-cart template from the store; it is made first.
+        await Conn("127.0.5.1").request("GET", "/api/v1/cart")
+        rss0, calls0 = rss_mib(pid), proxy.calls
+        cookies = {"n": 0}
+        sent, t0 = 0, time.monotonic()
+        while sent < CART_READS and time.monotonic() - t0 < 600:
+            c = await hammer("127.0.1.1", lambda: ("GET", "/api/v1/cart", None, None), 10, 64,
+                             lambda s, h, b: cookies.__setitem__("n", cookies["n"] + ("set-cookie" in h)))
+            sent += c["sent"]
+        grew, calls = rss_mib(pid) - rss0, proxy.calls - calls0
+        check("cookie-less cart reads", cookies["n"] == 0 and calls == 0 and grew <= 5,
+              f"{sent} reads in {time.monotonic() - t0:.0f} s, {cookies['n']} cookies, {calls} store calls, RSS {grew:+.1f} MiB (≤ +5)")
 
-    # 2. Session flood from one client.
-    rss0 = rss_mib(pid)
-    c = await hammer("127.0.1.2", lambda: ("POST", "/api/v1/session", None, None), FLOOD_SECS, 32)
-    grew = rss_mib(pid) - rss0
-    check("session flood, one client", grew <= 20 and c.get(201, 0) < c["sent"] / 2,
-          f"{c['sent']} requests: {c.get(201, 0)} created, {c.get(429, 0)} × 429; RSS {grew:+.1f} MiB (≤ +20)")
+    if 2 in ROWS:
+        # 2. Session flood from one client.
+        rss0 = rss_mib(pid)
+        c = await hammer("127.0.1.2", lambda: ("POST", "/api/v1/session", None, None), FLOOD_SECS, 32)
+        grew = rss_mib(pid) - rss0
+        check("session flood, one client", grew <= 20 and c.get(201, 0) < c["sent"] / 2,
+              f"{c['sent']} requests: {c.get(201, 0)} created, {c.get(429, 0)} × 429; RSS {grew:+.1f} MiB (≤ +20)")
 
-    # 3. One missing slug, 200 times.
-    calls0 = proxy.calls
-    conn = Conn("127.0.1.3")
-    for _ in range(200):
-        await conn.request("GET", "/api/v1/products/no-such-product-slug")
-    check("one missing slug × 200", proxy.calls - calls0 <= 2, f"{proxy.calls - calls0} store calls")
+    if 3 in ROWS:
+        # 3. One missing slug, 200 times.
+        calls0 = proxy.calls
+        conn = Conn("127.0.1.3")
+        for _ in range(200):
+            await conn.request("GET", "/api/v1/products/no-such-product-slug")
+        check("one missing slug × 200", proxy.calls - calls0 <= 2, f"{proxy.calls - calls0} store calls")
 
-    # 4. Unique-query floods: one client, then 100 clients.
-    base, _ = await probe_apart("127.0.5.1", page, 5)
-    rss_start = rss_mib(pid)
-    for clients in (1, 100):
-        proxy.reset()
-        statuses = {}
-        make = lambda: ("GET", f"/api/v1/products?search={rand_word()}&page={random.randint(1, 5)}", None, None)
-        floods = [hammer(f"127.0.{10 + i // 250}.{1 + i % 250}", make, FLOOD_SECS, max(1, 64 // clients)) for i in range(clients)]
-        results = await asyncio.gather(probe_apart("127.0.5.1", page, FLOOD_SECS, 0.02), *floods)
-        (lat, fails), counts = results[0], results[1:]
-        for c in counts:
-            for k, v in c.items():
-                statuses[k] = statuses.get(k, 0) + v
-        rss = rss_mib(pid)
-        # Catalogue fetches are capped at CAP; the proxy sees each as one call in flight.
-        cap = CAP
-        limit_ok = proxy.max_in_flight <= cap
-        ok = limit_ok and rss <= rss_start + 1.25 * CACHE_MB + 30 and p99(lat) <= 2 * max(p99(base), 1.0) and fails == 0
-        check(f"unique-query flood, {clients} client(s)", ok,
-              f"{statuses.get('sent', 0)} requests {dict((k, v) for k, v in statuses.items() if isinstance(k, int))}, "
-              f"{proxy.calls} store calls, most at once {proxy.max_in_flight} (cap {cap}); RSS {rss:.0f} MiB "
-              f"(≤ {rss_start + 1.25 * CACHE_MB + 30:.0f}); bystander p99 {p99(lat):.1f} ms vs unloaded {p99(base):.1f} ms (≤ 2×), {fails} failed")
+    if 4 in ROWS:
+        # 4. Unique-query floods: one client, then 100 clients.
+        base, _ = await probe_apart("127.0.5.1", page, 5)
+        rss_start = rss_mib(pid)
+        for clients in (1, 100):
+            proxy.reset()
+            statuses = {}
+            make = lambda: ("GET", f"/api/v1/products?search={rand_word()}&page={random.randint(1, 5)}", None, None)
+            floods = [hammer(f"127.0.{10 + i // 250}.{1 + i % 250}", make, FLOOD_SECS, max(1, 64 // clients)) for i in range(clients)]
+            results = await asyncio.gather(probe_apart("127.0.5.1", page, FLOOD_SECS, 0.02), *floods)
+            (lat, fails), counts = results[0], results[1:]
+            for c in counts:
+                for k, v in c.items():
+                    statuses[k] = statuses.get(k, 0) + v
+            rss = rss_mib(pid)
+            # Catalogue fetches are capped at CAP; the proxy sees each as one call in flight.
+            cap = CAP
+            limit_ok = proxy.max_in_flight <= cap
+            ok = limit_ok and rss <= rss_start + 1.25 * CACHE_MB + 30 and p99(lat) <= 2 * max(p99(base), 1.0) and fails == 0
+            check(f"unique-query flood, {clients} client(s)", ok,
+                  f"{statuses.get('sent', 0)} requests {dict((k, v) for k, v in statuses.items() if isinstance(k, int))}, "
+                  f"{statuses.get('errors', 0)} refused or closed before an answer, "
+                  f"{proxy.calls} store calls, most at once {proxy.max_in_flight} (cap {cap}); RSS {rss:.0f} MiB "
+                  f"(≤ {rss_start + 1.25 * CACHE_MB + 30:.0f}); bystander p99 {p99(lat):.1f} ms vs unloaded {p99(base):.1f} ms (≤ 2×), {fails} failed")
 
-    # 5. 1,000 wrong passwords from 50 addresses, then the owner's own device.
-    owner = Conn("127.0.6.1", P_DIRECT)
-    s, h, b = await owner.request("POST", "/api/v1/auth/login", {"email_or_username": "shopper", "password": "shopper-demo-pass"})
-    device = "; ".join(v.split(";")[0] for v in h.get("set-cookie-list", []))
+    if 5 in ROWS:
+        # 5. 1,000 wrong passwords from 50 addresses, then the owner's own device.
+        owner = Conn("127.0.6.1", P_DIRECT)
+        s, h, b = await owner.request("POST", "/api/v1/auth/login", {"email_or_username": "shopper", "password": "shopper-demo-pass"})
+        device = "; ".join(v.split(";")[0] for v in h.get("set-cookie-list", []))
 
-    async def attacker(i):
-        conn = Conn(f"127.0.7.{1 + i}", P_DIRECT)
-        for _ in range(20):
-            try:
-                await conn.request("POST", "/api/v1/auth/login", {"email_or_username": random.choice(["shopper", "shopper@example.test"]), "password": rand_word(12)})
-            except Exception:
-                pass
+        async def attacker(i):
+            conn = Conn(f"127.0.7.{1 + i}", P_DIRECT)
+            for _ in range(20):
+                try:
+                    await conn.request("POST", "/api/v1/auth/login", {"email_or_username": random.choice(["shopper", "shopper@example.test"]), "password": rand_word(12)})
+                except Exception:
+                    pass
 
-    await asyncio.gather(*(attacker(i) for i in range(50)))
-    s2, _, body = await Conn("127.0.6.1", P_DIRECT).request("POST", "/api/v1/auth/login", {"email_or_username": "shopper", "password": "shopper-demo-pass"},
-                                                  {"Cookie": device, "Origin": f"http://127.0.0.1:{P_DIRECT}"})
-    check("1,000 wrong passwords from 50 addresses", s == 200 and s2 == 200, f"owner's first sign-in {s}, after the attack {s2}: {body[:80]!r}")
+        await asyncio.gather(*(attacker(i) for i in range(50)))
+        s2, _, body = await Conn("127.0.6.1", P_DIRECT).request("POST", "/api/v1/auth/login", {"email_or_username": "shopper", "password": "shopper-demo-pass"},
+                                                      {"Cookie": device, "Origin": f"http://127.0.0.1:{P_DIRECT}"})
+        check("1,000 wrong passwords from 50 addresses", s == 200 and s2 == 200, f"owner's first sign-in {s}, after the attack {s2}: {body[:80]!r}")
 
-    # 6. Partner-token flood from one client while the real partner asks for tokens.
-    form = lambda cid, sec: f"grant_type=client_credentials&client_id={cid}&client_secret={sec}".encode()
-    form_headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    flood = hammer("127.0.8.1", lambda: ("POST", "/api/v1/partner/token", form(rand_word(), rand_word(30)), form_headers), 20, 64)
-    real = probe_apart("127.0.8.2", "/api/v1/partner/token", 20, 0.1, form_headers, "POST", form("real-client", partner_secret))
-    c, (lat, fails) = await asyncio.gather(flood, real)
-    check("partner-token flood", p99(lat) <= 500 and fails == 0,
-          f"{c['sent']} flood requests ({c.get(429, 0)} × 429); the real partner's p99 {p99(lat):.0f} ms (≤ 500), {fails} failed")
+    if 6 in ROWS:
+        # 6. Partner-token flood from one client while the real partner asks for tokens.
+        form = lambda cid, sec: f"grant_type=client_credentials&client_id={cid}&client_secret={sec}".encode()
+        form_headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        flood = hammer("127.0.8.1", lambda: ("POST", "/api/v1/partner/token", form(rand_word(), rand_word(30)), form_headers), 20, 64)
+        real = probe_apart("127.0.8.2", "/api/v1/partner/token", 20, 0.1, form_headers, "POST", form("real-client", partner_secret))
+        c, (lat, fails) = await asyncio.gather(flood, real)
+        check("partner-token flood", p99(lat) <= 500 and fails == 0,
+              f"{c['sent']} flood requests ({c.get(429, 0)} × 429); the real partner's p99 {p99(lat):.0f} ms (≤ 500), {fails} failed")
 
-    # 7. 20k silent connections from one address (held by a process of their own, for its own
-    # file-descriptor limit); other addresses keep reading.
-    holder = await asyncio.create_subprocess_exec(sys.executable, __file__, "--silent", str(SILENT), "14",
-                                                  stdout=asyncio.subprocess.PIPE, env=dict(os.environ, ABUSE_PORT=str(PORT)))
-    opened = int((await holder.stdout.readline()).decode().strip() or 0)
-    lat, fails = await probe_apart("127.0.9.2", page, 10, 0.01)
-    await holder.wait()
-    check("20k silent connections from one address", p99(lat) <= 100 and fails == 0,
-          f"{opened} opened; another address's reads p99 {p99(lat):.1f} ms (≤ 100), {fails} failed")
+    if 7 in ROWS:
+        # 7. 20k silent connections from one address (held by a process of their own, for its own
+        # file-descriptor limit); other addresses keep reading.
+        holder = await asyncio.create_subprocess_exec(sys.executable, __file__, "--silent", str(SILENT), "14",
+                                                      stdout=asyncio.subprocess.PIPE, env=dict(os.environ, ABUSE_PORT=str(PORT)))
+        opened = int((await holder.stdout.readline()).decode().strip() or 0)
+        lat, fails = await probe_apart("127.0.9.2", page, 10, 0.01)
+        await holder.wait()
+        check("20k silent connections from one address", p99(lat) <= 100 and fails == 0,
+              f"{opened} opened; another address's reads p99 {p99(lat):.1f} ms (≤ 100), {fails} failed")
 
-    # 8. /metrics is not on the public listener.
-    s, _, _ = await Conn("127.0.1.9").request("GET", "/metrics")
-    check("/metrics not public", s == 404, f"public listener answered {s}; metrics on 127.0.0.1:{P_METRICS}")
+    if 8 in ROWS:
+        # 8. /metrics is not on the public listener.
+        s, _, _ = await Conn("127.0.1.9").request("GET", "/metrics")
+        check("/metrics not public", s == 404, f"public listener answered {s}; metrics on 127.0.0.1:{P_METRICS}")
 
 
 if __name__ == "__main__":

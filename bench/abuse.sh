@@ -5,7 +5,10 @@
 #     bash bench/abuse.sh                   # release build, then ~8 minutes of rows
 # Knobs: ABUSE_FLOOD_SECS (60), ABUSE_CACHE_MB (32), ABUSE_CART_READS (1000000),
 # ABUSE_SILENT_CONNS (20000), ABUSE_PORT (18280; +1 store, +2 counting proxy, +3 metrics),
-# ABUSE_SKIP_BUILD=1 to use the existing target/release binary. The engine is bench/abuse.py.
+# ABUSE_SKIP_BUILD=1 to use the existing target/release binary (ABUSE_BIN another one), ABUSE_ROWS
+# to play only some rows (their numbers, e.g. ABUSE_ROWS=4 for the unique-query floods),
+# ABUSE_ERROR_PAUSE (0.01 s) a flooding connection's pause after a refused or closed connection.
+# The engine is bench/abuse.py.
 set -euo pipefail
 MAX_SECS=${ABUSE_MAX_SECS:-1500}
 if [[ -z "${ABUSE_UNDER_TIMEOUT:-}" ]]; then

@@ -26,6 +26,7 @@ pub mod kv;
 pub mod metrics;
 pub mod ops;
 pub mod partners;
+pub mod penalty;
 pub mod ratelimit;
 pub mod redis;
 pub mod request_id;

@@ -184,7 +184,12 @@ async fn serve(cli: Cli) -> ExitCode {
             Ok(listener) => {
                 tracing::info!(metrics = %addr, "Prometheus metrics listening (keep this address private)");
                 let metrics = storefront_bff::app::metrics_router(state.clone());
-                tokio::spawn(storefront_bff::serve::serve(listener, metrics, settings.serve_options(), std::future::pending()));
+                // Nothing there answers 429: no penalty box to keep.
+                let options = storefront_bff::serve::ServeOptions {
+                    penalty: storefront_bff::penalty::PenaltySettings { refusals: 0, ..Default::default() },
+                    ..settings.serve_options()
+                };
+                tokio::spawn(storefront_bff::serve::serve(listener, metrics, options, std::future::pending()));
             }
             Err(e) => {
                 eprintln!("error: METRICS_LISTEN: cannot listen on {addr} ({e})");

@@ -27,7 +27,9 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -39,9 +41,9 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tower::ServiceExt;
 
 use crate::config::Settings;
+use crate::penalty::{PenaltyBox, PenaltySettings};
 
 /// Connection-level settings (per-request HTTP policy is `app::HttpPolicy`).
 #[derive(Debug, Clone)]
@@ -55,7 +57,10 @@ pub struct ServeOptions {
     /// Open connections per client address (0: no cap); more are closed at once.
     pub max_connections_per_ip: usize,
     /// Addresses not capped: the trusted proxies, whose address every client behind them shares.
+    /// Their `X-Forwarded-For` names the client for the penalty box.
     pub uncapped: Vec<std::net::IpAddr>,
+    /// When a client refused (429) again and again is shed for a while (`penalty`).
+    pub penalty: PenaltySettings,
 }
 
 impl Default for ServeOptions {
@@ -70,6 +75,7 @@ impl Default for ServeOptions {
             first_request_timeout: Duration::from_secs(10),
             max_connections_per_ip: 128,
             uncapped: Vec::new(),
+            penalty: PenaltySettings::default(),
         }
     }
 }
@@ -81,6 +87,14 @@ impl Settings {
             first_request_timeout: Duration::from_secs(self.first_request_timeout_secs),
             max_connections_per_ip: self.max_connections_per_ip,
             uncapped: self.trusted_proxies.clone(),
+            penalty: PenaltySettings {
+                refusals: self.penalty_refusals,
+                // Long enough that a client coming back after its penalty is boxed again by its
+                // first refusal.
+                window: Duration::from_secs(self.penalty_secs.saturating_mul(2).max(10)),
+                penalty: Duration::from_secs(self.penalty_secs),
+                ..PenaltySettings::default()
+            },
         }
     }
 }
@@ -113,6 +127,11 @@ where
     let graceful = GracefulShutdown::new();
     let per_client = crate::conn_limit::PerClient::new(options.max_connections_per_ip, options.uncapped.clone());
     let first_request_timeout = options.first_request_timeout.min(options.header_read_timeout);
+    let penalty = PenaltyBox::new(&options.penalty);
+    if let Some(penalty) = &penalty {
+        penalty.spawn_sweeping();
+    }
+    let trusted: Arc<[IpAddr]> = options.uncapped.clone().into();
     let mut shutdown = pin!(shutdown);
     // Failed accepts in a row: the first is logged at warn, the rest of the streak at debug, so a
     // process out of file descriptors writes one line, not ten a second.
@@ -147,23 +166,32 @@ where
             tracing::info!(failed_accepts, "accepting connections again");
             failed_accepts = 0;
         }
+        // An address in the penalty box is reset before anything is read (never a trusted
+        // proxy's: its connections carry other clients' requests too).
+        if let Some(penalty) = &penalty {
+            if !trusted.contains(&peer.ip()) && penalty.boxed_for(peer.ip()).is_some() {
+                // A reset, not a close: no TIME_WAIT left behind per refused connection.
+                let _ = stream.set_zero_linger();
+                metrics::counter!("penalty_shed_total", "at" => "accept").increment(1);
+                continue;
+            }
+        }
         // Over its cap, the address's new connection is closed at once (dropped unanswered).
         let Some(held) = per_client.admit(peer.ip()) else {
             tracing::debug!("connection refused: this address holds its maximum of open connections");
             continue;
         };
-        let first_request = std::sync::Arc::new(tokio::sync::Notify::new());
-        let seen = first_request.clone();
+        let first_request = Arc::new(tokio::sync::Notify::new());
 
         // The same conversion axum::serve does (hyper's body into axum's), plus the peer address
         // that `into_make_service_with_connect_info` used to add: the client-IP extractor, rate
-        // limits and the sign-in guard read it.
-        let service = app.clone().map_request(move |request: hyper::Request<Incoming>| {
-            seen.notify_one();
-            let mut request = request.map(Body::new);
-            request.extensions_mut().insert(ConnectInfo(peer));
-            request
-        });
+        // limits and the sign-in guard read it. And the penalty box's two doors (`Shedding`).
+        let service = Shedding {
+            app: app.clone(),
+            peer,
+            first_request: first_request.clone(),
+            penalty: penalty.clone().map(|pbox| (pbox, trusted.clone())),
+        };
         // No HTTP upgrades (axum::serve allowed them): no route takes a connection over (no
         // WebSocket), and GracefulShutdown can only watch plain HTTP/1 connections.
         let connection = builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
@@ -206,4 +234,99 @@ where
 /// Errors about one incoming connection rather than the listener (same list as axum::serve).
 fn is_connection_error(e: &std::io::Error) -> bool {
     matches!(e.kind(), std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::ConnectionAborted | std::io::ErrorKind::ConnectionReset)
+}
+
+/// One connection's service: marks its first request, adds the peer address, and keeps the
+/// penalty box: a boxed client's request is answered 429 with `Connection: close` without
+/// reaching `app`, and a 429 from `app` counts as one refusal of its client (closing the
+/// connection once the client is boxed).
+#[derive(Clone)]
+struct Shedding<S> {
+    app: S,
+    peer: SocketAddr,
+    first_request: Arc<tokio::sync::Notify>,
+    /// The box, and the trusted proxies (whose `X-Forwarded-For` names the client).
+    penalty: Option<(PenaltyBox, Arc<[IpAddr]>)>,
+}
+
+impl<S> tower::Service<hyper::Request<Incoming>> for Shedding<S>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Counted<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> {
+        self.app.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: hyper::Request<Incoming>) -> Self::Future {
+        self.first_request.notify_one();
+        let mut request = request.map(Body::new);
+        request.extensions_mut().insert(ConnectInfo(self.peer));
+        let Some((pbox, trusted)) = &self.penalty else {
+            return Counted::Routed { inner: self.app.call(request), refusals: None };
+        };
+        let peer = self.peer.ip();
+        let client = if trusted.contains(&peer) {
+            let forwarded = request.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok());
+            crate::client_ip::resolve(peer, forwarded, trusted)
+        } else {
+            peer
+        };
+        if let Some(left) = pbox.boxed_for(client) {
+            metrics::counter!("penalty_shed_total", "at" => "request").increment(1);
+            return Counted::Shed { response: Some(shed(request.headers(), left)) };
+        }
+        Counted::Routed { inner: self.app.call(request), refusals: Some((pbox.clone(), client)) }
+    }
+}
+
+/// A boxed client's answer: 429 `rate_limited` (the usual error body and request id), with the
+/// penalty's remainder as `Retry-After`, and the connection closed after it.
+fn shed(headers: &axum::http::HeaderMap, left: Duration) -> Response {
+    use axum::response::IntoResponse;
+    let id = crate::request_id::RequestId::for_request(headers);
+    let header = id.clone().into_header_value();
+    let mut response = crate::request_id::sync_scope(id, || {
+        crate::error::ApiError::RateLimited { retry_after_secs: left.as_secs_f64().ceil() as u64 }.into_response()
+    });
+    response.headers_mut().insert(crate::request_id::HEADER_NAME, header);
+    response.headers_mut().insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+    response
+}
+
+pin_project_lite::pin_project! {
+    /// [`Shedding`]'s future: an answer made on the spot, or the application's, whose 429 is
+    /// counted.
+    #[project = CountedProj]
+    enum Counted<F> {
+        Shed { response: Option<Response> },
+        Routed { #[pin] inner: F, refusals: Option<(PenaltyBox, IpAddr)> },
+    }
+}
+
+impl<F> Future for Counted<F>
+where
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        match self.project() {
+            CountedProj::Shed { response } => std::task::Poll::Ready(Ok(response.take().expect("polled after completion"))),
+            CountedProj::Routed { inner, refusals } => {
+                let Ok(mut response) = std::task::ready!(inner.poll(cx));
+                if response.status() == axum::http::StatusCode::TOO_MANY_REQUESTS {
+                    if let Some((pbox, client)) = refusals.take() {
+                        if pbox.refused(client) {
+                            response.headers_mut().insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+                        }
+                    }
+                }
+                std::task::Poll::Ready(Ok(response))
+            }
+        }
+    }
 }

@@ -167,8 +167,9 @@ impl TestApp {
             demo: DemoStoreConfig { keys: vec![clone_key(&key)], ..DemoStoreConfig::default() },
             http: HttpSettings { timeout: Duration::from_millis(1500), retries: 1 },
             policy: HttpPolicy { cookie_secure: false, ..HttpPolicy::default() },
-            // Every test client is 127.0.0.1, some tests with hundreds of connections at once.
-            serve: ServeOptions { max_connections_per_ip: 0, ..ServeOptions::default() },
+            // Every test client is 127.0.0.1, some tests with hundreds of connections at once
+            // (and some with many 429s: no penalty box unless a test asks for one).
+            serve: ServeOptions { max_connections_per_ip: 0, penalty: no_penalty_box(), ..ServeOptions::default() },
         };
         tune(&mut config);
         for k in &config.demo.keys {
@@ -187,8 +188,9 @@ impl TestApp {
             demo: DemoStoreConfig::default(),
             http: HttpSettings { timeout: Duration::from_millis(1500), retries: 1 },
             policy: HttpPolicy { cookie_secure: false, ..HttpPolicy::default() },
-            // Every test client is 127.0.0.1, some tests with hundreds of connections at once.
-            serve: ServeOptions { max_connections_per_ip: 0, ..ServeOptions::default() },
+            // Every test client is 127.0.0.1, some tests with hundreds of connections at once
+            // (and some with many 429s: no penalty box unless a test asks for one).
+            serve: ServeOptions { max_connections_per_ip: 0, penalty: no_penalty_box(), ..ServeOptions::default() },
         };
         tune(&mut config);
         Self::serve(self.store.clone(), &self.key, config).await
@@ -258,6 +260,10 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         record_cart_tokens(&self.store.issued_cart_tokens());
     }
+}
+
+fn no_penalty_box() -> storefront_bff::penalty::PenaltySettings {
+    storefront_bff::penalty::PenaltySettings { refusals: 0, ..Default::default() }
 }
 
 pub fn clone_key(key: &DemoKey) -> DemoKey {

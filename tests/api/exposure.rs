@@ -284,3 +284,92 @@ async fn a_silent_new_connection_is_closed_at_the_first_request_deadline_not_the
     tokio::time::sleep(std::time::Duration::from_millis(600)).await;
     assert!(healthz(&mut prompt).await.starts_with("HTTP/1.1 200"), "the keep-alive idle timeout applies after the first request");
 }
+
+/// `GET path` on `stream` (with `X-Forwarded-For` when given); the whole answer, head and body.
+async fn ask(stream: &mut tokio::net::TcpStream, path: &str, forwarded_for: Option<&str>) -> String {
+    use tokio::io::AsyncWriteExt;
+    let xff = forwarded_for.map(|ip| format!("X-Forwarded-For: {ip}\r\n")).unwrap_or_default();
+    stream.write_all(format!("GET {path} HTTP/1.1\r\nHost: bff.test\r\n{xff}\r\n").as_bytes()).await.unwrap();
+    crate::common::read_response(stream).await
+}
+
+fn closes(answer: &str) -> bool {
+    answer.to_ascii_lowercase().contains("\r\nconnection: close\r\n")
+}
+
+fn penalty(refusals: u32, secs: f64) -> storefront_bff::penalty::PenaltySettings {
+    storefront_bff::penalty::PenaltySettings {
+        refusals,
+        penalty: std::time::Duration::from_secs_f64(secs),
+        ..storefront_bff::penalty::PenaltySettings::default()
+    }
+}
+
+#[tokio::test]
+async fn a_client_refused_again_and_again_is_shed_while_another_clients_hits_keep_answering() {
+    let app = TestApp::with(|c| {
+        c.options.gate.misses_per_minute = 2;
+        c.serve.penalty = penalty(3, 1.5);
+    })
+    .await;
+    let page = "/api/v1/products?per_page=5";
+    let mut reader = connect_from(&app, "127.0.0.22").await;
+    assert!(ask(&mut reader, page, None).await.starts_with("HTTP/1.1 200"));
+
+    // The flood: two misses within its budget, then refusals; the third refusal boxes it.
+    let mut flood = connect_from(&app, "127.0.0.21").await;
+    let mut answers = Vec::new();
+    for i in 0..5 {
+        answers.push(ask(&mut flood, &format!("/api/v1/products?search=flood{i}"), None).await);
+    }
+    assert!(answers[..2].iter().all(|a| a.starts_with("HTTP/1.1 200")), "{answers:?}");
+    assert!(answers[2..].iter().all(|a| a.starts_with("HTTP/1.1 429")), "{answers:?}");
+    assert!(!closes(&answers[3]), "a refusal or two keep the connection");
+    assert!(closes(&answers[4]), "the refusal that boxes the client closes its connection: {}", answers[4]);
+    assert!(closed_by_server(&mut flood).await);
+    // Its new connections are reset at accept, before anything is read.
+    let mut again = connect_from(&app, "127.0.0.21").await;
+    assert!(closed_by_server(&mut again).await, "a boxed address's new connection is closed at once");
+
+    // Meanwhile another client's hits keep answering, on its open connection and on a new one.
+    for _ in 0..10 {
+        let hit = ask(&mut reader, page, None).await;
+        assert!(hit.starts_with("HTTP/1.1 200") && hit.to_ascii_lowercase().contains("x-cache: hit"), "{hit}");
+    }
+    let mut other = connect_from(&app, "127.0.0.23").await;
+    assert!(ask(&mut other, page, None).await.starts_with("HTTP/1.1 200"));
+
+    // After the penalty the address is served again (its misses stay refused by the budget).
+    tokio::time::sleep(std::time::Duration::from_millis(1700)).await;
+    let mut later = connect_from(&app, "127.0.0.21").await;
+    assert!(ask(&mut later, page, None).await.starts_with("HTTP/1.1 200"), "released after the penalty");
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_forwarded_client_is_shed_never_the_proxy() {
+    let proxy: std::net::IpAddr = "127.0.0.31".parse().unwrap();
+    let app = TestApp::with(|c| {
+        c.options.gate.misses_per_minute = 1;
+        c.options.trusted_proxies = vec![proxy];
+        c.serve.uncapped = vec![proxy];
+        c.serve.penalty = penalty(2, 30.0);
+    })
+    .await;
+    let mut conn = connect_from(&app, "127.0.0.31").await;
+    let flooder = Some("203.0.113.5");
+    assert!(ask(&mut conn, "/api/v1/products?search=proxied0", flooder).await.starts_with("HTTP/1.1 200"));
+    let first = ask(&mut conn, "/api/v1/products?search=proxied1", flooder).await;
+    assert!(first.starts_with("HTTP/1.1 429") && !closes(&first), "{first}");
+    let boxed = ask(&mut conn, "/api/v1/products?search=proxied2", flooder).await;
+    assert!(boxed.starts_with("HTTP/1.1 429") && closes(&boxed), "{boxed}");
+    assert!(closed_by_server(&mut conn).await, "the connection that carried the boxed client's request is closed");
+
+    // The proxy's new connections are accepted: other clients behind it are served, and the boxed
+    // client's requests get the 429 without reaching the application (even /healthz).
+    let mut conn = connect_from(&app, "127.0.0.31").await;
+    assert!(ask(&mut conn, "/healthz", Some("198.51.100.9")).await.starts_with("HTTP/1.1 200"), "another client behind the proxy");
+    let shed = ask(&mut conn, "/healthz", flooder).await;
+    assert!(shed.starts_with("HTTP/1.1 429") && closes(&shed), "{shed}");
+    assert!(shed.to_ascii_lowercase().contains("retry-after: "), "{shed}");
+    assert!(shed.contains("\"rate_limited\""), "the usual error body: {shed}");
+}
