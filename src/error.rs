@@ -161,6 +161,7 @@ pub const ERROR_CODES: &[&str] = &[
     "product_not_found",
     "product_not_purchasable",
     "rate_limited",
+    "search_not_ready",
     "request_timeout",
     "route_not_found",
     "session_store_unavailable",

@@ -43,6 +43,7 @@ pub fn public() -> OpenApiRouter<AppState> {
         .routes(routes!(catalogue::list_attributes))
         .routes(routes!(catalogue::list_attribute_terms))
         .routes(routes!(catalogue::get_facets))
+        .routes(routes!(crate::catalogue::search::search))
         .routes(routes!(cart::get_order))
         .routes(routes!(webhooks::receive))
         .routes(routes!(ops::healthz))

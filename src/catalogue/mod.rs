@@ -6,6 +6,7 @@ pub mod handlers;
 pub mod index;
 pub mod query;
 mod respond;
+pub mod search;
 mod terms;
 pub mod views;
 

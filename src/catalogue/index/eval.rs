@@ -90,6 +90,19 @@ impl Plan {
     }
 }
 
+/// A query's filters, compiled once, for answers assembled elsewhere (search).
+pub struct Filter(Plan);
+
+impl Filter {
+    pub fn new(q: &NormalisedQuery, replica: &Replica) -> Filter {
+        Filter(Plan::new(q, replica))
+    }
+
+    pub fn matches(&self, d: &Doc) -> bool {
+        self.0.matches(d, Skip::None)
+    }
+}
+
 /// `Page<ProductSummary>` as the pass-through path serialises it, from the stored summaries.
 pub fn products(replica: &Replica, q: &NormalisedQuery) -> Vec<u8> {
     let plan = Plan::new(q, replica);
@@ -121,9 +134,19 @@ pub fn products(replica: &Replica, q: &NormalisedQuery) -> Vec<u8> {
 /// `Facets` over the query's filters, counted as the store's collection-data and the
 /// pass-through path's per-category probes count them.
 pub fn facets(replica: &Replica, q: &NormalisedQuery, max_categories: usize) -> Facets {
+    facets_among(replica, q, max_categories, None)
+}
+
+/// [`facets`] over only the products in `among` (the matches of a text search), when given.
+pub fn facets_among(
+    replica: &Replica,
+    q: &NormalisedQuery,
+    max_categories: usize,
+    among: Option<&std::collections::HashSet<u64>>,
+) -> Facets {
     let plan = Plan::new(q, replica);
     let tax = &replica.taxonomy;
-    let docs: Vec<&Doc> = replica.docs().collect();
+    let docs: Vec<&Doc> = replica.docs().filter(|d| among.is_none_or(|a| a.contains(&d.id))).collect();
     let count = |skip: Skip, each: &mut dyn FnMut(&Doc)| {
         for d in &docs {
             if plan.matches(d, skip) {
