@@ -574,6 +574,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Search the catalogue: typo-tolerant, prefix-matching, ranked, highlighted. */
+        get: operations["search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/session": {
         parameters: {
             query?: never;
@@ -870,7 +887,7 @@ export interface components {
          * @description Stable, machine-readable error code, e.g. `validation_failed`, `product_not_found`.
          * @enum {string}
          */
-        ErrorCode: "attribute_not_found" | "bad_request" | "busy" | "cart_changed" | "cart_empty" | "cart_item_insufficient_stock" | "cart_item_not_found" | "cart_item_out_of_stock" | "cart_item_quantity_limit" | "checkout_invalid" | "coupon_not_applied" | "coupon_rejected" | "csrf_rejected" | "customer_not_found" | "email_taken" | "idempotency_in_progress" | "idempotency_key_required" | "idempotency_key_reused" | "insufficient_scope" | "internal_error" | "invalid_credentials" | "invalid_refresh_token" | "invalid_signature" | "invalid_token" | "method_not_allowed" | "not_found" | "not_signed_in" | "order_not_found" | "partners_disabled" | "payload_too_large" | "product_not_found" | "product_not_purchasable" | "rate_limited" | "request_timeout" | "route_not_found" | "session_store_unavailable" | "shipping_rate_not_found" | "unsupported_media_type" | "upstream_auth_failed" | "upstream_busy" | "upstream_error" | "upstream_unavailable" | "validation_failed" | "variation_not_found";
+        ErrorCode: "attribute_not_found" | "bad_request" | "busy" | "cart_changed" | "cart_empty" | "cart_item_insufficient_stock" | "cart_item_not_found" | "cart_item_out_of_stock" | "cart_item_quantity_limit" | "checkout_invalid" | "coupon_not_applied" | "coupon_rejected" | "csrf_rejected" | "customer_not_found" | "email_taken" | "idempotency_in_progress" | "idempotency_key_required" | "idempotency_key_reused" | "insufficient_scope" | "internal_error" | "invalid_credentials" | "invalid_refresh_token" | "invalid_signature" | "invalid_token" | "method_not_allowed" | "not_found" | "not_signed_in" | "order_not_found" | "partners_disabled" | "payload_too_large" | "product_not_found" | "product_not_purchasable" | "rate_limited" | "search_not_ready" | "request_timeout" | "route_not_found" | "session_store_unavailable" | "shipping_rate_not_found" | "unsupported_media_type" | "upstream_auth_failed" | "upstream_busy" | "upstream_error" | "upstream_unavailable" | "validation_failed" | "variation_not_found";
         ErrorDetail: {
             /** @description Stable, machine-readable code, e.g. `validation_failed`, `product_not_found`. */
             code: components["schemas"]["ErrorCode"];
@@ -914,11 +931,32 @@ export interface components {
              *     (what was found, and whether it was created or re-enabled).
              */
             webhooks?: components["schemas"]["WebhookCheck"][] | null;
+            index?: null | components["schemas"]["IndexHealth"];
+        };
+        /** @description Matched words of a result, HTML-escaped with `<mark>` around each match. */
+        Highlight: {
+            name_html: string;
+            /** @description A fragment (≤ 150 characters) of the short description or description. */
+            text_html?: string | null;
         };
         Image: {
             src: string;
             thumbnail: string;
             alt: string;
+        };
+        IndexHealth: {
+            /** @description True once the first walk has finished: catalogue reads come from the index. */
+            ready: boolean;
+            /**
+             * Format: int64
+             * @description Products held.
+             */
+            products: number;
+            /**
+             * Format: int64
+             * @description How far the running (or last) walk got, 0–100.
+             */
+            walk_percent: number;
         };
         /** @description A whole list (small collections are not paged). */
         List_Attribute: {
@@ -1385,6 +1423,23 @@ export interface components {
             verified: boolean;
             /** @description GMT, `YYYY-MM-DDTHH:MM:SS`. */
             created_at: string;
+        };
+        SearchHit: {
+            product: components["schemas"]["ProductSummary"];
+            highlight: components["schemas"]["Highlight"];
+        };
+        /** @description A page of results, best first, and the facets of every match. */
+        SearchResults: {
+            items: components["schemas"]["SearchHit"][];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /** Format: int64 */
+            total: number;
+            /** Format: int32 */
+            total_pages: number;
+            facets: components["schemas"]["Facets"];
         };
         SessionToken: {
             /** @description Send as `Authorization: Bearer <token>`. */
@@ -4053,6 +4108,62 @@ export interface operations {
             429: components["responses"]["MissBudgetSpent"];
             502: components["responses"]["StoreUnusable"];
             /** @description Store unavailable (`upstream_unavailable`) or at its concurrency cap (`upstream_busy`), and nothing cached */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    search: {
+        parameters: {
+            query: {
+                /**
+                 * @description Words to find (at most 100 characters). Every word must match, in the name, SKU,
+                 *     categories, tags or descriptions; words of 5+ letters allow one typo; the last word
+                 *     also matches as a prefix (type-ahead).
+                 */
+                q: string;
+                page?: number;
+                per_page?: number;
+                category?: string;
+                tag?: string;
+                attributes?: string;
+                min_price?: number;
+                max_price?: number;
+                on_sale?: boolean;
+                stock_status?: "in_stock" | "out_of_stock" | "on_backorder";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Results, best first, with the facets of every match */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResults"];
+                };
+            };
+            /** @description `q` missing or too long, or a filter is invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The catalogue index is still being built (`search_not_ready`) or is off */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying */
