@@ -39,6 +39,10 @@ pub enum Command {
         /// Number of top-level products to generate.
         #[arg(long, default_value_t = 240)]
         products: usize,
+        /// Treat `X-Forwarded-Proto: https` as HTTPS (as a store behind a TLS proxy does), so REST
+        /// keys work over HTTP Basic from scripts (bench/index.sh changes prices that way).
+        #[arg(long)]
+        trust_forwarded_proto: bool,
     },
     /// Print the OpenAPI document (how `openapi/openapi.json` is regenerated).
     Openapi,

@@ -84,9 +84,9 @@ async fn run(cli: Cli) -> ExitCode {
             print!("{}", routes::openapi_json());
             ExitCode::SUCCESS
         }
-        Some(Command::DemoStore { listen, products }) => {
+        Some(Command::DemoStore { listen, products, trust_forwarded_proto }) => {
             telemetry::init(cli.settings.log_format);
-            let config = demo_store::DemoStoreConfig { products, ..Default::default() };
+            let config = demo_store::DemoStoreConfig { products, trust_forwarded_proto, ..Default::default() };
             match demo_store::run_standalone(listen, config).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {

@@ -259,7 +259,7 @@ impl CatalogueIndex {
         while lo < hi {
             let span = hi - lo;
             let sample: Vec<usize> =
-                if span <= BATCH - 1 { (lo..hi).collect() } else { (0..BATCH - 1).map(|i| lo + i * span / (BATCH - 1)).collect() };
+                if span < BATCH { (lo..hi).collect() } else { (0..BATCH - 1).map(|i| lo + i * span / (BATCH - 1)).collect() };
             let at: HashMap<u64, usize> = sample.iter().map(|&i| (others[i], i)).collect();
             let mut include: Vec<u64> = sample.iter().map(|&i| others[i]).collect();
             include.push(id);
@@ -278,7 +278,7 @@ impl CatalogueIndex {
             let Some(k) = listed.iter().position(|&x| x == id) else { return Ok(hi) };
             let new_lo = listed[..k].iter().filter_map(|x| at.get(x)).max().map_or(lo, |&i| i + 1);
             let new_hi = listed[k + 1..].iter().filter_map(|x| at.get(x)).min().copied().unwrap_or(hi);
-            if span <= BATCH - 1 {
+            if span < BATCH {
                 return Ok(new_lo);
             }
             // Never widen, always shrink: a neighbour the store no longer lists cannot stall it.

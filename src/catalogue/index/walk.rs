@@ -35,11 +35,7 @@ impl Progress {
     /// Products read so far, estimated from the pages read (for the log and `/readyz`).
     pub fn percent(&self) -> u64 {
         let (done, total) = (self.pages_done.load(Ordering::Relaxed), self.pages_total.load(Ordering::Relaxed));
-        if total == 0 {
-            0
-        } else {
-            (done * 100 / total).min(100)
-        }
+        (done * 100).checked_div(total).map_or(0, |p| p.min(100))
     }
 }
 
