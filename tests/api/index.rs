@@ -11,11 +11,14 @@ use std::time::Duration;
 use axum::extract::FromRef;
 use futures::StreamExt;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use storefront_bff::catalogue::index::IndexSettings;
 use storefront_bff::catalogue::Catalogue;
 
 use crate::common::{TestApp, TestConfig};
+#[path = "../support/random_queries.rs"]
+mod random_queries;
+use random_queries::{random_query, vocabulary_from, Vocabulary};
 
 pub fn index_on(config: &mut TestConfig) {
     config.options.index = Some(IndexSettings { full_walk_every: None, concurrency: 4, dir: None });
@@ -34,103 +37,18 @@ pub async fn index_ready(app: &TestApp) {
     panic!("the index did not finish its walk in 12 s");
 }
 
-/// What the random queries draw from: the demo catalogue's own terms, plus unknown ones.
-struct Vocabulary {
-    categories: Vec<String>,
-    tags: Vec<String>,
-    attributes: Vec<(String, Vec<String>)>,
-    words: Vec<String>,
-}
-
 async fn vocabulary(app: &TestApp) -> Vocabulary {
-    let ids_and_slugs = |body: serde_json::Value| -> Vec<String> {
-        let mut out = vec!["0".to_string(), "999999".into(), "no-such-term".into()];
-        for item in body["items"].as_array().unwrap() {
-            out.push(item["id"].to_string());
-            out.push(item["slug"].as_str().unwrap().to_string());
-        }
-        out
-    };
-    let categories = ids_and_slugs(app.get("/api/v1/categories").await.json());
-    let tags = ids_and_slugs(app.get("/api/v1/tags").await.json());
-    let mut attributes = vec![("pa_nosuch".to_string(), vec!["x".to_string()])];
+    let mut attributes = Vec::new();
     for attr in app.get("/api/v1/attributes").await.json()["items"].as_array().unwrap() {
         let terms = app.get(&format!("/api/v1/attributes/{}/terms", attr["id"])).await.json();
-        let mut slugs: Vec<String> = terms["items"].as_array().unwrap().iter().map(|t| t["slug"].as_str().unwrap().to_string()).collect();
-        slugs.push("no-such-term".into());
-        attributes.push((attr["taxonomy"].as_str().unwrap().to_string(), slugs));
+        attributes.push((attr["taxonomy"].as_str().unwrap().to_string(), terms));
     }
-    let mut words = vec!["0".to_string(), "zzzz".into(), "a".into()];
-    let list = app.get("/api/v1/products?per_page=100&orderby=title").await.json();
-    for p in list["items"].as_array().unwrap() {
-        let name = p["name"].as_str().unwrap();
-        words.extend(name.split_whitespace().map(|w| w.to_string()));
-        // Substrings too: the store matches any part of a name or SKU.
-        if name.len() > 4 {
-            words.push(name[1..4].to_string());
-        }
-        if let Some(sku) = p["sku"].as_str() {
-            words.push(sku.to_string());
-        }
-    }
-    Vocabulary { categories, tags, attributes, words }
-}
-
-/// A random query string; `list` adds paging and sorting.
-fn random_query(rng: &mut StdRng, v: &Vocabulary, list: bool) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let pick = |rng: &mut StdRng, from: &[String]| from[rng.gen_range(0..from.len())].clone();
-    if list {
-        if rng.gen_bool(0.5) {
-            parts.push(format!("page={}", rng.gen_range(1..=6)));
-        }
-        if rng.gen_bool(0.6) {
-            parts.push(format!("per_page={}", [1, 3, 10, 24, 100][rng.gen_range(0..5)]));
-        }
-        if rng.gen_bool(0.7) {
-            parts.push(format!("orderby={}", ["date", "price", "popularity", "rating", "title", "menu_order"][rng.gen_range(0..6)]));
-        }
-        if rng.gen_bool(0.5) {
-            parts.push(format!("order={}", ["asc", "desc"][rng.gen_range(0..2)]));
-        }
-    }
-    if rng.gen_bool(0.3) {
-        let n = rng.gen_range(1..=3);
-        let list: Vec<String> = (0..n).map(|_| pick(rng, &v.categories)).collect();
-        parts.push(format!("category={}", list.join(",")));
-    }
-    if rng.gen_bool(0.2) {
-        parts.push(format!("tag={}", pick(rng, &v.tags)));
-    }
-    if rng.gen_bool(0.3) {
-        let n = rng.gen_range(1..=2);
-        let mut attrs = Vec::new();
-        for _ in 0..n {
-            let (taxonomy, terms) = &v.attributes[rng.gen_range(0..v.attributes.len())];
-            let k = rng.gen_range(1..=2);
-            let chosen: Vec<String> = (0..k).map(|_| pick(rng, terms)).collect();
-            attrs.push(format!("{taxonomy}:{}", chosen.join(",")));
-        }
-        parts.push(format!("attributes={}", attrs.join(";")));
-    }
-    if rng.gen_bool(0.25) {
-        parts.push(format!("min_price={}", [0, 500, 1000, 2500, 5000][rng.gen_range(0..5)]));
-    }
-    if rng.gen_bool(0.25) {
-        parts.push(format!("max_price={}", [0, 999, 2000, 4500, 10000][rng.gen_range(0..5)]));
-    }
-    if rng.gen_bool(0.2) {
-        parts.push(format!("on_sale={}", rng.gen_bool(0.5)));
-    }
-    if rng.gen_bool(0.2) {
-        parts.push(format!("stock_status={}", ["in_stock", "out_of_stock", "on_backorder"][rng.gen_range(0..3)]));
-    }
-    if rng.gen_bool(0.25) {
-        let word = pick(rng, &v.words);
-        let word = if rng.gen_bool(0.3) { word.to_uppercase() } else { word };
-        parts.push(format!("search={}", url::form_urlencoded::byte_serialize(word.as_bytes()).collect::<String>()));
-    }
-    parts.join("&")
+    vocabulary_from(
+        &app.get("/api/v1/categories").await.json(),
+        &app.get("/api/v1/tags").await.json(),
+        attributes,
+        &app.get("/api/v1/products?per_page=100&orderby=title").await.json(),
+    )
 }
 
 /// Same status, same JSON: the index path and the store path agree.
