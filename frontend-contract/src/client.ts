@@ -41,6 +41,11 @@ export type OrderSummary = Schemas["OrderSummary"];
 export type OrderDetail = Schemas["OrderDetail"];
 /** Query parameters of `GET /api/v1/products`. */
 export type ProductQuery = NonNullable<operations["list_products"]["parameters"]["query"]>;
+export type SearchResults = Schemas["SearchResults"];
+export type SearchHit = Schemas["SearchHit"];
+export type Highlight = Schemas["Highlight"];
+/** Query parameters of `GET /api/v1/search` (`q` is required). */
+export type SearchQuery = operations["search"]["parameters"]["query"];
 
 /** The openapi-fetch client typed with this API's paths. */
 export type StorefrontClient = Client<paths>;
@@ -211,6 +216,18 @@ export async function call<T>(request: Promise<{ data?: T; error?: unknown; resp
     throw ApiError.fromResponse(result.response, result.error);
   }
   return result.data as T;
+}
+
+/**
+ * `GET /api/v1/search`: typo-tolerant, the last word matched as a prefix, best
+ * first, with `highlight.name_html` (escaped HTML, `<mark>` around the matched
+ * words). Throws an `ApiError`; `search_not_ready` (503) until the catalogue
+ * index is built. Pass `signal` to cancel a request that typing has made stale.
+ *
+ *     const { items } = await search(api, { q: "hood", per_page: 5 });
+ */
+export function search(client: StorefrontClient, query: SearchQuery, init: { signal?: AbortSignal } = {}): Promise<SearchResults> {
+  return call(client.GET("/api/v1/search", { params: { query }, ...(init.signal ? { signal: init.signal } : {}) }));
 }
 
 /**

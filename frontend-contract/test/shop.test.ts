@@ -1,7 +1,8 @@
 /**
  * The reference storefront in real Chromium against the real BFF and its demo
  * store: browse, search, a variable product, cart, coupon, shipping, checkout,
- * order confirmation; the cart survives a reload; errors read as sentences.
+ * order confirmation; the cart survives a reload; errors read as sentences;
+ * type-ahead suggestions in the search box.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -20,7 +21,7 @@ before(async () => {
   page = browser.context.pages()[0] ?? (await browser.context.newPage());
   page.on("pageerror", (error) => pageErrors.push(String(error)));
   page.on("console", (message) => {
-    if (message.type() === "error") pageErrors.push(`console: ${message.text()}`);
+    if (message.type() === "error") pageErrors.push(`console: ${message.text()} @ ${message.location().url}`);
   });
 });
 
@@ -199,10 +200,123 @@ describe("reference storefront", () => {
     await page.unroute("**/api/v1/cart/items");
   });
 
+  test("type-ahead: highlighted suggestions as you type, typo tolerant, click, keyboard, Escape, blur, stale answers", async () => {
+    await page.goto(`${bff.url}/`);
+    await page.getByTestId("product-grid").waitFor();
+    // Search answers 503 search_not_ready until the catalogue index is built: wait for /readyz to report it.
+    await page.waitForFunction(
+      async () => {
+        const health = (await (await fetch("/readyz")).json()) as { index?: { ready?: boolean } | null };
+        return health.index?.ready === true;
+      },
+      undefined,
+      { polling: 250, timeout: 60_000 },
+    );
+    const input = page.getByTestId("search-input");
+    const list = page.getByTestId("suggestions");
+    const items = list.getByTestId("suggestion");
+    /** The list once it answers `q` (it carries the text it answers in data-q). */
+    const answering = (q: string) => page.locator(`[data-testid="suggestions"][data-q="${q}"]`);
+
+    // One character: no request, no list.
+    await input.fill("h");
+    await input.fill("");
+    assert.equal(await list.isVisible(), false, "no suggestions under two characters");
+
+    // "hood": the last word is a prefix, so hoodies come up, each with the matched part marked.
+    await input.fill("hood");
+    await answering("hood").waitFor({ state: "visible" });
+    const count = await items.count();
+    assert.ok(count >= 1 && count <= 5, `1–5 suggestions (per_page=5): ${count}`);
+    for (let i = 0; i < count; i++) {
+      const item = items.nth(i);
+      assert.ok((await item.locator("mark").count()) > 0, `suggestion ${i} has a <mark>`);
+      assert.match(await item.locator("mark").first().innerText(), /^hood/i, "the typed word is what is marked");
+      assert.match(await item.getByTestId("suggestion-name").innerText(), /hood/i);
+      assert.match(await item.getByTestId("suggestion-price").innerText(), /\$\d/, "a price is shown");
+    }
+    assert.equal(await input.getAttribute("aria-expanded"), "true");
+    await screenshot("shop-typeahead");
+
+    // Escape closes and keeps the text; blur closes too.
+    await input.press("Escape");
+    await list.waitFor({ state: "hidden" });
+    assert.equal(await input.inputValue(), "hood");
+    await input.fill("hoodi");
+    await answering("hoodi").waitFor({ state: "visible" });
+    await page.getByRole("heading", { name: "All products" }).click();
+    await list.waitFor({ state: "hidden" });
+
+    // A typo ("hoodei": one edit away from "hoodie") still suggests a hoodie.
+    await input.fill("hoodei");
+    await answering("hoodei").waitFor({ state: "visible" });
+    const hoodie = items.filter({ hasText: /hoodie/i }).first();
+    assert.ok((await hoodie.count()) > 0, `a hoodie despite the typo: ${(await items.allInnerTexts()).join(" | ")}`);
+
+    // Clicking a suggestion opens that product's page.
+    const clicked = hoodie;
+    const slug = await clicked.getAttribute("data-slug");
+    const name = (await clicked.getByTestId("suggestion-name").innerText()).trim();
+    assert.ok(slug);
+    await clicked.click();
+    await page.waitForFunction((s) => location.hash === `#/product/${encodeURIComponent(s)}`, slug);
+    await page.getByTestId("product-page").waitFor();
+    assert.equal((await page.getByTestId("product-title").innerText()).trim(), name, "the suggested product's page");
+    await list.waitFor({ state: "hidden" });
+
+    // Keyboard: ArrowDown twice, ArrowUp once, Enter opens the first suggestion.
+    await input.fill("hood");
+    await answering("hood").waitFor({ state: "visible" });
+    const first = await items.first().getAttribute("data-slug");
+    await input.press("ArrowDown");
+    if ((await items.count()) > 1) {
+      await input.press("ArrowDown");
+      assert.equal(await items.nth(1).getAttribute("aria-selected"), "true");
+      await input.press("ArrowUp");
+    }
+    assert.equal(await items.first().getAttribute("aria-selected"), "true");
+    await input.press("Enter");
+    await page.waitForFunction((s) => location.hash === `#/product/${encodeURIComponent(s)}`, first!);
+    await page.getByTestId("product-page").waitFor();
+
+    // An answer that typing has overtaken never replaces the newer one: "hood" is held back
+    // until "hoodie" has been answered and shown.
+    let releaseOld!: () => void;
+    const held = new Promise<void>((r) => (releaseOld = r));
+    let oldDone!: Promise<void>;
+    const oldQuery = (url: URL) => url.pathname === "/api/v1/search" && url.searchParams.get("q") === "hood";
+    await page.route(
+      oldQuery,
+      (route) => {
+        oldDone = held.then(() => route.continue()).catch(() => undefined); // may have been cancelled by the page
+        return oldDone;
+      },
+    );
+    const oldRequest = page.waitForRequest((r) => new URL(r.url()).searchParams.get("q") === "hood");
+    await input.fill("hood");
+    await oldRequest;
+    await input.fill("hoodie");
+    await answering("hoodie").waitFor({ state: "visible" });
+    const fresh = await items.allInnerTexts();
+    releaseOld();
+    await oldDone;
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0))));
+    assert.equal(await list.getAttribute("data-q"), "hoodie", "the stale answer did not replace the list");
+    assert.deepEqual(await items.allInnerTexts(), fresh);
+    await page.unroute(oldQuery);
+
+    // Submitting the form still opens the grid with search=.
+    await input.press("Enter");
+    await page.waitForFunction(() => location.hash === "#/?search=hoodie");
+    await page.getByRole("heading", { name: /Results for “hoodie”/ }).waitFor();
+    await list.waitFor({ state: "hidden" });
+  });
+
   test("the page made no request beyond 127.0.0.1 and raised no script errors", () => {
     assert.ok(browser.requests.length > 10, "requests were recorded");
     assert.deepEqual(nonLocal(browser.requests), []);
-    const unexpected = pageErrors.filter((e) => !/status of (4\d\d|502)/.test(e));
+    // 503 from search is search_not_ready before the index is built: the box shows no suggestions then.
+    const unexpected = pageErrors.filter((e) => !/status of (4\d\d|502)/.test(e) && !/status of 503 .*\/api\/v1\/search\?/.test(e));
     assert.deepEqual(unexpected, []);
   });
 });

@@ -347,7 +347,7 @@ function serializeArrayParam(name, value, options) {
 }
 function createQuerySerializer(options) {
   return function querySerializer(queryParams) {
-    const search = [];
+    const search2 = [];
     if (queryParams && typeof queryParams === "object") {
       for (const name in queryParams) {
         const value = queryParams[name];
@@ -358,7 +358,7 @@ function createQuerySerializer(options) {
           if (value.length === 0) {
             continue;
           }
-          search.push(
+          search2.push(
             serializeArrayParam(name, value, {
               style: "form",
               explode: true,
@@ -369,7 +369,7 @@ function createQuerySerializer(options) {
           continue;
         }
         if (typeof value === "object") {
-          search.push(
+          search2.push(
             serializeObjectParam(name, value, {
               style: "deepObject",
               explode: true,
@@ -379,10 +379,10 @@ function createQuerySerializer(options) {
           );
           continue;
         }
-        search.push(serializePrimitiveParam(name, value, options));
+        search2.push(serializePrimitiveParam(name, value, options));
       }
     }
-    return search.join("&");
+    return search2.join("&");
   };
 }
 function defaultPathSerializer(pathname, pathParams) {
@@ -439,12 +439,12 @@ function createFinalURL(pathname, options) {
   if (options.params?.path) {
     finalURL = options.pathSerializer(finalURL, options.params.path);
   }
-  let search = options.querySerializer(options.params.query ?? {});
-  if (search.startsWith("?")) {
-    search = search.substring(1);
+  let search2 = options.querySerializer(options.params.query ?? {});
+  if (search2.startsWith("?")) {
+    search2 = search2.substring(1);
   }
-  if (search) {
-    finalURL += `?${search}`;
+  if (search2) {
+    finalURL += `?${search2}`;
   }
   return finalURL;
 }
@@ -571,6 +571,9 @@ async function call(request) {
   }
   return result.data;
 }
+function search(client, query, init = {}) {
+  return call(client.GET("/api/v1/search", { params: { query }, ...init.signal ? { signal: init.signal } : {} }));
+}
 function formatMoney(money, locale) {
   const value = money.amount / 10 ** money.minor_unit;
   try {
@@ -625,6 +628,13 @@ function htmlToText(html) {
   const doc = new DOMParser().parseFromString(html, "text/html");
   return (doc.body.textContent ?? "").replace(/\s+/g, " ").trim();
 }
+function marked(html) {
+  const doc = new DOMParser().parseFromString(html, "text/html");
+  return Array.from(doc.body.childNodes, (node) => {
+    const text = node.textContent ?? "";
+    return node.nodeName === "MARK" ? h("mark", {}, text) : document.createTextNode(text);
+  });
+}
 
 // web/src/main.ts
 var api = createBrowserClient();
@@ -634,6 +644,7 @@ var notice = document.getElementById("notice");
 var cartCount = document.querySelector('[data-testid="cart-count"]');
 var searchForm = document.querySelector('[data-testid="search-form"]');
 var searchInput = document.querySelector('[data-testid="search-input"]');
+var suggestionList = document.querySelector('[data-testid="suggestions"]');
 var categories;
 var renderSeq = 0;
 function showError(error) {
@@ -729,14 +740,14 @@ async function render() {
   }
 }
 async function renderShop(query, stale) {
-  const search = query.get("search") ?? "";
+  const search2 = query.get("search") ?? "";
   const category = query.get("category") ?? "";
   const page = Math.max(1, Number.parseInt(query.get("page") ?? "1", 10) || 1);
-  searchInput.value = search;
+  searchInput.value = search2;
   const [list, cats] = await Promise.all([
     call(
       api.GET("/api/v1/products", {
-        params: { query: { per_page: PER_PAGE, page, ...search ? { search } : {}, ...category ? { category } : {} } }
+        params: { query: { per_page: PER_PAGE, page, ...search2 ? { search: search2 } : {}, ...category ? { category } : {} } }
       })
     ),
     categories ? Promise.resolve(categories) : call(api.GET("/api/v1/categories")).then((l) => categories = l.items)
@@ -748,20 +759,20 @@ async function renderShop(query, stale) {
       "data-testid": "category-filter",
       "aria-label": "Category",
       onchange: (e) => {
-        location.hash = shopHash({ search, category: e.target.value });
+        location.hash = shopHash({ search: search2, category: e.target.value });
       }
     },
     h("option", { value: "" }, "All categories"),
     cats.filter((c) => c.product_count > 0).map((c) => h("option", { value: c.slug, selected: c.slug === category }, `${c.parent_id ? "— " : ""}${c.name} (${c.product_count})`))
   );
-  const heading = search ? `Results for “${search}”` : category ? cats.find((c) => c.slug === category)?.name ?? "Products" : "All products";
+  const heading = search2 ? `Results for “${search2}”` : category ? cats.find((c) => c.slug === category)?.name ?? "Products" : "All products";
   const grid = list.items.length === 0 ? h("p", { class: "empty", "data-testid": "no-results" }, "No products match. ", h("a", { href: "#/" }, "Show everything")) : h("ul", { class: "grid", "data-testid": "product-grid" }, list.items.map(productCard));
   const pager = h(
     "nav",
     { class: "pager", "aria-label": "Pages" },
-    h("a", { class: "button secondary", "data-testid": "page-prev", href: shopHash({ search, category, page: page - 1 }), "aria-disabled": page <= 1 ? "true" : null }, "← Previous"),
+    h("a", { class: "button secondary", "data-testid": "page-prev", href: shopHash({ search: search2, category, page: page - 1 }), "aria-disabled": page <= 1 ? "true" : null }, "← Previous"),
     h("span", { "data-testid": "page-info" }, `Page ${list.page} of ${Math.max(1, list.total_pages)}`),
-    h("a", { class: "button secondary", "data-testid": "page-next", href: shopHash({ search, category, page: page + 1 }), "aria-disabled": page >= list.total_pages ? "true" : null }, "Next →")
+    h("a", { class: "button secondary", "data-testid": "page-next", href: shopHash({ search: search2, category, page: page + 1 }), "aria-disabled": page >= list.total_pages ? "true" : null }, "Next →")
   );
   mount(
     view,
@@ -771,7 +782,7 @@ async function renderShop(query, stale) {
   );
 }
 function productCard(p) {
-  const href = `#/product/${encodeURIComponent(p.slug)}`;
+  const href = productHash(p.slug);
   const range = p.prices.range;
   const shown = range && range.min.amount !== range.max.amount ? `${price(range.min)} – ${price(range.max)}` : price(p.prices.price);
   return h(
@@ -1286,8 +1297,131 @@ async function renderOrder(id, stale) {
     if (!stale()) showError(error);
   }
 }
+var SUGGEST_DELAY_MS = 150;
+var SUGGEST_MIN_CHARS = 2;
+var SUGGEST_COUNT = 5;
+var suggestTimer;
+var suggestSeq = 0;
+var suggestAbort;
+var suggestHits = [];
+var activeSuggestion = -1;
+function productHash(slug) {
+  return `#/product/${encodeURIComponent(slug)}`;
+}
+function hideSuggestions() {
+  suggestHits = [];
+  activeSuggestion = -1;
+  suggestionList.hidden = true;
+  suggestionList.replaceChildren();
+  delete suggestionList.dataset.q;
+  searchInput.setAttribute("aria-expanded", "false");
+  searchInput.removeAttribute("aria-activedescendant");
+}
+function cancelSuggestRequest() {
+  suggestSeq++;
+  clearTimeout(suggestTimer);
+  suggestAbort?.abort();
+  suggestAbort = void 0;
+}
+function closeSuggestions() {
+  cancelSuggestRequest();
+  hideSuggestions();
+}
+function setActiveSuggestion(index) {
+  activeSuggestion = index;
+  suggestionList.querySelectorAll('[data-testid="suggestion"]').forEach((el, i) => {
+    el.setAttribute("aria-selected", String(i === index));
+    if (i === index) el.scrollIntoView({ block: "nearest" });
+  });
+  if (index >= 0) searchInput.setAttribute("aria-activedescendant", `suggestion-${index}`);
+  else searchInput.removeAttribute("aria-activedescendant");
+}
+function openSuggestion(index) {
+  const hit = suggestHits[index];
+  if (!hit) return;
+  closeSuggestions();
+  location.hash = productHash(hit.product.slug);
+}
+function paintSuggestions(q, hits) {
+  if (hits.length === 0) {
+    hideSuggestions();
+    return;
+  }
+  suggestHits = hits;
+  activeSuggestion = -1;
+  searchInput.removeAttribute("aria-activedescendant");
+  mount(
+    suggestionList,
+    hits.map(
+      (hit, i) => h(
+        "li",
+        {
+          id: `suggestion-${i}`,
+          role: "option",
+          class: "suggestion",
+          "aria-selected": "false",
+          "data-testid": "suggestion",
+          "data-slug": hit.product.slug,
+          // Keep the focus in the box, so its blur does not close the list before the click.
+          onmousedown: (e) => e.preventDefault(),
+          onclick: () => openSuggestion(i)
+        },
+        h("span", { class: "suggestion-name", "data-testid": "suggestion-name" }, marked(hit.highlight.name_html)),
+        h("span", { class: "price", "data-testid": "suggestion-price" }, summaryPrice(hit.product))
+      )
+    )
+  );
+  suggestionList.dataset.q = q;
+  suggestionList.hidden = false;
+  searchInput.setAttribute("aria-expanded", "true");
+}
+async function fetchSuggestions(q, seq) {
+  const abort = new AbortController();
+  suggestAbort = abort;
+  let hits;
+  try {
+    hits = (await search(api, { q, per_page: SUGGEST_COUNT }, { signal: abort.signal })).items;
+  } catch {
+    if (seq === suggestSeq) hideSuggestions();
+    return;
+  } finally {
+    if (suggestAbort === abort) suggestAbort = void 0;
+  }
+  if (seq !== suggestSeq || document.activeElement !== searchInput) return;
+  paintSuggestions(q, hits);
+}
+searchInput.addEventListener("input", () => {
+  const q = searchInput.value.trim();
+  cancelSuggestRequest();
+  if (q.length < SUGGEST_MIN_CHARS) {
+    hideSuggestions();
+    return;
+  }
+  setActiveSuggestion(-1);
+  const seq = suggestSeq;
+  suggestTimer = setTimeout(() => void fetchSuggestions(q, seq), SUGGEST_DELAY_MS);
+});
+searchInput.addEventListener("keydown", (e) => {
+  if (suggestionList.hidden || suggestHits.length === 0) return;
+  const n = suggestHits.length;
+  if (e.key === "ArrowDown") {
+    e.preventDefault();
+    setActiveSuggestion(activeSuggestion + 1 >= n ? 0 : activeSuggestion + 1);
+  } else if (e.key === "ArrowUp") {
+    e.preventDefault();
+    setActiveSuggestion(activeSuggestion <= 0 ? n - 1 : activeSuggestion - 1);
+  } else if (e.key === "Enter" && activeSuggestion >= 0) {
+    e.preventDefault();
+    openSuggestion(activeSuggestion);
+  } else if (e.key === "Escape") {
+    e.preventDefault();
+    closeSuggestions();
+  }
+});
+searchInput.addEventListener("blur", () => closeSuggestions());
 searchForm.addEventListener("submit", (e) => {
   e.preventDefault();
+  closeSuggestions();
   location.hash = shopHash({ search: searchInput.value.trim() });
 });
 window.addEventListener("hashchange", () => void render());

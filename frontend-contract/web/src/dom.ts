@@ -40,3 +40,16 @@ export function htmlToText(html: string): string {
   const doc = new DOMParser().parseFromString(html, "text/html");
   return (doc.body.textContent ?? "").replace(/\s+/g, " ").trim();
 }
+
+/**
+ * Nodes for a server highlight (`name_html`): its text, with `<mark>` kept as
+ * `<mark>`. The server escapes everything else; anything that is not text or a
+ * mark is still only ever shown as text.
+ */
+export function marked(html: string): Node[] {
+  const doc = new DOMParser().parseFromString(html, "text/html");
+  return Array.from(doc.body.childNodes, (node) => {
+    const text = node.textContent ?? "";
+    return node.nodeName === "MARK" ? h("mark", {}, text) : document.createTextNode(text);
+  });
+}

@@ -8,6 +8,9 @@
  *   #/cart                       cart, coupon, shipping
  *   #/checkout                   checkout form
  *   #/order/<id>                 order confirmation
+ *
+ * The search box suggests products as you type (GET /api/v1/search); Enter
+ * without a chosen suggestion still opens the grid with `search=`.
  */
 import {
   ApiError,
@@ -15,6 +18,7 @@ import {
   createBrowserClient,
   formatMoney,
   newIdempotencyKey,
+  search,
   type Address,
   type CartView,
   type Category,
@@ -22,9 +26,10 @@ import {
   type Money,
   type ProductAttribute,
   type ProductSummary,
+  type SearchHit,
   type Variation,
 } from "../../src/client.ts";
-import { h, htmlToText, mount } from "./dom.ts";
+import { h, htmlToText, marked, mount } from "./dom.ts";
 
 const api = createBrowserClient();
 const PER_PAGE = 12;
@@ -34,6 +39,7 @@ const notice = document.getElementById("notice") as HTMLElement;
 const cartCount = document.querySelector('[data-testid="cart-count"]') as HTMLElement;
 const searchForm = document.querySelector('[data-testid="search-form"]') as HTMLFormElement;
 const searchInput = document.querySelector('[data-testid="search-input"]') as HTMLInputElement;
+const suggestionList = document.querySelector('[data-testid="suggestions"]') as HTMLUListElement;
 
 let categories: Category[] | undefined;
 /** Bumped on every navigation so a slow answer never paints over a newer page. */
@@ -217,7 +223,7 @@ async function renderShop(query: URLSearchParams, stale: () => boolean): Promise
 }
 
 function productCard(p: ProductSummary): HTMLElement {
-  const href = `#/product/${encodeURIComponent(p.slug)}`;
+  const href = productHash(p.slug);
   const range = p.prices.range;
   const shown = range && range.min.amount !== range.max.amount ? `${price(range.min)} – ${price(range.max)}` : price(p.prices.price);
   return h(
@@ -780,10 +786,155 @@ async function renderOrder(id: string, stale: () => boolean): Promise<void> {
   }
 }
 
+// ---------------------------------------------------------------- type-ahead
+
+const SUGGEST_DELAY_MS = 150;
+const SUGGEST_MIN_CHARS = 2;
+const SUGGEST_COUNT = 5;
+
+let suggestTimer: ReturnType<typeof setTimeout> | undefined;
+/** Bumped on every keystroke and close: only the answer for the latest text is painted. */
+let suggestSeq = 0;
+let suggestAbort: AbortController | undefined;
+let suggestHits: SearchHit[] = [];
+let activeSuggestion = -1;
+
+function productHash(slug: string): string {
+  return `#/product/${encodeURIComponent(slug)}`;
+}
+
+function hideSuggestions(): void {
+  suggestHits = [];
+  activeSuggestion = -1;
+  suggestionList.hidden = true;
+  suggestionList.replaceChildren();
+  delete suggestionList.dataset.q;
+  searchInput.setAttribute("aria-expanded", "false");
+  searchInput.removeAttribute("aria-activedescendant");
+}
+
+/** Drops the request that is waiting for the debounce or in flight. */
+function cancelSuggestRequest(): void {
+  suggestSeq++;
+  clearTimeout(suggestTimer);
+  suggestAbort?.abort();
+  suggestAbort = undefined;
+}
+
+/** Closes the list and drops whatever is pending or in flight. */
+function closeSuggestions(): void {
+  cancelSuggestRequest();
+  hideSuggestions();
+}
+
+function setActiveSuggestion(index: number): void {
+  activeSuggestion = index;
+  suggestionList.querySelectorAll<HTMLElement>('[data-testid="suggestion"]').forEach((el, i) => {
+    el.setAttribute("aria-selected", String(i === index));
+    if (i === index) el.scrollIntoView({ block: "nearest" });
+  });
+  if (index >= 0) searchInput.setAttribute("aria-activedescendant", `suggestion-${index}`);
+  else searchInput.removeAttribute("aria-activedescendant");
+}
+
+function openSuggestion(index: number): void {
+  const hit = suggestHits[index];
+  if (!hit) return;
+  closeSuggestions();
+  location.hash = productHash(hit.product.slug);
+}
+
+function paintSuggestions(q: string, hits: SearchHit[]): void {
+  if (hits.length === 0) {
+    hideSuggestions();
+    return;
+  }
+  suggestHits = hits;
+  activeSuggestion = -1;
+  searchInput.removeAttribute("aria-activedescendant");
+  mount(
+    suggestionList,
+    hits.map((hit, i) =>
+      h(
+        "li",
+        {
+          id: `suggestion-${i}`,
+          role: "option",
+          class: "suggestion",
+          "aria-selected": "false",
+          "data-testid": "suggestion",
+          "data-slug": hit.product.slug,
+          // Keep the focus in the box, so its blur does not close the list before the click.
+          onmousedown: (e: Event) => e.preventDefault(),
+          onclick: () => openSuggestion(i),
+        },
+        h("span", { class: "suggestion-name", "data-testid": "suggestion-name" }, marked(hit.highlight.name_html)),
+        h("span", { class: "price", "data-testid": "suggestion-price" }, summaryPrice(hit.product)),
+      ),
+    ),
+  );
+  suggestionList.dataset.q = q; // the text these suggestions answer
+  suggestionList.hidden = false;
+  searchInput.setAttribute("aria-expanded", "true");
+}
+
+async function fetchSuggestions(q: string, seq: number): Promise<void> {
+  const abort = new AbortController();
+  suggestAbort = abort;
+  let hits: SearchHit[];
+  try {
+    hits = (await search(api, { q, per_page: SUGGEST_COUNT }, { signal: abort.signal })).items;
+  } catch {
+    // search_not_ready while the index is built, offline, aborted: quietly no suggestions.
+    if (seq === suggestSeq) hideSuggestions();
+    return;
+  } finally {
+    if (suggestAbort === abort) suggestAbort = undefined;
+  }
+  // Typed further (or closed) meanwhile: a newer request owns the list.
+  if (seq !== suggestSeq || document.activeElement !== searchInput) return;
+  paintSuggestions(q, hits);
+}
+
+searchInput.addEventListener("input", () => {
+  const q = searchInput.value.trim();
+  cancelSuggestRequest();
+  if (q.length < SUGGEST_MIN_CHARS) {
+    hideSuggestions();
+    return;
+  }
+  // The list on show stays until the answer for the new text replaces it;
+  // nothing in it is chosen any more, so Enter searches what was typed.
+  setActiveSuggestion(-1);
+  const seq = suggestSeq;
+  suggestTimer = setTimeout(() => void fetchSuggestions(q, seq), SUGGEST_DELAY_MS);
+});
+
+searchInput.addEventListener("keydown", (e) => {
+  if (suggestionList.hidden || suggestHits.length === 0) return;
+  const n = suggestHits.length;
+  if (e.key === "ArrowDown") {
+    e.preventDefault();
+    setActiveSuggestion(activeSuggestion + 1 >= n ? 0 : activeSuggestion + 1);
+  } else if (e.key === "ArrowUp") {
+    e.preventDefault();
+    setActiveSuggestion(activeSuggestion <= 0 ? n - 1 : activeSuggestion - 1);
+  } else if (e.key === "Enter" && activeSuggestion >= 0) {
+    e.preventDefault();
+    openSuggestion(activeSuggestion);
+  } else if (e.key === "Escape") {
+    e.preventDefault(); // keep the text (a search box clears itself on Escape)
+    closeSuggestions();
+  }
+});
+
+searchInput.addEventListener("blur", () => closeSuggestions());
+
 // ---------------------------------------------------------------- start
 
 searchForm.addEventListener("submit", (e) => {
   e.preventDefault();
+  closeSuggestions();
   location.hash = shopHash({ search: searchInput.value.trim() });
 });
 window.addEventListener("hashchange", () => void render());
