@@ -10,4 +10,5 @@ mod harness;
 mod accounts;
 mod cart;
 mod catalogue;
+mod index;
 mod partners_webhooks;
