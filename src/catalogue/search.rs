@@ -2,7 +2,6 @@
 //! tolerance, type-ahead prefixes, field boosts and highlighted snippets from the text index,
 //! with the same filters and facets as `/products`, over what the shop's search shows.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -12,7 +11,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::index::{eval, replica::IN_SEARCH, CatalogueIndex, FACET_MAX_CATEGORIES};
+use super::index::{eval, CatalogueIndex, FACET_MAX_CATEGORIES};
 use super::query::{NormalisedQuery, StockFilter};
 use super::views::{Facets, ProductSummary};
 use super::Catalogue;
@@ -134,12 +133,8 @@ fn run(index: &CatalogueIndex, q: &str, filters: &NormalisedQuery) -> Result<Sea
     let hits =
         text.search(q, MAX_MATCHES).map_err(|e| ApiError::Internal { what: "searching the text index", cause: Some(e.to_string()) })?;
     let (matched, page_docs, facets) = index.with_replica(|replica| {
-        let filter = eval::Filter::new(filters, replica);
-        let matched: Vec<u64> = hits
-            .iter()
-            .filter(|h| replica.by_id(h.id).is_some_and(|d| d.visibility & IN_SEARCH != 0 && filter.matches(d)))
-            .map(|h| h.id)
-            .collect();
+        let filter = eval::Filter::for_search(filters, replica);
+        let matched: Vec<u64> = hits.iter().filter(|h| filter.matches(replica, h.id)).map(|h| h.id).collect();
         let skip = (filters.page as usize - 1).saturating_mul(filters.per_page as usize);
         let page: Vec<(u64, bytes::Bytes)> = matched
             .iter()
@@ -147,8 +142,8 @@ fn run(index: &CatalogueIndex, q: &str, filters: &NormalisedQuery) -> Result<Sea
             .take(filters.per_page as usize)
             .filter_map(|id| replica.by_id(*id).map(|d| (d.id, d.summary.clone())))
             .collect();
-        let among: HashSet<u64> = matched.iter().copied().collect();
-        let facets = eval::facets_among(replica, filters, FACET_MAX_CATEGORIES, Some(&among));
+        let among: roaring::RoaringBitmap = matched.iter().filter_map(|id| replica.slot(*id)).collect();
+        let facets = eval::facets_among(replica, filters, FACET_MAX_CATEGORIES, &among);
         (matched, page, facets)
     });
     let ids: Vec<u64> = page_docs.iter().map(|(id, _)| *id).collect();

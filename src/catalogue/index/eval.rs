@@ -7,21 +7,22 @@ use std::io::Write;
 use crate::catalogue::query::NormalisedQuery;
 use crate::catalogue::views::{self, AttributeFacet, FacetCount, Facets, Money, PriceRange, RatingFacet, StockFacet, StockStatus};
 
+use roaring::RoaringBitmap;
+
+use super::postings::{Postings, STOCK};
 use super::replica::{walk_of, Doc, Replica, IN_CATALOG, IN_SEARCH};
 
-/// A validated query compiled against the replica's taxonomies.
-struct Plan {
-    visibility: u8,
-    /// Lowercased; `None` also for the store's ignored `"0"`.
-    search: Option<String>,
-    categories: Option<Vec<u64>>,
-    tags: Option<Vec<u64>>,
-    /// (taxonomy, term ids); a product must have one of the terms of each.
-    attributes: Vec<(String, Vec<u64>)>,
-    min_price: Option<i64>,
-    max_price: Option<i64>,
-    on_sale: Option<bool>,
-    stock: Option<StockStatus>,
+/// A validated query compiled against the replica: every filter as the set of slots it allows.
+struct Plan<'r> {
+    replica: &'r Replica,
+    /// Visibility, search, tags and sale: the filters no facet leaves out.
+    base: RoaringBitmap,
+    categories: Option<RoaringBitmap>,
+    /// (taxonomy, products with one of its asked terms); a product must be in each.
+    attributes: Vec<(String, RoaringBitmap)>,
+    stock: Option<RoaringBitmap>,
+    /// Products whose price meets the bounds, when there are bounds.
+    price: Option<RoaringBitmap>,
 }
 
 /// A filter a facet count leaves out (it counts what that filter would select).
@@ -43,11 +44,30 @@ fn stock_of(filter: crate::catalogue::query::StockFilter) -> StockStatus {
     }
 }
 
-impl Plan {
-    fn new(q: &NormalisedQuery, replica: &Replica) -> Plan {
+impl<'r> Plan<'r> {
+    /// `visibility` is the list the answer belongs to: `IN_SEARCH` for a search (`search=` or
+    /// `/search`), `IN_CATALOG` otherwise, as the pass-through path asks the store.
+    fn new(q: &NormalisedQuery, replica: &'r Replica, visibility: u8) -> Plan<'r> {
         let tax = &replica.taxonomy;
-        // The store reads a price of 0 as no bound at all.
-        let bound = |p: Option<u64>| p.filter(|&p| p > 0).map(|p| i64::try_from(p).unwrap_or(i64::MAX));
+        let post = &replica.postings;
+        let mut base = if visibility == IN_SEARCH { post.search.clone() } else { post.catalog.clone() };
+        // The store ignores `search=0`; lowercased as the documents' names are.
+        if let Some(needle) = q.search.as_deref().filter(|s| *s != "0").map(str::to_ascii_lowercase) {
+            let docs = |slot| replica.doc(slot).map(|d: &Doc| (d.name_lc.as_str(), d.sku_lc.as_str()));
+            if let Some(found) = post.containing(&needle, docs) {
+                base &= found;
+            }
+        }
+        if let Some(list) = q.tag.as_deref() {
+            base &= Postings::any_of(&post.tags, &tax.resolve(list, false));
+        }
+        if let Some(on_sale) = q.on_sale {
+            if on_sale {
+                base &= &post.on_sale;
+            } else {
+                base -= &post.on_sale;
+            }
+        }
         let attributes = q
             .attributes
             .iter()
@@ -55,77 +75,108 @@ impl Plan {
                 // An unknown attribute is no filter at the store; unknown terms match nothing.
                 let attr = tax.attribute(taxonomy)?;
                 let terms = tax.terms.get(&attr.id).map_or(&[][..], Vec::as_slice);
-                let ids = slugs.iter().filter_map(|s| terms.iter().find(|t| &t.slug == s).map(|t| t.id)).collect();
-                Some((attr.taxonomy.to_ascii_lowercase(), ids))
+                let ids: Vec<u64> = slugs.iter().filter_map(|s| terms.iter().find(|t| &t.slug == s).map(|t| t.id)).collect();
+                Some((attr.taxonomy.to_ascii_lowercase(), Postings::any_of(&post.terms, &ids)))
             })
             .collect();
+        // The store reads a price of 0 as no bound at all.
+        let bound = |p: Option<u64>| p.filter(|&p| p > 0).map(|p| i64::try_from(p).unwrap_or(i64::MAX));
+        let (min, max) = (bound(q.min_price), bound(q.max_price));
+        let price = (min.is_some() || max.is_some()).then(|| {
+            let at = |col: &[Option<i64>], slot: u32| col.get(slot as usize).copied().flatten();
+            base.iter()
+                .filter(|&s| {
+                    min.is_none_or(|min| at(&post.max_price, s).is_some_and(|p| p >= min))
+                        && max.is_none_or(|max| at(&post.min_price, s).is_some_and(|p| p <= max))
+                })
+                .collect()
+        });
         Plan {
-            visibility: if q.search.is_some() { IN_SEARCH } else { IN_CATALOG },
-            search: q.search.as_deref().filter(|s| *s != "0").map(str::to_ascii_lowercase),
-            categories: q.category.as_deref().map(|l| tax.resolve(l, true)),
-            tags: q.tag.as_deref().map(|l| tax.resolve(l, false)),
+            replica,
+            base,
+            categories: q.category.as_deref().map(|l| Postings::any_of(&post.categories, &tax.resolve(l, true))),
             attributes,
-            min_price: bound(q.min_price),
-            max_price: bound(q.max_price),
-            on_sale: q.on_sale,
-            stock: q.stock_status.map(stock_of),
+            stock: q.stock_status.map(|s| post.stock[STOCK.iter().position(|x| *x == stock_of(s)).unwrap_or(0)].clone()),
+            price,
         }
     }
 
-    fn matches(&self, d: &Doc, skip: Skip) -> bool {
-        let any = |have: &[u64], want: &[u64]| have.iter().any(|t| want.contains(t));
-        d.visibility & self.visibility != 0
-            && self.search.as_deref().is_none_or(|s| d.name_lc.contains(s) || d.sku_lc.contains(s))
-            && (skip == Skip::Category || self.categories.as_deref().is_none_or(|c| any(&d.categories, c)))
-            && self.tags.as_deref().is_none_or(|t| any(&d.tags, t))
-            && self.attributes.iter().all(|(tax, terms)| skip == Skip::Attribute(tax) || any(&d.attribute_terms, terms))
-            && (skip == Skip::Price || self.price_matches(d))
-            && self.on_sale.is_none_or(|s| s == d.on_sale)
-            && (skip == Skip::Stock || self.stock.is_none_or(|s| s == d.stock))
-    }
-
-    fn price_matches(&self, d: &Doc) -> bool {
-        self.min_price.is_none_or(|min| d.max_price.is_some_and(|p| p >= min))
-            && self.max_price.is_none_or(|max| d.min_price.is_some_and(|p| p <= max))
+    /// The products that match every filter but the one `skip` names.
+    fn matching(&self, skip: Skip) -> RoaringBitmap {
+        let mut m = self.base.clone();
+        let mut and = |set: &RoaringBitmap| m &= set;
+        if let Some(p) = self.price.as_ref().filter(|_| skip != Skip::Price) {
+            and(p);
+        }
+        if let Some(c) = self.categories.as_ref().filter(|_| skip != Skip::Category) {
+            and(c);
+        }
+        if let Some(s) = self.stock.as_ref().filter(|_| skip != Skip::Stock) {
+            and(s);
+        }
+        for (tax, set) in &self.attributes {
+            if skip != Skip::Attribute(tax) {
+                and(set);
+            }
+        }
+        m
     }
 }
 
-/// A query's filters, compiled once, for answers assembled elsewhere (search).
-pub struct Filter(Plan);
+/// A query's matches, for answers assembled elsewhere (search).
+pub struct Filter(RoaringBitmap);
 
 impl Filter {
-    pub fn new(q: &NormalisedQuery, replica: &Replica) -> Filter {
-        Filter(Plan::new(q, replica))
+    /// The filters of `/search` (its list is the shop's search list).
+    pub fn for_search(q: &NormalisedQuery, replica: &Replica) -> Filter {
+        Filter(Plan::new(q, replica, IN_SEARCH).matching(Skip::None))
     }
 
-    pub fn matches(&self, d: &Doc) -> bool {
-        self.0.matches(d, Skip::None)
+    pub fn matches(&self, replica: &Replica, id: u64) -> bool {
+        replica.slot(id).is_some_and(|s| self.0.contains(s))
     }
+}
+
+/// Slots `skip..skip + take` of `matches` in kept order `walk`. Walks the order while matches
+/// are dense enough to fill the page soon; otherwise ranks the matches and picks the page.
+fn page_of(replica: &Replica, matches: &RoaringBitmap, (walk, backwards): (usize, bool), skip: usize, take: usize) -> Vec<u32> {
+    let total = matches.len() as usize;
+    if skip >= total || take == 0 {
+        return Vec::new();
+    }
+    let want = (skip + take).min(total);
+    // Positions the walk would visit were the matches spread evenly, against ranking them all.
+    let walked = want.saturating_mul(replica.order_len(walk)) / total;
+    if walked <= 4 * total {
+        return replica.ordered(walk, backwards).filter(|s| matches.contains(*s)).skip(skip).take(take).collect();
+    }
+    let mut ranked: Vec<(u32, u32)> =
+        matches.iter().filter_map(|s| replica.rank(walk, s).map(|r| (if backwards { u32::MAX - r } else { r }, s))).collect();
+    if want < ranked.len() {
+        ranked.select_nth_unstable(want - 1);
+        ranked.truncate(want);
+    }
+    ranked.sort_unstable();
+    ranked.into_iter().skip(skip).map(|(_, s)| s).collect()
 }
 
 /// `Page<ProductSummary>` as the pass-through path serialises it, from the stored summaries.
 pub fn products(replica: &Replica, q: &NormalisedQuery) -> Vec<u8> {
-    let plan = Plan::new(q, replica);
-    let (walk, backwards) = walk_of(q.orderby, q.order);
+    let visibility = if q.search.is_some() { IN_SEARCH } else { IN_CATALOG };
+    let matches = Plan::new(q, replica, visibility).matching(Skip::None);
     let skip = (q.page as usize - 1).saturating_mul(q.per_page as usize);
     let take = q.per_page as usize;
-    let mut total = 0usize;
+    let page = page_of(replica, &matches, walk_of(q.orderby, q.order), skip, take);
     let mut body = Vec::with_capacity(64 + take * 700);
     body.extend_from_slice(b"{\"items\":[");
-    for slot in replica.ordered(walk, backwards) {
-        let Some(doc) = replica.doc(slot) else { continue };
-        if !plan.matches(doc, Skip::None) {
-            continue;
+    for (n, doc) in page.iter().filter_map(|s| replica.doc(*s)).enumerate() {
+        if n > 0 {
+            body.push(b',');
         }
-        if total >= skip && total < skip + take {
-            if total > skip {
-                body.push(b',');
-            }
-            body.extend_from_slice(&doc.summary);
-        }
-        total += 1;
+        body.extend_from_slice(&doc.summary);
     }
-    let total_pages = total.div_ceil(take);
+    let total = matches.len();
+    let total_pages = total.div_ceil(take as u64);
     // Writing into a Vec cannot fail.
     let _ = write!(body, "],\"page\":{},\"per_page\":{},\"total\":{total},\"total_pages\":{total_pages}}}", q.page, q.per_page);
     body
@@ -134,39 +185,33 @@ pub fn products(replica: &Replica, q: &NormalisedQuery) -> Vec<u8> {
 /// `Facets` over the query's filters, counted as the store's collection-data and the
 /// pass-through path's per-category probes count them.
 pub fn facets(replica: &Replica, q: &NormalisedQuery, max_categories: usize) -> Facets {
-    facets_among(replica, q, max_categories, None)
+    let visibility = if q.search.is_some() { IN_SEARCH } else { IN_CATALOG };
+    facets_of(&Plan::new(q, replica, visibility), max_categories)
 }
 
-/// [`facets`] over only the products in `among` (the matches of a text search), when given.
-pub fn facets_among(
-    replica: &Replica,
-    q: &NormalisedQuery,
-    max_categories: usize,
-    among: Option<&std::collections::HashSet<u64>>,
-) -> Facets {
-    let plan = Plan::new(q, replica);
-    let tax = &replica.taxonomy;
-    let docs: Vec<&Doc> = replica.docs().filter(|d| among.is_none_or(|a| a.contains(&d.id))).collect();
-    let count = |skip: Skip, each: &mut dyn FnMut(&Doc)| {
-        for d in &docs {
-            if plan.matches(d, skip) {
-                each(d);
-            }
-        }
-    };
+/// [`facets`] over only the products in `among` (slots: the matches of a text search), in the
+/// shop's search list.
+pub fn facets_among(replica: &Replica, q: &NormalisedQuery, max_categories: usize, among: &RoaringBitmap) -> Facets {
+    let mut plan = Plan::new(q, replica, IN_SEARCH);
+    plan.base &= among;
+    facets_of(&plan, max_categories)
+}
+
+fn facets_of(plan: &Plan, max_categories: usize) -> Facets {
+    let replica = plan.replica;
+    let (tax, post) = (&replica.taxonomy, &replica.postings);
 
     // Price range: the price filter itself left out.
     let (mut lo, mut hi) = (None::<i64>, None::<i64>);
-    count(Skip::Price, &mut |d| {
-        lo = match (lo, d.min_price) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        hi = match (hi, d.max_price) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
-    });
+    for slot in &plan.matching(Skip::Price) {
+        let at = |col: &[Option<i64>]| col.get(slot as usize).copied().flatten();
+        if let Some(p) = at(&post.min_price) {
+            lo = Some(lo.map_or(p, |lo| lo.min(p)));
+        }
+        if let Some(p) = at(&post.max_price) {
+            hi = Some(hi.map_or(p, |hi| hi.max(p)));
+        }
+    }
     let money = |amount: i64| replica.currency.as_ref().map(|c| Money { amount, currency: c.code.clone(), minor_unit: c.minor_unit });
     let price_range = match (lo, hi) {
         (Some(lo), Some(hi)) => money(lo).zip(money(hi)).map(|(min, max)| PriceRange { min, max }),
@@ -178,18 +223,13 @@ pub fn facets_among(
     let mut busiest: Vec<_> = tax.categories.iter().collect();
     busiest.sort_by_key(|c| std::cmp::Reverse(c.count));
     busiest.truncate(max_categories);
-    let mut category_counts = vec![0u64; busiest.len()];
-    let below: Vec<&[u64]> = busiest.iter().map(|c| tax.descendants.get(&c.id).map_or(&[][..], Vec::as_slice)).collect();
-    count(Skip::Category, &mut |d| {
-        for (n, under) in category_counts.iter_mut().zip(&below) {
-            if d.categories.iter().any(|c| under.contains(c)) {
-                *n += 1;
-            }
-        }
-    });
+    let without_category = plan.matching(Skip::Category);
     let categories = busiest
         .iter()
-        .zip(category_counts)
+        .map(|c| {
+            let below = tax.descendants.get(&c.id).map_or(&[][..], Vec::as_slice);
+            (c, Postings::any_of(&post.categories, below).intersection_len(&without_category))
+        })
         .filter(|(_, n)| *n > 0)
         .map(|(c, count)| FacetCount { id: c.id, slug: c.slug.clone(), name: views::text(&c.name), count })
         .collect();
@@ -198,18 +238,11 @@ pub fn facets_among(
     let mut attributes = Vec::new();
     for attr in &tax.attributes {
         let terms = tax.terms.get(&attr.id).map_or(&[][..], Vec::as_slice);
-        let mut counts = vec![0u64; terms.len()];
         let taxonomy = attr.taxonomy.to_ascii_lowercase();
-        count(Skip::Attribute(&taxonomy), &mut |d| {
-            for (n, t) in counts.iter_mut().zip(terms) {
-                if d.attribute_terms.contains(&t.id) {
-                    *n += 1;
-                }
-            }
-        });
+        let among = plan.matching(Skip::Attribute(&taxonomy));
         let terms = terms
             .iter()
-            .zip(counts)
+            .map(|t| (t, post.terms.get(&t.id).map_or(0, |set| set.intersection_len(&among))))
             .filter(|(_, n)| *n > 0)
             .map(|(t, count)| FacetCount { id: t.id, slug: t.slug.clone(), name: views::text(&t.name), count })
             .collect();
@@ -217,26 +250,92 @@ pub fn facets_among(
     }
 
     // Stock: every status, the stock filter left out.
-    let mut stock = [0u64; 3];
-    let statuses = [StockStatus::InStock, StockStatus::OutOfStock, StockStatus::OnBackorder];
-    count(Skip::Stock, &mut |d| {
-        if let Some(i) = statuses.iter().position(|s| *s == d.stock) {
-            stock[i] += 1;
-        }
-    });
-    let stock_status = statuses.iter().zip(stock).map(|(&status, count)| StockFacet { status, count }).collect();
+    let without_stock = plan.matching(Skip::Stock);
+    let stock_status =
+        STOCK.iter().zip(&post.stock).map(|(&status, set)| StockFacet { status, count: set.intersection_len(&without_stock) }).collect();
 
     // Ratings: products with reviews, by rounded average.
-    let mut ratings = [0u64; 6];
-    count(Skip::None, &mut |d| {
-        if let Some(r) = d.rating {
-            ratings[usize::from(r)] += 1;
-        }
-    });
+    let all = plan.matching(Skip::None);
     let ratings = (1..=5u8)
-        .filter(|&r| ratings[usize::from(r)] > 0)
-        .map(|rating| RatingFacet { rating, count: ratings[usize::from(rating)] })
+        .map(|rating| RatingFacet { rating, count: post.ratings[usize::from(rating)].intersection_len(&all) })
+        .filter(|r| r.count > 0)
         .collect();
 
     Facets { price_range, categories, attributes, stock_status, ratings }
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::{rngs::StdRng, seq::SliceRandom, Rng, SeedableRng};
+
+    use super::*;
+    use crate::catalogue::index::replica::{Taxonomy, WALKS};
+
+    fn doc(id: u64, name: &str) -> Doc {
+        Doc {
+            id,
+            slug: format!("p{id}"),
+            visibility: IN_CATALOG | IN_SEARCH,
+            name_lc: name.into(),
+            sku_lc: format!("sku-{id}"),
+            categories: Box::new([]),
+            tags: Box::new([]),
+            attribute_terms: Box::new([]),
+            min_price: None,
+            max_price: None,
+            on_sale: false,
+            stock: StockStatus::InStock,
+            rating: None,
+            summary: Default::default(),
+            detail: Default::default(),
+        }
+    }
+
+    /// Both ways of picking a page (walking the order, ranking the matches) agree with the
+    /// plain definition, for dense and sparse matches, forwards and backwards, after changes.
+    #[test]
+    fn a_page_is_the_kept_order_with_the_non_matching_left_out() {
+        let mut rng = StdRng::seed_from_u64(20);
+        let ids: Vec<u64> = (1..=400).collect();
+        let orders: Vec<Vec<u64>> = WALKS
+            .iter()
+            .map(|_| {
+                let mut o = ids.clone();
+                o.shuffle(&mut rng);
+                o
+            })
+            .collect();
+        let mut replica = Replica::build(ids.iter().map(|&id| doc(id, "x")).collect(), &orders, Taxonomy::default(), None);
+        replica.remove(7);
+        replica.upsert(doc(401, "y"), &[0, 3, 399]);
+        for round in 0..400 {
+            let density = [0.005, 0.05, 0.5, 1.0][round % 4];
+            let matches: RoaringBitmap =
+                (0..replica.docs().count() as u32 + 2).filter(|_| rng.gen_bool(density)).filter(|s| replica.doc(*s).is_some()).collect();
+            let walk = rng.gen_range(0..WALKS.len());
+            let backwards = rng.gen_bool(0.5);
+            let (skip, take) = (rng.gen_range(0..60), rng.gen_range(1..30));
+            let expected: Vec<u32> = replica.ordered(walk, backwards).filter(|s| matches.contains(*s)).skip(skip).take(take).collect();
+            assert_eq!(page_of(&replica, &matches, (walk, backwards), skip, take), expected, "round {round}");
+        }
+    }
+
+    /// The substring search from the grams is exactly `contains` on names and SKUs.
+    #[test]
+    fn search_from_grams_is_a_substring_of_name_or_sku() {
+        let names = ["red hoodie", "blue hoodie with zip", "beanie", "Ünïcode ß", "logo", "a"];
+        let docs: Vec<Doc> = names.iter().enumerate().map(|(i, n)| doc(i as u64 + 1, &n.to_ascii_lowercase())).collect();
+        let replica = Replica::build(docs, &[], Taxonomy::default(), None);
+        for needle in ["hoodie", "ood", "oo", "e", "hoodie with", "ie w", "sku-3", "ku-", "ß", "ünï", "zzz", "hoodiex", "o"] {
+            let got: Vec<u64> = replica
+                .postings
+                .containing(needle, |s| replica.doc(s).map(|d| (d.name_lc.as_str(), d.sku_lc.as_str())))
+                .unwrap()
+                .iter()
+                .filter_map(|s| replica.doc(s).map(|d| d.id))
+                .collect();
+            let want: Vec<u64> = replica.docs().filter(|d| d.name_lc.contains(needle) || d.sku_lc.contains(needle)).map(|d| d.id).collect();
+            assert_eq!(got, want, "{needle:?}");
+        }
+    }
 }

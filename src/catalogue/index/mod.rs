@@ -6,6 +6,7 @@
 
 pub mod eval;
 mod persist;
+mod postings;
 pub mod replica;
 mod sync;
 pub mod text;

@@ -12,6 +12,8 @@ use crate::catalogue::query::{OrderBy, SortOrder};
 use crate::catalogue::views::{self, StockStatus};
 use crate::upstream::store_models::{StoreAttribute, StoreCategory, StoreProduct, StoreTerm};
 
+use super::postings::Postings;
+
 /// Shown when the shop is browsed (`catalog_visibility=catalog`).
 pub const IN_CATALOG: u8 = 1;
 /// Shown by the shop's search (`catalog_visibility=search`).
@@ -216,6 +218,11 @@ pub struct Replica {
     by_slug: HashMap<String, u32>,
     /// Slots in each of [`WALKS`]' orders.
     orders: Vec<Vec<u32>>,
+    /// For each order, slot → its position there (`u32::MAX` when not in it): a page of few
+    /// matches is picked by rank instead of walking the whole order.
+    ranks: Vec<Vec<u32>>,
+    /// Slot sets by filter value, kept with `docs`.
+    pub postings: Postings,
     pub taxonomy: Taxonomy,
     pub currency: Option<Currency>,
     /// Bumped on every change: answers' ETags follow their bodies, this tells the cache.
@@ -244,6 +251,7 @@ impl Replica {
                 slots
             })
             .collect();
+        replica.rerank();
         replica
     }
 
@@ -251,8 +259,40 @@ impl Replica {
         let slot = self.docs.len() as u32;
         self.by_id.insert(doc.id, slot);
         self.by_slug.insert(doc.slug.clone(), slot);
+        self.postings.insert(slot, &doc);
         self.docs.push(Some(doc));
         slot
+    }
+
+    /// Recomputes every slot's position in every order (after the orders changed).
+    fn rerank(&mut self) {
+        let slots = self.docs.len();
+        self.ranks = self
+            .orders
+            .iter()
+            .map(|order| {
+                let mut rank = vec![u32::MAX; slots];
+                for (at, &slot) in order.iter().enumerate() {
+                    rank[slot as usize] = at as u32;
+                }
+                rank
+            })
+            .collect();
+    }
+
+    /// Slot `slot`'s position in kept order `walk`, if it is there.
+    pub fn rank(&self, walk: usize, slot: u32) -> Option<u32> {
+        self.ranks.get(walk)?.get(slot as usize).copied().filter(|&r| r != u32::MAX)
+    }
+
+    /// How many products kept order `walk` holds.
+    pub fn order_len(&self, walk: usize) -> usize {
+        self.orders.get(walk).map_or(0, Vec::len)
+    }
+
+    /// A product's slot (the postings' element).
+    pub fn slot(&self, id: u64) -> Option<u32> {
+        self.by_id.get(&id).copied()
     }
 
     pub fn len(&self) -> usize {
@@ -297,11 +337,20 @@ impl Replica {
 
     /// Removes a product from every list.
     pub fn remove(&mut self, id: u64) -> bool {
+        let removed = self.remove_only(id);
+        if removed {
+            self.rerank();
+        }
+        removed
+    }
+
+    fn remove_only(&mut self, id: u64) -> bool {
         let Some(slot) = self.by_id.remove(&id) else { return false };
         if let Some(doc) = self.docs[slot as usize].take() {
             if self.by_slug.get(&doc.slug) == Some(&slot) {
                 self.by_slug.remove(&doc.slug);
             }
+            self.postings.remove(slot, &doc);
         }
         for order in &mut self.orders {
             order.retain(|&s| s != slot);
@@ -313,11 +362,15 @@ impl Replica {
     /// Adds or replaces a product; `positions[w]` is its index in kept order `w` once placed
     /// (counted among the other products, as `order_ids` lists them without it).
     pub fn upsert(&mut self, doc: Doc, positions: &[usize]) {
-        self.remove(doc.id);
+        self.remove_only(doc.id);
         let slot = self.insert_doc(doc);
-        for (order, &at) in self.orders.iter_mut().zip(positions) {
+        // An order without a position (none asked) gets the product last, so that every order
+        // holds every product and a list's total is its match count.
+        for (w, order) in self.orders.iter_mut().enumerate() {
+            let at = positions.get(w).copied().unwrap_or(usize::MAX);
             order.insert(at.min(order.len()), slot);
         }
+        self.rerank();
         self.version += 1;
     }
 
@@ -333,6 +386,9 @@ impl Replica {
 
     /// About the bytes the replica holds (documents and orders; the text index is apart).
     pub fn weight(&self) -> usize {
-        self.docs().map(Doc::weight).sum::<usize>() + self.orders.iter().map(|o| o.len() * 4).sum::<usize>() + self.by_id.len() * 48
+        self.docs().map(Doc::weight).sum::<usize>()
+            + self.orders.iter().chain(&self.ranks).map(|o| o.len() * 4).sum::<usize>()
+            + self.by_id.len() * 48
+            + self.postings.weight()
     }
 }
