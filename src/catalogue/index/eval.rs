@@ -82,15 +82,7 @@ impl<'r> Plan<'r> {
         // The store reads a price of 0 as no bound at all.
         let bound = |p: Option<u64>| p.filter(|&p| p > 0).map(|p| i64::try_from(p).unwrap_or(i64::MAX));
         let (min, max) = (bound(q.min_price), bound(q.max_price));
-        let price = (min.is_some() || max.is_some()).then(|| {
-            let at = |col: &[Option<i64>], slot: u32| col.get(slot as usize).copied().flatten();
-            base.iter()
-                .filter(|&s| {
-                    min.is_none_or(|min| at(&post.max_price, s).is_some_and(|p| p >= min))
-                        && max.is_none_or(|max| at(&post.min_price, s).is_some_and(|p| p <= max))
-                })
-                .collect()
-        });
+        let price = (min.is_some() || max.is_some()).then(|| post.priced(min, max));
         Plan {
             replica,
             base,
@@ -202,21 +194,9 @@ fn facets_of(plan: &Plan, max_categories: usize) -> Facets {
     let (tax, post) = (&replica.taxonomy, &replica.postings);
 
     // Price range: the price filter itself left out.
-    let (mut lo, mut hi) = (None::<i64>, None::<i64>);
-    for slot in &plan.matching(Skip::Price) {
-        let at = |col: &[Option<i64>]| col.get(slot as usize).copied().flatten();
-        if let Some(p) = at(&post.min_price) {
-            lo = Some(lo.map_or(p, |lo| lo.min(p)));
-        }
-        if let Some(p) = at(&post.max_price) {
-            hi = Some(hi.map_or(p, |hi| hi.max(p)));
-        }
-    }
+    let range = post.price_range(&plan.matching(Skip::Price));
     let money = |amount: i64| replica.currency.as_ref().map(|c| Money { amount, currency: c.code.clone(), minor_unit: c.minor_unit });
-    let price_range = match (lo, hi) {
-        (Some(lo), Some(hi)) => money(lo).zip(money(hi)).map(|(min, max)| PriceRange { min, max }),
-        _ => None,
-    };
+    let price_range = range.and_then(|(lo, hi)| money(lo).zip(money(hi))).map(|(min, max)| PriceRange { min, max });
 
     // Categories: the busiest (by the store's own count) with the query's category filter
     // replaced by each in turn; children count for their parents.
@@ -317,6 +297,48 @@ mod tests {
             let (skip, take) = (rng.gen_range(0..60), rng.gen_range(1..30));
             let expected: Vec<u32> = replica.ordered(walk, backwards).filter(|s| matches.contains(*s)).skip(skip).take(take).collect();
             assert_eq!(page_of(&replica, &matches, (walk, backwards), skip, take), expected, "round {round}");
+        }
+    }
+
+    /// The price filter and the facets' price range from the columns and the sorted slots are
+    /// the plain definitions, also after products change price or leave.
+    #[test]
+    fn price_bounds_and_ranges_follow_the_documents() {
+        let mut rng = StdRng::seed_from_u64(21);
+        let priced = |id: u64, rng: &mut StdRng| {
+            let mut d = doc(id, "x");
+            if rng.gen_bool(0.9) {
+                let lo = rng.gen_range(100..10_000);
+                (d.min_price, d.max_price) = (Some(lo), Some(lo + rng.gen_range(0..3) * 500));
+            }
+            d
+        };
+        let docs: Vec<Doc> = (1..=300).map(|id| priced(id, &mut rng)).collect();
+        let mut replica = Replica::build(docs, &[], Taxonomy::default(), None);
+        for round in 0..300 {
+            let id = rng.gen_range(1..=320);
+            if rng.gen_bool(0.3) {
+                replica.remove(id);
+            } else {
+                replica.upsert(priced(id, &mut rng), &[]);
+            }
+            let live: Vec<(u32, &Doc)> = (0..10_000).filter_map(|s| replica.doc(s).map(|d| (s, d))).collect();
+            let (min, max) = (rng.gen_bool(0.5).then(|| rng.gen_range(1..12_000)), rng.gen_bool(0.5).then(|| rng.gen_range(1..12_000)));
+            let want: RoaringBitmap = live
+                .iter()
+                .filter(|(_, d)| {
+                    min.is_none_or(|m| d.max_price.is_some_and(|p| p >= m)) && max.is_none_or(|m| d.min_price.is_some_and(|p| p <= m))
+                })
+                .map(|(s, _)| *s)
+                .collect();
+            if min.is_some() || max.is_some() {
+                assert_eq!(replica.postings.priced(min, max), want, "round {round}");
+            }
+            let set: RoaringBitmap = live.iter().map(|(s, _)| *s).filter(|_| rng.gen_bool([0.02, 0.5, 1.0][round % 3])).collect();
+            let members = || live.iter().filter(|(s, _)| set.contains(*s)).map(|(_, d)| d);
+            let lo = members().filter_map(|d| d.min_price).min();
+            let hi = members().filter_map(|d| d.max_price).max();
+            assert_eq!(replica.postings.price_range(&set), lo.zip(hi), "round {round}");
         }
     }
 

@@ -28,9 +28,15 @@ pub struct Postings {
     pub stock: [RoaringBitmap; 3],
     /// By rounded average rating (index 1–5; 0 unused).
     pub ratings: [RoaringBitmap; 6],
-    /// By slot: the lowest and highest price shown (`None` for no price or an empty slot).
-    pub min_price: Vec<Option<i64>>,
-    pub max_price: Vec<Option<i64>>,
+    /// By slot: the lowest price shown (`i64::MAX` for none, or an empty slot) and the highest
+    /// (`i64::MIN` for none), so that a bound never admits a product without a price.
+    min_price: Vec<i64>,
+    max_price: Vec<i64>,
+    /// Slots by lowest price ascending and by highest price descending (ties by slot), once
+    /// [`Postings::sort_prices`] has run: a facet's price range is the first match in each.
+    by_min: Vec<u32>,
+    by_max: Vec<u32>,
+    sorted: bool,
     /// Every 1-, 2- and 3-byte substring of a name or an SKU (each on its own: a search matches
     /// within one of them, never across).
     grams: HashMap<u32, RoaringBitmap>,
@@ -57,23 +63,88 @@ impl Postings {
         });
         let at = slot as usize;
         if self.min_price.len() <= at {
-            self.min_price.resize(at + 1, None);
-            self.max_price.resize(at + 1, None);
+            self.min_price.resize(at + 1, i64::MAX);
+            self.max_price.resize(at + 1, i64::MIN);
         }
-        self.min_price[at] = doc.min_price;
-        self.max_price[at] = doc.max_price;
+        self.min_price[at] = doc.min_price.unwrap_or(i64::MAX);
+        self.max_price[at] = doc.max_price.unwrap_or(i64::MIN);
+        if self.sorted {
+            let at = self.by_min.partition_point(|&s| self.min_key(s) < self.min_key(slot));
+            self.by_min.insert(at, slot);
+            let at = self.by_max.partition_point(|&s| self.max_key(s) < self.max_key(slot));
+            self.by_max.insert(at, slot);
+        }
     }
 
     pub fn remove(&mut self, slot: u32, doc: &Doc) {
         self.each_set(doc, |set| {
             set.remove(slot);
         });
+        if self.sorted {
+            let at = self.by_min.partition_point(|&s| self.min_key(s) < self.min_key(slot));
+            if self.by_min.get(at) == Some(&slot) {
+                self.by_min.remove(at);
+            }
+            let at = self.by_max.partition_point(|&s| self.max_key(s) < self.max_key(slot));
+            if self.by_max.get(at) == Some(&slot) {
+                self.by_max.remove(at);
+            }
+        }
         if let Some(p) = self.min_price.get_mut(slot as usize) {
-            *p = None;
+            *p = i64::MAX;
         }
         if let Some(p) = self.max_price.get_mut(slot as usize) {
-            *p = None;
+            *p = i64::MIN;
         }
+    }
+
+    fn min_key(&self, slot: u32) -> (i64, u32) {
+        (self.min_price[slot as usize], slot)
+    }
+
+    fn max_key(&self, slot: u32) -> (std::cmp::Reverse<i64>, u32) {
+        (std::cmp::Reverse(self.max_price[slot as usize]), slot)
+    }
+
+    /// Sorts the slots by price once (after a bulk load); later changes keep them sorted.
+    pub fn sort_prices(&mut self, live: impl Iterator<Item = u32>) {
+        let mut by_min: Vec<u32> = live.collect();
+        let mut by_max = by_min.clone();
+        by_min.sort_unstable_by_key(|&s| self.min_key(s));
+        by_max.sort_unstable_by_key(|&s| self.max_key(s));
+        (self.by_min, self.by_max, self.sorted) = (by_min, by_max, true);
+    }
+
+    /// Products whose price meets the bounds (the store's: the highest price at least `min`,
+    /// the lowest at most `max`; a product without a price never does). One pass over the price
+    /// columns into a dense bitmap: about a tenth of a millisecond at 100,000 products.
+    pub fn priced(&self, min: Option<i64>, max: Option<i64>) -> RoaringBitmap {
+        let (min, max) = (min.unwrap_or(i64::MIN + 1), max.unwrap_or(i64::MAX - 1));
+        let mut bytes = vec![0u8; self.min_price.len().div_ceil(8)];
+        for (byte, (lows, highs)) in bytes.iter_mut().zip(self.min_price.chunks(8).zip(self.max_price.chunks(8))) {
+            for (bit, (&lo, &hi)) in lows.iter().zip(highs).enumerate() {
+                *byte |= u8::from(hi >= min && lo <= max) << bit;
+            }
+        }
+        RoaringBitmap::from_lsb0_bytes(0, &bytes)
+    }
+
+    /// The lowest and highest price among `set` (`None` when none of it has a price).
+    pub fn price_range(&self, set: &RoaringBitmap) -> Option<(i64, i64)> {
+        let n = set.len() as usize;
+        // Walking the sorted slots finds a member after about (all / members) steps; a small
+        // set is cheaper to go through whole.
+        let (lo, hi) = if self.sorted && n.saturating_mul(n) >= self.by_min.len() {
+            let lo = self.by_min.iter().find(|&&s| set.contains(s)).map_or(i64::MAX, |&s| self.min_price[s as usize]);
+            let hi = self.by_max.iter().find(|&&s| set.contains(s)).map_or(i64::MIN, |&s| self.max_price[s as usize]);
+            (lo, hi)
+        } else {
+            set.iter().fold((i64::MAX, i64::MIN), |(lo, hi), s| {
+                let s = s as usize;
+                (lo.min(self.min_price.get(s).copied().unwrap_or(i64::MAX)), hi.max(self.max_price.get(s).copied().unwrap_or(i64::MIN)))
+            })
+        };
+        (lo != i64::MAX && hi != i64::MIN).then_some((lo, hi))
     }
 
     /// Every set the document belongs to (the one place that says which those are).

@@ -26,6 +26,8 @@ pub struct Progress {
     pub pages_done: AtomicU64,
     pub pages_total: AtomicU64,
     pub products_total: AtomicU64,
+    /// Products read by the data walk (the id walks run beside it).
+    pub products_done: AtomicU64,
     /// Full walks finished since start.
     pub walks: AtomicU64,
     pub failures: AtomicU64,
@@ -121,6 +123,7 @@ impl Walker {
     pub async fn full(&self, progress: &Progress) -> Result<Replica, IndexError> {
         let started = Instant::now();
         progress.pages_done.store(0, Ordering::Relaxed);
+        progress.products_done.store(0, Ordering::Relaxed);
         let taxonomy = self.taxonomy().await?;
         // The first page tells the size of every walk: (orders + visibilities) × pages.
         let probe = self.store.product_ids(&page_query(1, "date", "desc", None)).await?;
@@ -132,7 +135,13 @@ impl Walker {
         let data = async {
             self.pages(progress, |page| {
                 let query = page_query(page, "date", "desc", None);
-                async move { self.store.products(&query).await }
+                async move {
+                    let found = self.store.products(&query).await;
+                    if let Ok(page) = &found {
+                        progress.products_done.fetch_add(page.items.len() as u64, Ordering::Relaxed);
+                    }
+                    found
+                }
             })
             .await
         };
@@ -175,6 +184,7 @@ impl Walker {
             let rate = done as f64 / secs;
             let eta = if rate > 0.0 { (total.saturating_sub(done)) as f64 / rate } else { f64::INFINITY };
             tracing::info!(
+                products_done = progress.products_done.load(Ordering::Relaxed),
                 pages_done = done,
                 pages_total = total,
                 products_total = progress.products_total.load(Ordering::Relaxed),
