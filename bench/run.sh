@@ -181,7 +181,7 @@ BFF_REMOTE_ENV=("${BFF_ENV[@]}" SESSION_TOKEN_SECRET="$SESSION_SECRET")
 
 start store taskset -c "$LC" env RUST_LOG=info "$BIN" demo-store --listen "127.0.0.1:$P_STORE"
 STORE_PID=$LAST_PID
-start bff "${BFF_ENV[@]}" LISTEN_ADDR="127.0.0.1:$P_BFF" taskset -c "$SC" "$BIN"
+start bff "${BFF_ENV[@]}" LISTEN_ADDR="127.0.0.1:$P_BFF" METRICS_LISTEN="127.0.0.1:$((P_BFF + 1000))" taskset -c "$SC" "$BIN"
 BFF_PID=$LAST_PID
 wait_up "$STORE_PID" "http://127.0.0.1:$P_STORE$STORE_PATH" 60
 wait_up "$BFF_PID" "http://127.0.0.1:$P_BFF/healthz" 60
@@ -351,7 +351,7 @@ log "6. coalescing: $BURST concurrent cold requests, BFF (WOO_URL) -> counting p
 start proxy taskset -c "$LC" python3 "$HELPER" proxy "$P_PROXY" "$P_STORE"
 PROXY_PID=$LAST_PID
 wait_up "$PROXY_PID" "http://127.0.0.1:$P_PROXY/__bench/calls" 15
-start bff_coalesce "${BFF_REMOTE_ENV[@]}" WOO_URL="http://127.0.0.1:$P_PROXY" WOO_CONSUMER_KEY="$CK" WOO_CONSUMER_SECRET="$CS" \
+start bff_coalesce "${BFF_REMOTE_ENV[@]}" METRICS_LISTEN="127.0.0.1:$((P_BFF_COAL + 1000))" WOO_URL="http://127.0.0.1:$P_PROXY" WOO_CONSUMER_KEY="$CK" WOO_CONSUMER_SECRET="$CS" \
     LISTEN_ADDR="127.0.0.1:$P_BFF_COAL" taskset -c "$SC" "$BIN"
 COAL_PID=$LAST_PID
 wait_up "$COAL_PID" "http://127.0.0.1:$P_BFF_COAL/healthz" 60
@@ -373,7 +373,7 @@ if [[ "${BENCH_SKIP_RSS:-0}" != 1 ]]; then
     read -r -a warm_specs <<<"$WARM_LISTS"
 
     log "7a. RSS, demo mode: DEMO_PRODUCTS=$RSS_PRODUCTS CACHE_BUDGET_MB=128 (in-process demo store included)"
-    start bff_rss "${BFF_ENV[@]}" DEMO_PRODUCTS="$RSS_PRODUCTS" CACHE_BUDGET_MB=128 LISTEN_ADDR="127.0.0.1:$P_BFF_RSS" taskset -c "$SC" "$BIN"
+    start bff_rss "${BFF_ENV[@]}" METRICS_LISTEN="127.0.0.1:$((P_BFF_RSS + 1000))" DEMO_PRODUCTS="$RSS_PRODUCTS" CACHE_BUDGET_MB=128 LISTEN_ADDR="127.0.0.1:$P_BFF_RSS" taskset -c "$SC" "$BIN"
     A_PID=$LAST_PID
     wait_up "$A_PID" "http://127.0.0.1:$P_BFF_RSS/healthz" 180
     sleep 1
@@ -390,7 +390,7 @@ if [[ "${BENCH_SKIP_RSS:-0}" != 1 ]]; then
     S_PID=$LAST_PID
     wait_up "$S_PID" "http://127.0.0.1:$P_STORE_RSS/wp-json/wc/store/v1/products?per_page=1" 180
     demo_keys "$TMP/store_rss.log"
-    start bff_rss2 "${BFF_REMOTE_ENV[@]}" WOO_URL="http://127.0.0.1:$P_STORE_RSS" WOO_CONSUMER_KEY="$CK" WOO_CONSUMER_SECRET="$CS" \
+    start bff_rss2 "${BFF_REMOTE_ENV[@]}" METRICS_LISTEN="127.0.0.1:$((P_BFF_RSS2 + 1000))" WOO_URL="http://127.0.0.1:$P_STORE_RSS" WOO_CONSUMER_KEY="$CK" WOO_CONSUMER_SECRET="$CS" \
         CACHE_BUDGET_MB=128 LISTEN_ADDR="127.0.0.1:$P_BFF_RSS2" taskset -c "$SC" "$BIN"
     B_PID=$LAST_PID
     wait_up "$B_PID" "http://127.0.0.1:$P_BFF_RSS2/healthz" 60
