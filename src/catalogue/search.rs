@@ -133,8 +133,8 @@ fn run(index: &CatalogueIndex, q: &str, filters: &NormalisedQuery) -> Result<Sea
     let hits =
         text.search(q, MAX_MATCHES).map_err(|e| ApiError::Internal { what: "searching the text index", cause: Some(e.to_string()) })?;
     let (matched, page_docs, facets) = index.with_replica(|replica| {
-        let filter = eval::Filter::for_search(filters, replica);
-        let matched: Vec<u64> = hits.iter().filter(|h| filter.matches(replica, h.id)).map(|h| h.id).collect();
+        let filter = eval::SearchFilter::new(filters, replica);
+        let matched: Vec<u64> = hits.iter().filter(|h| filter.matches(h.id)).map(|h| h.id).collect();
         let skip = (filters.page as usize - 1).saturating_mul(filters.per_page as usize);
         let page: Vec<(u64, bytes::Bytes)> = matched
             .iter()
@@ -143,7 +143,7 @@ fn run(index: &CatalogueIndex, q: &str, filters: &NormalisedQuery) -> Result<Sea
             .filter_map(|id| replica.by_id(*id).map(|d| (d.id, d.summary.clone())))
             .collect();
         let among: roaring::RoaringBitmap = matched.iter().filter_map(|id| replica.slot(*id)).collect();
-        let facets = eval::facets_among(replica, filters, FACET_MAX_CATEGORIES, &among);
+        let facets = filter.facets_among(FACET_MAX_CATEGORIES, &among);
         (matched, page, facets)
     });
     let ids: Vec<u64> = page_docs.iter().map(|(id, _)| *id).collect();

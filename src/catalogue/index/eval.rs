@@ -44,6 +44,16 @@ fn stock_of(filter: crate::catalogue::query::StockFilter) -> StockStatus {
     }
 }
 
+/// The shop's list a query belongs to, as the pass-through path asks the store: its search list
+/// for `search=`, its catalogue otherwise.
+fn list_of(q: &NormalisedQuery) -> u8 {
+    if q.search.is_some() {
+        IN_SEARCH
+    } else {
+        IN_CATALOG
+    }
+}
+
 impl<'r> Plan<'r> {
     /// `visibility` is the list the answer belongs to: `IN_SEARCH` for a search (`search=` or
     /// `/search`), `IN_CATALOG` otherwise, as the pass-through path asks the store.
@@ -115,17 +125,28 @@ impl<'r> Plan<'r> {
     }
 }
 
-/// A query's matches, for answers assembled elsewhere (search).
-pub struct Filter(RoaringBitmap);
+/// The filters of `/search`, compiled once for its hits and its facets (its list is the shop's
+/// search list).
+pub struct SearchFilter<'r> {
+    plan: Plan<'r>,
+    matches: RoaringBitmap,
+}
 
-impl Filter {
-    /// The filters of `/search` (its list is the shop's search list).
-    pub fn for_search(q: &NormalisedQuery, replica: &Replica) -> Filter {
-        Filter(Plan::new(q, replica, IN_SEARCH).matching(Skip::None))
+impl<'r> SearchFilter<'r> {
+    pub fn new(q: &NormalisedQuery, replica: &'r Replica) -> Self {
+        let plan = Plan::new(q, replica, IN_SEARCH);
+        let matches = plan.matching(Skip::None);
+        SearchFilter { plan, matches }
     }
 
-    pub fn matches(&self, replica: &Replica, id: u64) -> bool {
-        replica.slot(id).is_some_and(|s| self.0.contains(s))
+    pub fn matches(&self, id: u64) -> bool {
+        self.plan.replica.slot(id).is_some_and(|s| self.matches.contains(s))
+    }
+
+    /// [`facets`] over only the products in `among` (slots: the matches of the text search).
+    pub fn facets_among(mut self, max_categories: usize, among: &RoaringBitmap) -> Facets {
+        self.plan.base &= among;
+        facets_of(&self.plan, max_categories)
     }
 }
 
@@ -154,8 +175,7 @@ fn page_of(replica: &Replica, matches: &RoaringBitmap, (walk, backwards): (usize
 
 /// `Page<ProductSummary>` as the pass-through path serialises it, from the stored summaries.
 pub fn products(replica: &Replica, q: &NormalisedQuery) -> Vec<u8> {
-    let visibility = if q.search.is_some() { IN_SEARCH } else { IN_CATALOG };
-    let matches = Plan::new(q, replica, visibility).matching(Skip::None);
+    let matches = Plan::new(q, replica, list_of(q)).matching(Skip::None);
     let skip = (q.page as usize - 1).saturating_mul(q.per_page as usize);
     let take = q.per_page as usize;
     let page = page_of(replica, &matches, walk_of(q.orderby, q.order), skip, take);
@@ -177,16 +197,7 @@ pub fn products(replica: &Replica, q: &NormalisedQuery) -> Vec<u8> {
 /// `Facets` over the query's filters, counted as the store's collection-data and the
 /// pass-through path's per-category probes count them.
 pub fn facets(replica: &Replica, q: &NormalisedQuery, max_categories: usize) -> Facets {
-    let visibility = if q.search.is_some() { IN_SEARCH } else { IN_CATALOG };
-    facets_of(&Plan::new(q, replica, visibility), max_categories)
-}
-
-/// [`facets`] over only the products in `among` (slots: the matches of a text search), in the
-/// shop's search list.
-pub fn facets_among(replica: &Replica, q: &NormalisedQuery, max_categories: usize, among: &RoaringBitmap) -> Facets {
-    let mut plan = Plan::new(q, replica, IN_SEARCH);
-    plan.base &= among;
-    facets_of(&plan, max_categories)
+    facets_of(&Plan::new(q, replica, list_of(q)), max_categories)
 }
 
 fn facets_of(plan: &Plan, max_categories: usize) -> Facets {

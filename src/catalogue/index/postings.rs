@@ -69,10 +69,9 @@ impl Postings {
         self.min_price[at] = doc.min_price.unwrap_or(i64::MAX);
         self.max_price[at] = doc.max_price.unwrap_or(i64::MIN);
         if self.sorted {
-            let at = self.by_min.partition_point(|&s| self.min_key(s) < self.min_key(slot));
-            self.by_min.insert(at, slot);
-            let at = self.by_max.partition_point(|&s| self.max_key(s) < self.max_key(slot));
-            self.by_max.insert(at, slot);
+            let (in_min, in_max) = self.places(slot);
+            self.by_min.insert(in_min, slot);
+            self.by_max.insert(in_max, slot);
         }
     }
 
@@ -81,13 +80,12 @@ impl Postings {
             set.remove(slot);
         });
         if self.sorted {
-            let at = self.by_min.partition_point(|&s| self.min_key(s) < self.min_key(slot));
-            if self.by_min.get(at) == Some(&slot) {
-                self.by_min.remove(at);
+            let (in_min, in_max) = self.places(slot);
+            if self.by_min.get(in_min) == Some(&slot) {
+                self.by_min.remove(in_min);
             }
-            let at = self.by_max.partition_point(|&s| self.max_key(s) < self.max_key(slot));
-            if self.by_max.get(at) == Some(&slot) {
-                self.by_max.remove(at);
+            if self.by_max.get(in_max) == Some(&slot) {
+                self.by_max.remove(in_max);
             }
         }
         if let Some(p) = self.min_price.get_mut(slot as usize) {
@@ -96,6 +94,14 @@ impl Postings {
         if let Some(p) = self.max_price.get_mut(slot as usize) {
             *p = i64::MIN;
         }
+    }
+
+    /// Where `slot`, at its current prices, is (or goes) in `by_min` and in `by_max`.
+    fn places(&self, slot: u32) -> (usize, usize) {
+        (
+            self.by_min.partition_point(|&s| self.min_key(s) < self.min_key(slot)),
+            self.by_max.partition_point(|&s| self.max_key(s) < self.max_key(slot)),
+        )
     }
 
     fn min_key(&self, slot: u32) -> (i64, u32) {
@@ -225,7 +231,8 @@ impl Postings {
             + sets(&self.tags)
             + sets(&self.terms)
             + self.grams.values().map(|s| s.serialized_size() + 40).sum::<usize>()
-            + 16 * self.min_price.len() * 2
+            + 8 * (self.min_price.len() + self.max_price.len())
+            + 4 * (self.by_min.len() + self.by_max.len())
             + [&self.catalog, &self.search, &self.on_sale].iter().map(|s| s.serialized_size()).sum::<usize>()
     }
 }

@@ -252,8 +252,7 @@ impl Replica {
             })
             .collect();
         replica.rerank();
-        let live: Vec<u32> = replica.by_id.values().copied().collect();
-        replica.postings.sort_prices(live.into_iter());
+        replica.postings.sort_prices(replica.by_id.values().copied());
         replica
     }
 
