@@ -113,7 +113,8 @@ impl AppState {
                 store.clone(),
                 Some(rest.clone()),
                 gate.clone(),
-                settings.clone(),
+                // Its remembered answers take an eighth of the cache budget (see `index::answers`).
+                crate::catalogue::index::IndexSettings { answers_bytes: options.cache.budget_bytes / 8, ..settings.clone() },
             ));
         }
         let webhooks = Webhooks::start(options.webhook_secrets.clone(), catalogue.cache().clone(), options.redis.clone());
@@ -241,7 +242,7 @@ pub fn router(
     // cheap and never set a cookie on a cacheable response.
     let shopper: Router<AppState> =
         Router::from(routes::shopper()).layer(sessions).layer(axum::middleware::from_fn_with_state(origins, csrf::layer));
-    let front = FrontLayer::new(state.catalogue.cache().clone());
+    let front = FrontLayer::new(state.catalogue.cache().clone(), state.catalogue.index().cloned());
     let trusted = state.trusted_proxies.clone();
     let mut app = Router::from(routes::public()).merge(shopper).with_state(state).merge(docs);
     if policy.reference_page {
@@ -389,6 +390,7 @@ impl Settings {
             full_walk_every: (self.index_full_sync_hours > 0).then(|| Duration::from_secs(self.index_full_sync_hours * 3600)),
             concurrency: self.index_walk_concurrency as usize,
             dir: self.index_dir.clone(),
+            ..Default::default()
         })
     }
 

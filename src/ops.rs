@@ -127,6 +127,7 @@ pub async fn render(
             ("bff_index_ready", "gauge", "1 once the catalogue index answers reads", u64::from(index.is_ready())),
             ("bff_index_products", "gauge", "Products in the catalogue index", index.len() as u64),
             ("bff_index_bytes", "gauge", "Bytes held by the catalogue index's replica", index.weight() as u64),
+            ("bff_index_answers_bytes", "gauge", "Bytes of index answers remembered until the index changes", index.answers_weight()),
             ("bff_index_walk_pages_done", "gauge", "Store pages read by the running or last walk", p.pages_done.load(Ordering::Relaxed)),
             ("bff_index_walk_pages_total", "gauge", "Store pages the running or last walk reads", p.pages_total.load(Ordering::Relaxed)),
             ("bff_index_walks_total", "counter", "Full walks finished", p.walks.load(Ordering::Relaxed)),

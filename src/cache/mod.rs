@@ -281,8 +281,13 @@ const ENTRY_OVERHEAD_BYTES: usize = 840;
 
 fn weigh(key: &CacheKey, value: &Arc<CachedBody>) -> u32 {
     // Saturate rather than wrap on huge bodies.
-    let bytes = key.key.len() + value.body.len() + value.etag.len() + ENTRY_OVERHEAD_BYTES + PREPARED_HEADERS_BYTES;
-    u32::try_from(bytes).unwrap_or(u32::MAX)
+    u32::try_from(entry_bytes(&key.key, value)).unwrap_or(u32::MAX)
+}
+
+/// Real bytes of an entry held under `key` (also the index answers' weight, see
+/// `catalogue::index::answers`).
+pub fn entry_bytes(key: &str, value: &CachedBody) -> u64 {
+    (key.len() + value.body.len() + value.etag.len() + ENTRY_OVERHEAD_BYTES + PREPARED_HEADERS_BYTES) as u64
 }
 
 /// Each copy (fresh, stale) gets half of the budget: both together stay within it even when

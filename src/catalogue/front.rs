@@ -9,8 +9,9 @@
 //! depends on the target alone.
 //!
 //! What it may answer: a `GET` of a remembered target whose entry is in the fresh cache and
-//! not yet due for its refresh ahead, i.e. exactly the case where the routed request would
-//! end in a plain `X-Cache: HIT` from that same entry. It answers through the same
+//! not yet due for its refresh ahead, or whose catalogue-index answer is remembered for the
+//! index's current version (see `index::answers`), i.e. exactly the cases where the routed
+//! request would end in a plain `X-Cache: HIT` from that same entry. It answers through the same
 //! [`Cached::respond`], so ETag, 304, `Cache-Control` and headers are the routed answer's.
 //! Everything else goes through the router as before: other methods (HEAD too), misses,
 //! stale answers, entries due for refresh, invalidated entries, and every target that never
@@ -39,6 +40,7 @@ use futures::future::{BoxFuture, Either};
 use quick_cache::sync::Cache;
 use quick_cache::Weighter;
 
+use super::index::CatalogueIndex;
 use super::respond::{Cached, IfNoneMatch};
 use crate::cache::{CacheKey, CacheStatus, ResponseCache};
 
@@ -65,6 +67,8 @@ impl Weighter<Box<str>, Arc<CacheKey>> for TargetWeight {
 
 struct Shared {
     cache: ResponseCache,
+    /// Its remembered answers come first: once ready, the routed path answers from it.
+    index: Option<CatalogueIndex>,
     /// Request target (path and query, as sent) → the cache key it normalises to.
     memo: Cache<Box<str>, Arc<CacheKey>, TargetWeight>,
 }
@@ -76,9 +80,9 @@ pub struct FrontLayer {
 }
 
 impl FrontLayer {
-    pub fn new(cache: ResponseCache) -> Self {
+    pub fn new(cache: ResponseCache, index: Option<CatalogueIndex>) -> Self {
         let memo = Cache::with_weighter(20_000, MEMO_BYTES, TargetWeight);
-        Self { shared: Arc::new(Shared { cache, memo }) }
+        Self { shared: Arc::new(Shared { cache, index, memo }) }
     }
 }
 
@@ -128,7 +132,12 @@ where
     let known = shared.memo.get(target(request.uri()));
     if let Some(key) = &known {
         let now = Instant::now();
-        if let Some(entry) = shared.cache.fresh_hit(key, now).await {
+        let remembered = shared.index.as_ref().and_then(|index| index.remembered(&key.key, now));
+        let entry = match remembered {
+            Some(entry) => Some(entry),
+            None => shared.cache.fresh_hit(key, now).await,
+        };
+        if let Some(entry) = entry {
             let stale_window = shared.cache.settings().stale_window;
             let cached = Cached { entry, status: CacheStatus::Hit, stale_window, now, answered_from: None };
             return Ok(cached.respond(IfNoneMatch(request.headers().get(header::IF_NONE_MATCH).cloned())));
@@ -195,7 +204,7 @@ mod tests {
                 Ok(cached.respond(IfNoneMatch(request.headers().get(header::IF_NONE_MATCH).cloned())))
             }
         });
-        let front = FrontLayer::new(cache.clone()).layer(BoxCloneSyncService::new(router));
+        let front = FrontLayer::new(cache.clone(), None).layer(BoxCloneSyncService::new(router));
         Setup { front, cache, routed }
     }
 

@@ -93,23 +93,25 @@ impl Catalogue {
     }
 
     /// An answer from the index, sent as a cache hit: an index answer never reaches the store
-    /// nor spends the client's miss budget, and its ETag follows its body.
-    fn indexed(
-        &self,
-        class: RouteClass,
-        product_ids: Vec<u64>,
-        answer: impl FnOnce(&index::CatalogueIndex) -> Option<Bytes>,
-    ) -> Option<Cached> {
-        let body = answer(self.index.as_ref()?)?;
+    /// nor spends the client's miss budget, and its ETag follows its body. It is remembered
+    /// under the pass-through's cache key until the index changes (see `index::answers`), and
+    /// the front learns the request's target for it, so a repeated URL costs a lookup.
+    /// `answer` gives the body and the product ids it shows; `None`: the index does not hold it.
+    fn indexed(&self, key: CacheKey, answer: impl FnOnce(&index::CatalogueIndex) -> Option<(Bytes, Vec<u64>)>) -> Option<Cached> {
+        let index = self.index.as_ref()?;
         let settings = self.cache.settings();
-        let entry = Arc::new(CachedBody::new(body, class, settings.ttl(class), product_ids));
-        Some(Cached {
-            entry,
-            status: CacheStatus::Hit,
-            stale_window: settings.stale_window,
-            now: std::time::Instant::now(),
-            answered_from: None,
-        })
+        let now = std::time::Instant::now();
+        let entry = match index.remembered(&key.key, now) {
+            Some(entry) => entry,
+            None => {
+                let version = index.version();
+                let (body, product_ids) = answer(index)?;
+                let entry = Arc::new(CachedBody::new(body, key.class, settings.ttl(key.class), product_ids));
+                index.remember(&key.key, version, entry.clone());
+                entry
+            }
+        };
+        Some(Cached { entry, status: CacheStatus::Hit, stale_window: settings.stale_window, now, answered_from: Some(Arc::new(key)) })
     }
 
     pub fn cache(&self) -> &ResponseCache {
@@ -148,10 +150,10 @@ impl Catalogue {
     }
 
     pub async fn products(&self, q: &NormalisedQuery) -> Result<Cached, ApiError> {
-        if let Some(answer) = self.indexed(RouteClass::List, vec![], |i| i.products(q)) {
+        let key = CacheKey::new(RouteClass::List, q.cache_key("products?"));
+        if let Some(answer) = self.indexed(key.clone(), |i| i.products(q).map(|body| (body, vec![]))) {
             return Ok(answer);
         }
-        let key = CacheKey::new(RouteClass::List, q.cache_key("products?"));
         self.cached(key, |this| {
             let q = q.clone();
             async move {
@@ -173,14 +175,12 @@ impl Catalogue {
     }
 
     pub async fn product(&self, which: &ProductRef) -> Result<Cached, ApiError> {
-        if let Some((id, body)) = self.index.as_ref().and_then(|i| i.product(which)) {
-            if let Some(answer) = self.indexed(RouteClass::Product, vec![id], |_| Some(body)) {
-                return Ok(answer);
-            }
-        }
         let mut key = CacheKey::new(RouteClass::Product, format!("product:{}", which.as_path()));
         if let ProductRef::Id(id) = which {
             key = key.for_product(*id);
+        }
+        if let Some(answer) = self.indexed(key.clone(), |i| i.product(which).map(|(id, body)| (body, vec![id]))) {
+            return Ok(answer);
         }
         self.cached(key, |this| {
             let which = which.clone();
@@ -238,10 +238,11 @@ impl Catalogue {
     }
 
     pub async fn categories(&self) -> Result<Cached, ApiError> {
-        if let Some(answer) = self.indexed(RouteClass::Taxonomy, vec![], index::CatalogueIndex::categories) {
+        let key = CacheKey::new(RouteClass::Taxonomy, "categories");
+        if let Some(answer) = self.indexed(key.clone(), |i| i.categories().map(|body| (body, vec![]))) {
             return Ok(answer);
         }
-        self.cached(CacheKey::new(RouteClass::Taxonomy, "categories"), |this| async move {
+        self.cached(key, |this| async move {
             let found = this.store.categories().await.map_err(upstream("not_found"))?;
             render(&List { items: found.iter().map(category).collect() }, vec![])
         })
@@ -249,10 +250,11 @@ impl Catalogue {
     }
 
     pub async fn tags(&self) -> Result<Cached, ApiError> {
-        if let Some(answer) = self.indexed(RouteClass::Taxonomy, vec![], index::CatalogueIndex::tags) {
+        let key = CacheKey::new(RouteClass::Taxonomy, "tags");
+        if let Some(answer) = self.indexed(key.clone(), |i| i.tags().map(|body| (body, vec![]))) {
             return Ok(answer);
         }
-        self.cached(CacheKey::new(RouteClass::Taxonomy, "tags"), |this| async move {
+        self.cached(key, |this| async move {
             let found = this.store.tags().await.map_err(upstream("not_found"))?;
             render(&List { items: found.iter().map(term).collect() }, vec![])
         })
@@ -260,10 +262,11 @@ impl Catalogue {
     }
 
     pub async fn attributes(&self) -> Result<Cached, ApiError> {
-        if let Some(answer) = self.indexed(RouteClass::Taxonomy, vec![], index::CatalogueIndex::attributes) {
+        let key = CacheKey::new(RouteClass::Taxonomy, "attributes");
+        if let Some(answer) = self.indexed(key.clone(), |i| i.attributes().map(|body| (body, vec![]))) {
             return Ok(answer);
         }
-        self.cached(CacheKey::new(RouteClass::Taxonomy, "attributes"), |this| async move {
+        self.cached(key, |this| async move {
             let found = this.store.attributes().await.map_err(upstream("not_found"))?;
             render(&List { items: found.iter().map(attribute).collect() }, vec![])
         })
@@ -271,10 +274,11 @@ impl Catalogue {
     }
 
     pub async fn attribute_terms(&self, id: u64) -> Result<Cached, ApiError> {
-        if let Some(answer) = self.indexed(RouteClass::Taxonomy, vec![], |i| i.attribute_terms(id)) {
+        let key = CacheKey::new(RouteClass::Taxonomy, format!("attribute_terms:{id}"));
+        if let Some(answer) = self.indexed(key.clone(), |i| i.attribute_terms(id).map(|body| (body, vec![]))) {
             return Ok(answer);
         }
-        self.cached(CacheKey::new(RouteClass::Taxonomy, format!("attribute_terms:{id}")), |this| async move {
+        self.cached(key, |this| async move {
             let found = this.store.attribute_terms(id).await.map_err(upstream("attribute_not_found"))?;
             render(&List { items: found.iter().map(term).collect() }, vec![])
         })
@@ -286,10 +290,10 @@ impl Catalogue {
     /// total of each category under the same filters (stock WooCommerce 8.9
     /// has no taxonomy counts in collection-data).
     pub async fn facets(&self, q: &NormalisedQuery) -> Result<Cached, ApiError> {
-        if let Some(answer) = self.indexed(RouteClass::List, vec![], |i| i.facets(q)) {
+        let key = CacheKey::new(RouteClass::List, q.cache_key("facets?"));
+        if let Some(answer) = self.indexed(key.clone(), |i| i.facets(q).map(|body| (body, vec![]))) {
             return Ok(answer);
         }
-        let key = CacheKey::new(RouteClass::List, q.cache_key("facets?"));
         self.cached(key, |this| {
             let q = q.clone();
             async move {

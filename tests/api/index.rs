@@ -21,7 +21,7 @@ mod random_queries;
 use random_queries::{random_query, vocabulary_from, Vocabulary};
 
 pub fn index_on(config: &mut TestConfig) {
-    config.options.index = Some(IndexSettings { full_walk_every: None, concurrency: 4, dir: None });
+    config.options.index = Some(IndexSettings { full_walk_every: None, concurrency: 4, dir: None, ..IndexSettings::default() });
 }
 
 /// Waits until the app's index has finished its first walk.
@@ -193,14 +193,30 @@ async fn a_webhook_and_a_reconciliation_scan_each_update_the_index() {
     let products = simple_products(&indexed, 2).await;
     let (by_webhook, by_scan) = (products[0], products[1]);
 
+    // Repeated URLs are answered from remembered index answers (by the front, without the
+    // router), with the same body and ETag; a change must still show through them.
+    let cheapest_path = "/api/v1/products?orderby=price&per_page=5";
+    let (first, second) = (indexed.get(cheapest_path).await, indexed.get(cheapest_path).await);
+    assert_eq!((second.header("x-cache"), second.header("etag")), (Some("HIT"), first.header("etag")));
+    assert_eq!(first.json(), second.json());
+    assert!(ids(&first.json())[0] != by_webhook, "not yet the cheapest");
+    let remembered = indexed.metrics().await;
+    assert!(
+        remembered.lines().any(|l| l.starts_with("bff_index_answers_bytes ") && !l.ends_with(" 0")),
+        "index answers are remembered: {}",
+        remembered.lines().find(|l| l.starts_with("bff_index_answers_bytes")).unwrap_or("no metric")
+    );
+
     // The store itself delivers a signed product.updated after a price change.
     indexed.store.set_webhook(Some(format!("{}/webhooks/woocommerce", indexed.base)), SECRET.to_string());
     assert!(indexed.store.update_product_price(by_webhook, 1, None));
     eventually(&indexed, &format!("/api/v1/products/{by_webhook}"), "webhook", |p| p["prices"]["price"]["amount"] == 1).await;
     // Placed where the store now sorts it: first by price, as the store path says.
-    let cheapest = indexed.get("/api/v1/products?orderby=price&per_page=5").await.json();
+    let cheapest = indexed.get(cheapest_path).await;
+    assert_ne!(cheapest.header("etag"), first.header("etag"), "the remembered answer was dropped with the change");
+    let cheapest = cheapest.json();
     assert_eq!(ids(&cheapest)[0], by_webhook);
-    assert_eq!(cheapest, passthrough.get("/api/v1/products?orderby=price&per_page=5").await.json());
+    assert_eq!(cheapest, passthrough.get(cheapest_path).await.json());
 
     // A change whose webhook is lost: the scan finds it.
     indexed.store.disable_webhooks();
@@ -280,7 +296,9 @@ async fn two_instances_on_redis_both_apply_a_change() {
 async fn a_restart_with_index_dir_opens_without_a_walk_and_catches_up() {
     let dir = std::env::temp_dir().join(format!("sfbff-index-{}", uuid::Uuid::new_v4()));
     let with_dir = |dir: std::path::PathBuf| {
-        move |c: &mut TestConfig| c.options.index = Some(IndexSettings { full_walk_every: None, concurrency: 4, dir: Some(dir) })
+        move |c: &mut TestConfig| {
+            c.options.index = Some(IndexSettings { full_walk_every: None, concurrency: 4, dir: Some(dir), ..IndexSettings::default() })
+        }
     };
     let first = TestApp::with(with_dir(dir.clone())).await;
     index_ready(&first).await;

@@ -21,7 +21,8 @@ use random_queries::{random_query, vocabulary_from};
 #[tokio::test]
 async fn the_index_answers_what_the_real_store_answers() {
     let passthrough = Bff::spawn().await;
-    let indexed = Bff::with(|o| o.index = Some(IndexSettings { full_walk_every: None, concurrency: 2, dir: None })).await;
+    let indexed =
+        Bff::with(|o| o.index = Some(IndexSettings { full_walk_every: None, concurrency: 2, dir: None, ..IndexSettings::default() })).await;
     let index = Arc::<Catalogue>::from_ref(&indexed.state).index().expect("on").clone();
     for _ in 0..1200 {
         if index.is_ready() {

@@ -4,6 +4,7 @@
 //! first walk finishes (and for anything it does not hold, such as variations and reviews) the
 //! catalogue keeps its cached pass-through path, so nothing is ever unanswerable.
 
+mod answers;
 pub mod eval;
 mod persist;
 mod postings;
@@ -18,6 +19,8 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
+
+use crate::cache::CachedBody;
 use tokio::sync::mpsc;
 
 use crate::catalogue::query::NormalisedQuery;
@@ -90,11 +93,13 @@ pub struct IndexSettings {
     pub concurrency: usize,
     /// Where the index is kept between runs (`INDEX_DIR`); `None`: in memory only.
     pub dir: Option<PathBuf>,
+    /// Bytes of remembered answers (see `answers`); the app gives an eighth of the cache budget.
+    pub answers_bytes: u64,
 }
 
 impl Default for IndexSettings {
     fn default() -> Self {
-        Self { full_walk_every: Some(Duration::from_secs(24 * 3600)), concurrency: 4, dir: None }
+        Self { full_walk_every: Some(Duration::from_secs(24 * 3600)), concurrency: 4, dir: None, answers_bytes: 16 << 20 }
     }
 }
 
@@ -133,6 +138,8 @@ struct Inner {
     text: Option<text::TextIndex>,
     /// The text index holds the replica's products.
     text_ready: AtomicBool,
+    /// Answers remembered until the replica's version changes.
+    answers: answers::Answers,
 }
 
 impl CatalogueIndex {
@@ -141,6 +148,7 @@ impl CatalogueIndex {
         let (changes, rx) = mpsc::channel(CHANGE_QUEUE);
         let walker = Walker { store, gate, concurrency: settings.concurrency };
         let text = open_text(settings.dir.as_deref());
+        let answers = answers::Answers::new(settings.answers_bytes);
         let index = CatalogueIndex(Arc::new(Inner {
             settings,
             walker,
@@ -155,6 +163,7 @@ impl CatalogueIndex {
             cursor: AtomicU64::new(0),
             text,
             text_ready: AtomicBool::new(false),
+            answers,
         }));
         tokio::spawn(index.clone().run(rx));
         index
@@ -202,8 +211,13 @@ impl CatalogueIndex {
         self.0.replica.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn install(&self, replica: Replica, cursor: u64) {
-        *self.0.replica.write().unwrap_or_else(|e| e.into_inner()) = replica;
+    fn install(&self, mut replica: Replica, cursor: u64) {
+        let mut held = self.0.replica.write().unwrap_or_else(|e| e.into_inner());
+        // Versions only grow, across walks too: an answer remembered from the replica this one
+        // replaces must never match it (see `answers`).
+        replica.version = replica.version.wrapping_add(held.version).wrapping_add(1);
+        *held = replica;
+        drop(held);
         self.0.cursor.store(cursor, Ordering::Relaxed);
         self.0.dirty.store(true, Ordering::Relaxed);
         self.0.ready.store(true, Ordering::Release);
@@ -249,6 +263,32 @@ impl CatalogueIndex {
     /// Runs `f` on the replica (for answers built outside `eval`, such as search).
     pub fn with_replica<T>(&self, f: impl FnOnce(&Replica) -> T) -> T {
         f(&self.read())
+    }
+
+    /// The replica's version: it changes with every product, taxonomy and walk.
+    pub fn version(&self) -> u64 {
+        self.read().version
+    }
+
+    /// The answer remembered for `key` if the index is ready and unchanged since it was made.
+    pub fn remembered(&self, key: &str, now: std::time::Instant) -> Option<Arc<CachedBody>> {
+        if !self.is_ready() {
+            return None;
+        }
+        let found = self.0.answers.get(key, self.version(), now)?;
+        self.0.stats.answers.fetch_add(1, Ordering::Relaxed);
+        Some(found)
+    }
+
+    /// Remembers an answer made from `version` (read before it was made, so a change meanwhile
+    /// only makes it unused).
+    pub fn remember(&self, key: &str, version: u64, entry: Arc<CachedBody>) {
+        self.0.answers.insert(key, version, entry);
+    }
+
+    /// Bytes of remembered answers.
+    pub fn answers_weight(&self) -> u64 {
+        self.0.answers.weight()
     }
 
     /// Runs `answer` on the replica once the index is ready.
