@@ -130,22 +130,22 @@ fn not_ready() -> ApiError {
 /// Ranks, filters, pages and highlights.
 fn run(index: &CatalogueIndex, q: &str, filters: &NormalisedQuery) -> Result<SearchResults, ApiError> {
     let text = index.text().ok_or_else(not_ready)?;
-    let hits =
-        text.search(q, MAX_MATCHES).map_err(|e| ApiError::Internal { what: "searching the text index", cause: Some(e.to_string()) })?;
-    let (matched, page_docs, facets) = index.with_replica(|replica| {
+    let skip = (filters.page as usize - 1).saturating_mul(filters.per_page as usize);
+    let found = index.search(q, MAX_MATCHES, |matches, replica| {
         let filter = eval::SearchFilter::new(filters, replica);
-        let matched: Vec<u64> = hits.iter().filter(|h| filter.matches(h.id)).map(|h| h.id).collect();
-        let skip = (filters.page as usize - 1).saturating_mul(filters.per_page as usize);
-        let page: Vec<(u64, bytes::Bytes)> = matched
+        let among = filter.among(&matches.all);
+        let page: Vec<(u64, bytes::Bytes)> = matches
+            .ranked
             .iter()
+            .filter(|slot| among.contains(**slot))
             .skip(skip)
             .take(filters.per_page as usize)
-            .filter_map(|id| replica.by_id(*id).map(|d| (d.id, d.summary.clone())))
+            .filter_map(|slot| replica.doc(*slot).map(|d| (d.id, d.summary.clone())))
             .collect();
-        let among: roaring::RoaringBitmap = matched.iter().filter_map(|id| replica.slot(*id)).collect();
-        let facets = filter.facets_among(FACET_MAX_CATEGORIES, &among);
-        (matched, page, facets)
+        (among.len(), page, filter.facets_among(FACET_MAX_CATEGORIES, &among))
     });
+    let (total, page_docs, facets) =
+        found.map_err(|e| ApiError::Internal { what: "searching the text index", cause: Some(e.to_string()) })?.ok_or_else(not_ready)?;
     let ids: Vec<u64> = page_docs.iter().map(|(id, _)| *id).collect();
     let mut snippets =
         text.snippets(q, &ids).map_err(|e| ApiError::Internal { what: "highlighting search results", cause: Some(e.to_string()) })?;
@@ -161,7 +161,6 @@ fn run(index: &CatalogueIndex, q: &str, filters: &NormalisedQuery) -> Result<Sea
             Ok(SearchHit { product, highlight })
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
-    let total = matched.len() as u64;
     Ok(SearchResults {
         items,
         page: filters.page,

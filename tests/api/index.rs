@@ -218,6 +218,19 @@ async fn a_webhook_and_a_reconciliation_scan_each_update_the_index() {
     assert_eq!(ids(&cheapest)[0], by_webhook);
     assert_eq!(cheapest, passthrough.get(cheapest_path).await.json());
 
+    // Search matches are remembered per query words too; a rename must still show through.
+    for _ in 0..250 {
+        if indexed.get("/api/v1/search?q=quokka").await.status == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for _ in 0..2 {
+        assert_eq!(indexed.get("/api/v1/search?q=quokka").await.json()["total"], 0, "no quokka yet");
+    }
+    assert!(indexed.store.update_product_name(by_webhook, "Zanzibar Quokka Tee"));
+    eventually(&indexed, "/api/v1/search?q=quokka", "search after a rename", |r| ids_of_hits(r) == [by_webhook]).await;
+
     // A change whose webhook is lost: the scan finds it.
     indexed.store.disable_webhooks();
     tokio::time::sleep(Duration::from_millis(1100)).await;

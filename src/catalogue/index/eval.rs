@@ -139,8 +139,9 @@ impl<'r> SearchFilter<'r> {
         SearchFilter { plan, matches }
     }
 
-    pub fn matches(&self, id: u64) -> bool {
-        self.plan.replica.slot(id).is_some_and(|s| self.matches.contains(s))
+    /// The slots of `found` (a text search's matches) that pass the filters.
+    pub fn among(&self, found: &RoaringBitmap) -> RoaringBitmap {
+        &self.matches & found
     }
 
     /// [`facets`] over only the products in `among` (slots: the matches of the text search).

@@ -6,6 +6,7 @@
 
 mod answers;
 pub mod eval;
+mod hits;
 mod persist;
 mod postings;
 pub mod replica;
@@ -140,6 +141,8 @@ struct Inner {
     text_ready: AtomicBool,
     /// Answers remembered until the replica's version changes.
     answers: answers::Answers,
+    /// Text search matches remembered until the text index or the replica changes.
+    hits: hits::Hits,
 }
 
 impl CatalogueIndex {
@@ -149,6 +152,8 @@ impl CatalogueIndex {
         let walker = Walker { store, gate, concurrency: settings.concurrency };
         let text = open_text(settings.dir.as_deref());
         let answers = answers::Answers::new(settings.answers_bytes);
+        // Half as much again for search matches: a sixteenth of the cache budget.
+        let hits = hits::Hits::new(settings.answers_bytes / 2);
         let index = CatalogueIndex(Arc::new(Inner {
             settings,
             walker,
@@ -164,6 +169,7 @@ impl CatalogueIndex {
             text,
             text_ready: AtomicBool::new(false),
             answers,
+            hits,
         }));
         tokio::spawn(index.clone().run(rx));
         index
@@ -260,9 +266,26 @@ impl CatalogueIndex {
         self.0.text.as_ref().filter(|_| self.0.text_ready.load(Ordering::Acquire) && self.is_ready())
     }
 
-    /// Runs `f` on the replica (for answers built outside `eval`, such as search).
-    pub fn with_replica<T>(&self, f: impl FnOnce(&Replica) -> T) -> T {
-        f(&self.read())
+    /// The text search's matches for `q` (at most `limit`, best first), and `then` run on them
+    /// and the replica they are placed in, under one read; `None` until the text index is ready.
+    pub fn search<T>(
+        &self,
+        q: &str,
+        limit: usize,
+        then: impl FnOnce(&hits::Matches, &Replica) -> T,
+    ) -> Result<Option<T>, text::TextIndexError> {
+        let Some(text) = self.text() else { return Ok(None) };
+        let key = format!("{limit}:{}", text.query_key(q));
+        // Read before searching: a commit meanwhile only makes the entry unused.
+        let generation = text.generation();
+        let ids = match self.0.hits.ids(&key, generation) {
+            Some(ids) => ids,
+            None => text.search(q, limit)?.into_iter().map(|hit| hit.id).collect(),
+        };
+        let replica = self.read();
+        let matches = self.0.hits.placed(&key, generation, ids, &replica);
+        self.0.stats.answers.fetch_add(1, Ordering::Relaxed);
+        Ok(Some(then(&matches, &replica)))
     }
 
     /// The replica's version: it changes with every product, taxonomy and walk.

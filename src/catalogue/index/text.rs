@@ -310,6 +310,27 @@ impl TextIndex {
         Ok(out)
     }
 
+    /// Changes with every commit the reader has loaded: answers made from one generation are
+    /// exact while it lasts (see `hits`).
+    pub fn generation(&self) -> u64 {
+        self.reader.searcher().generation().generation_id()
+    }
+
+    /// What identifies `q`'s matches: its analysed words (the query is built from them alone)
+    /// and its whole-SKU form, so spellings that analyse alike share a key.
+    pub fn query_key(&self, q: &str) -> String {
+        let mut key = String::with_capacity(q.len() + 8);
+        for word in self.query_words(q) {
+            key.push_str(&word.text);
+            key.push(' ');
+        }
+        key.push('\u{1}');
+        if let Some((_, _, whole)) = tokens(&self.whole, q.trim()).into_iter().next() {
+            key.push_str(&whole);
+        }
+        key
+    }
+
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
     }

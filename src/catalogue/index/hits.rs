@@ -1,0 +1,84 @@
+//! The matches of a text search, ranked and as a slot set, remembered per query words until the
+//! text index or the replica changes.
+//!
+//! Why: ranking every match of a word through tantivy costs milliseconds at 100k products, and a
+//! shop's searches repeat their words far more than their filters and pages (type-ahead sends
+//! every prefix once, then the same word with each facet clicked). The filters, the page and
+//! the facets stay per request; only the ranked match list is shared. An entry is exact for the
+//! text index generation and the replica version it was made from, so no change can be missed;
+//! the ids alone survive a replica change (they are re-placed in the new replica's slots).
+//!
+//! Bounded in bytes (a sixteenth of `CACHE_BUDGET_MB`), keyed by the query's analysed words,
+//! so spellings that analyse alike share an entry and unique queries push out only each other.
+
+use std::sync::Arc;
+
+use quick_cache::sync::Cache;
+use quick_cache::Weighter;
+use roaring::RoaringBitmap;
+
+use super::replica::Replica;
+
+/// A search's matches, best first.
+pub struct Matches {
+    /// The text index generation the ids come from.
+    generation: u64,
+    /// The replica version the slots were placed in.
+    version: u64,
+    ids: Arc<[u64]>,
+    /// Slots of the matches the replica holds, best first.
+    pub ranked: Vec<u32>,
+    /// The same as a set.
+    pub all: RoaringBitmap,
+}
+
+impl Matches {
+    /// Places `ids` (best first) in `replica`'s slots.
+    fn place(generation: u64, ids: Arc<[u64]>, replica: &Replica) -> Self {
+        let ranked: Vec<u32> = ids.iter().filter_map(|id| replica.slot(*id)).collect();
+        let mut sorted = ranked.clone();
+        sorted.sort_unstable();
+        let all = RoaringBitmap::from_sorted_iter(sorted).expect("sorted, and slots are unique");
+        Self { generation, version: replica.version, ids, ranked, all }
+    }
+
+    fn bytes(&self) -> u64 {
+        (self.ids.len() * 8 + self.ranked.len() * 4 + self.all.serialized_size() + 128) as u64
+    }
+}
+
+#[derive(Clone)]
+struct MatchesWeight;
+
+impl Weighter<Box<str>, Arc<Matches>> for MatchesWeight {
+    fn weight(&self, key: &Box<str>, value: &Arc<Matches>) -> u64 {
+        key.len() as u64 + value.bytes()
+    }
+}
+
+pub(super) struct Hits {
+    memo: Cache<Box<str>, Arc<Matches>, MatchesWeight>,
+}
+
+impl Hits {
+    pub(super) fn new(budget_bytes: u64) -> Self {
+        let estimated = usize::try_from(budget_bytes / 16_384).unwrap_or(usize::MAX).max(16);
+        Self { memo: Cache::with_weighter(estimated, budget_bytes.max(1), MatchesWeight) }
+    }
+
+    /// The ids remembered for `key` at text index `generation` (the replica may have changed).
+    pub(super) fn ids(&self, key: &str, generation: u64) -> Option<Arc<[u64]>> {
+        self.memo.get(key).filter(|m| m.generation == generation).map(|m| m.ids.clone())
+    }
+
+    /// The matches for `key` placed in `replica`: remembered when made from the same generation
+    /// and version, else placed from `ids` (the search's answer at `generation`) and remembered.
+    pub(super) fn placed(&self, key: &str, generation: u64, ids: Arc<[u64]>, replica: &Replica) -> Arc<Matches> {
+        if let Some(found) = self.memo.get(key).filter(|m| m.generation == generation && m.version == replica.version) {
+            return found;
+        }
+        let placed = Arc::new(Matches::place(generation, ids, replica));
+        self.memo.insert(key.into(), placed.clone());
+        placed
+    }
+}
