@@ -218,10 +218,7 @@ fn facets_of(plan: &Plan, max_categories: usize) -> Facets {
     let without_category = plan.matching(Skip::Category);
     let categories = busiest
         .iter()
-        .map(|c| {
-            let below = tax.descendants.get(&c.id).map_or(&[][..], Vec::as_slice);
-            (c, Postings::any_of(&post.categories, below).intersection_len(&without_category))
-        })
+        .map(|c| (c, replica.subtree(c.id).map_or(0, |set| set.intersection_len(&without_category))))
         .filter(|(_, n)| *n > 0)
         .map(|(c, count)| FacetCount { id: c.id, slug: c.slug.clone(), name: views::text(&c.name), count })
         .collect();

@@ -4,8 +4,10 @@
 //! changes it, `eval` answers from it.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use bytes::Bytes;
+use roaring::RoaringBitmap;
 use serde::{Deserialize, Serialize};
 
 use crate::catalogue::query::{OrderBy, SortOrder};
@@ -227,6 +229,9 @@ pub struct Replica {
     pub currency: Option<Currency>,
     /// Bumped on every change: answers' ETags follow their bodies, this tells the cache.
     pub version: u64,
+    /// Each category's products together with its subcategories' (as a facet counts them),
+    /// made by the first facet after a change rather than unioned per category per facet.
+    subtrees: OnceLock<HashMap<u64, RoaringBitmap>>,
 }
 
 impl Replica {
@@ -356,7 +361,7 @@ impl Replica {
         for order in &mut self.orders {
             order.retain(|&s| s != slot);
         }
-        self.version += 1;
+        self.changed();
         true
     }
 
@@ -372,7 +377,21 @@ impl Replica {
             order.insert(at.min(order.len()), slot);
         }
         self.rerank();
+        self.changed();
+    }
+
+    fn changed(&mut self) {
         self.version += 1;
+        self.subtrees = OnceLock::new();
+    }
+
+    /// A category's products with its subcategories' (empty for an unknown category).
+    pub fn subtree(&self, category: u64) -> Option<&RoaringBitmap> {
+        let made = self.subtrees.get_or_init(|| {
+            let tax = &self.taxonomy;
+            tax.descendants.iter().map(|(id, below)| (*id, Postings::any_of(&self.postings.categories, below))).collect()
+        });
+        made.get(&category)
     }
 
     /// What a file keeps: the documents and each order as ids (slots are rebuilt on load).
@@ -382,7 +401,7 @@ impl Replica {
 
     pub fn set_taxonomy(&mut self, taxonomy: Taxonomy) {
         self.taxonomy = taxonomy;
-        self.version += 1;
+        self.changed();
     }
 
     /// About the bytes the replica holds (documents and orders; the text index is apart).
