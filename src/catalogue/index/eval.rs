@@ -258,27 +258,7 @@ mod tests {
     use rand::{rngs::StdRng, seq::SliceRandom, Rng, SeedableRng};
 
     use super::*;
-    use crate::catalogue::index::replica::{Taxonomy, WALKS};
-
-    fn doc(id: u64, name: &str) -> Doc {
-        Doc {
-            id,
-            slug: format!("p{id}"),
-            visibility: IN_CATALOG | IN_SEARCH,
-            name_lc: name.into(),
-            sku_lc: format!("sku-{id}"),
-            categories: Box::new([]),
-            tags: Box::new([]),
-            attribute_terms: Box::new([]),
-            min_price: None,
-            max_price: None,
-            on_sale: false,
-            stock: StockStatus::InStock,
-            rating: None,
-            summary: Default::default(),
-            detail: Default::default(),
-        }
-    }
+    use crate::catalogue::index::replica::{test_doc as doc, Taxonomy, WALKS};
 
     /// Both ways of picking a page (walking the order, ranking the matches) agree with the
     /// plain definition, for dense and sparse matches, forwards and backwards, after changes.

@@ -82,3 +82,32 @@ impl Hits {
         placed
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::index::replica::{test_doc, Taxonomy};
+
+    fn replica(ids: &[u64]) -> Replica {
+        Replica::build(ids.iter().map(|&id| test_doc(id, "x")).collect(), &[], Taxonomy::default(), None)
+    }
+
+    #[test]
+    fn matches_hold_for_their_generation_and_version_and_follow_slots_on_a_change() {
+        let hits = Hits::new(1 << 20);
+        let mut replica = replica(&[10, 20, 30]);
+        let ids: Arc<[u64]> = Arc::from(vec![30, 10, 99]);
+        let first = hits.placed("k", 1, ids.clone(), &replica);
+        // Best first, in slots; an id the replica lacks is left out.
+        assert_eq!((first.ranked.clone(), first.all.iter().collect::<Vec<_>>()), (vec![2, 0], vec![0, 2]));
+        assert!(Arc::ptr_eq(&first, &hits.placed("k", 1, ids.clone(), &replica)), "remembered while nothing changed");
+        assert_eq!(hits.ids("k", 1).as_deref(), Some(&[30, 10, 99][..]));
+        assert!(hits.ids("k", 2).is_none(), "a commit to the text index drops the ids");
+        // The replica changes: 30 moves to a new slot; the ids are placed again.
+        replica.upsert(test_doc(30, "y"), &[]);
+        let moved = hits.placed("k", 1, ids, &replica);
+        assert!(!Arc::ptr_eq(&first, &moved));
+        assert_eq!(moved.ranked, vec![replica.slot(30).unwrap(), replica.slot(10).unwrap()]);
+        assert_ne!(moved.ranked[0], 2);
+    }
+}

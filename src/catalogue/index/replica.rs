@@ -412,3 +412,25 @@ impl Replica {
             + self.postings.weight()
     }
 }
+
+/// A plain product for unit tests: listed and searchable, in stock, no price.
+#[cfg(test)]
+pub fn test_doc(id: u64, name: &str) -> Doc {
+    Doc {
+        id,
+        slug: format!("p{id}"),
+        visibility: IN_CATALOG | IN_SEARCH,
+        name_lc: name.into(),
+        sku_lc: format!("sku-{id}"),
+        categories: Box::new([]),
+        tags: Box::new([]),
+        attribute_terms: Box::new([]),
+        min_price: None,
+        max_price: None,
+        on_sale: false,
+        stock: StockStatus::InStock,
+        rating: None,
+        summary: Default::default(),
+        detail: Default::default(),
+    }
+}
