@@ -4,7 +4,7 @@
 //! changes it, `eval` answers from it.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use roaring::RoaringBitmap;
@@ -232,6 +232,39 @@ pub struct Replica {
     /// Each category's products together with its subcategories' (as a facet counts them),
     /// made by the first facet after a change rather than unioned per category per facet.
     subtrees: OnceLock<HashMap<u64, RoaringBitmap>>,
+    /// `search=` substrings answered since the last change.
+    substrings: Substrings,
+}
+
+/// Bytes of remembered substring answers (per replica version; a change starts afresh).
+const SUBSTRINGS_BYTES: u64 = 4 << 20;
+
+#[derive(Clone)]
+struct SetWeight;
+
+impl quick_cache::Weighter<Box<str>, Arc<RoaringBitmap>> for SetWeight {
+    fn weight(&self, needle: &Box<str>, set: &Arc<RoaringBitmap>) -> u64 {
+        (needle.len() + set.serialized_size() + 64) as u64
+    }
+}
+
+/// Why remembered: a needle of four bytes or more is answered by intersecting its 3-grams and
+/// then checking each candidate's name and SKU, one memory miss per candidate (a common word
+/// matches thousands of products), while shoppers repeat their search words far more than the
+/// rest of their queries. Bounded in bytes; keyed by the lowercased needle.
+#[derive(Clone)]
+struct Substrings(Arc<quick_cache::sync::Cache<Box<str>, Arc<RoaringBitmap>, SetWeight>>);
+
+impl Default for Substrings {
+    fn default() -> Self {
+        Self(Arc::new(quick_cache::sync::Cache::with_weighter(256, SUBSTRINGS_BYTES, SetWeight)))
+    }
+}
+
+impl std::fmt::Debug for Substrings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Substrings").field("len", &self.0.len()).finish()
+    }
 }
 
 impl Replica {
@@ -383,6 +416,19 @@ impl Replica {
     fn changed(&mut self) {
         self.version += 1;
         self.subtrees = OnceLock::new();
+        self.substrings = Substrings::default();
+    }
+
+    /// Slots whose name or SKU holds `needle` (lowercased like them); `None`: no filter (see
+    /// `Postings::containing`). Remembered until the next change.
+    pub fn containing(&self, needle: &str) -> Option<Arc<RoaringBitmap>> {
+        if let Some(found) = self.substrings.0.get(needle) {
+            return Some(found);
+        }
+        let found = self.postings.containing(needle, |slot| self.doc(slot).map(|d| (d.name_lc.as_str(), d.sku_lc.as_str())))?;
+        let found = Arc::new(found);
+        self.substrings.0.insert(needle.into(), found.clone());
+        Some(found)
     }
 
     /// A category's products with its subcategories' (empty for an unknown category).
