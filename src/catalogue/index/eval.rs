@@ -296,22 +296,26 @@ mod tests {
         let priced = |id: u64, rng: &mut StdRng| {
             let mut d = doc(id, "x");
             if rng.gen_bool(0.9) {
-                let lo = rng.gen_range(100..10_000);
+                // Whole hundreds: many products share a price, as marks and bounds often do.
+                let lo = rng.gen_range(1..100) * 100;
                 (d.min_price, d.max_price) = (Some(lo), Some(lo + rng.gen_range(0..3) * 500));
             }
             d
         };
-        let docs: Vec<Doc> = (1..=300).map(|id| priced(id, &mut rng)).collect();
+        // Enough products that each price mark covers dozens and a bound adds some one by one.
+        let docs: Vec<Doc> = (1..=3_000).map(|id| priced(id, &mut rng)).collect();
         let mut replica = Replica::build(docs, &[], Taxonomy::default(), None);
         for round in 0..300 {
-            let id = rng.gen_range(1..=320);
+            let id = rng.gen_range(1..=3_020);
             if rng.gen_bool(0.3) {
                 replica.remove(id);
             } else {
                 replica.upsert(priced(id, &mut rng), &[]);
             }
             let live: Vec<(u32, &Doc)> = (0..10_000).filter_map(|s| replica.doc(s).map(|d| (s, d))).collect();
-            let (min, max) = (rng.gen_bool(0.5).then(|| rng.gen_range(1..12_000)), rng.gen_bool(0.5).then(|| rng.gen_range(1..12_000)));
+            let mut bound =
+                || rng.gen_bool(0.5).then(|| if rng.gen_bool(0.5) { rng.gen_range(1..120) * 100 } else { rng.gen_range(1..12_000) });
+            let (min, max) = (bound(), bound());
             let want: RoaringBitmap = live
                 .iter()
                 .filter(|(_, d)| {
