@@ -9,6 +9,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use utoipa::{IntoParams, ToSchema};
 
 use super::index::{eval, CatalogueIndex, FACET_MAX_CATEGORIES};
@@ -53,7 +54,10 @@ pub struct Highlight {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct SearchHit {
-    pub product: ProductSummary,
+    // The product's summary exactly as `/products` lists it: the index's stored bytes, sent
+    // as they are rather than parsed and written again for every hit.
+    #[schema(value_type = ProductSummary)]
+    pub product: Box<RawValue>,
     pub highlight: Highlight,
 }
 
@@ -152,11 +156,17 @@ fn run(index: &CatalogueIndex, q: &str, filters: &NormalisedQuery) -> Result<Sea
     let items = page_docs
         .into_iter()
         .map(|(id, summary)| {
-            let product: ProductSummary = serde_json::from_slice(&summary).map_err(|e| ApiError::json("reading an indexed product", &e))?;
-            let snippet = snippets.remove(&id);
-            let highlight = match snippet {
+            let raw = std::str::from_utf8(&summary)
+                .map_err(|e| ApiError::Internal { what: "reading an indexed product", cause: Some(e.to_string()) })?;
+            let product = RawValue::from_string(raw.to_owned()).map_err(|e| ApiError::json("reading an indexed product", &e))?;
+            let highlight = match snippets.remove(&id) {
                 Some(s) => Highlight { name_html: s.name_html, text_html: s.text_html },
-                None => Highlight { name_html: html_escape::encode_text(&product.name).into_owned(), text_html: None },
+                // Not in the text index (changed meanwhile): the plain name.
+                None => {
+                    let summary: ProductSummary =
+                        serde_json::from_str(product.get()).map_err(|e| ApiError::json("reading an indexed product", &e))?;
+                    Highlight { name_html: html_escape::encode_text(&summary.name).into_owned(), text_html: None }
+                }
             };
             Ok(SearchHit { product, highlight })
         })
