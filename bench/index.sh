@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # bench/index.sh — the catalogue index against issue 20's targets, each printed PASS/FAIL:
-# the full walk of INDEX_PRODUCTS products (time, RSS after), INDEX_SECS of never-seen queries
-# (p99, requests per second, store calls) and a price change seen after its webhook.
+# the full walk of INDEX_PRODUCTS products (time, RSS after), INDEX_SECS of never-seen queries at
+# saturation (requests per second), INDEX_LATENCY_SECS more below it (p99), the store calls of
+# both, and a price change seen after its webhook.
 # Run on purpose (not in CI), loopback only, bounded in time (INDEX_MAX_SECS, default 1200):
 #     bash bench/index.sh                   # release build, then ~4 minutes
-# Knobs: INDEX_PRODUCTS (100000), INDEX_SECS (60), INDEX_CONNS (32), INDEX_PORT (18380; +1 store,
+# Knobs: INDEX_PRODUCTS (100000), INDEX_SECS (60), INDEX_CONNS (32), INDEX_LATENCY_SECS (20),
+# INDEX_LATENCY_CONNS (4), INDEX_PORT (18380; +1 store,
 # +2 metrics), INDEX_SKIP_BUILD=1 to use the existing target/release binary (INDEX_BIN another).
 # The engine is bench/index.py; wrk plays the client (bench/index.lua).
 set -euo pipefail
