@@ -161,7 +161,15 @@ fn page_of(replica: &Replica, matches: &RoaringBitmap, (walk, backwards): (usize
     // Positions the walk would visit were the matches spread evenly, against ranking them all.
     let walked = want.saturating_mul(replica.order_len(walk)) / total;
     if walked <= 4 * total {
-        return replica.ordered(walk, backwards).filter(|s| matches.contains(*s)).skip(skip).take(take).collect();
+        let order = replica.order(walk);
+        // A long walk tests membership in a plain bit set (one bit test instead of a search in
+        // the bitmap's containers per product visited); making it costs a pass over the matches.
+        if walked > 2048 {
+            let members = Members::of(matches);
+            let member = |s: &u32| members.contains(*s);
+            return pick(order, backwards, member, skip, take);
+        }
+        return pick(order, backwards, |s: &u32| matches.contains(*s), skip, take);
     }
     let mut ranked: Vec<(u32, u32)> =
         matches.iter().filter_map(|s| replica.rank(walk, s).map(|r| (if backwards { u32::MAX - r } else { r }, s))).collect();
@@ -171,6 +179,32 @@ fn page_of(replica: &Replica, matches: &RoaringBitmap, (walk, backwards): (usize
     }
     ranked.sort_unstable();
     ranked.into_iter().skip(skip).map(|(_, s)| s).collect()
+}
+
+/// Slots `skip..skip + take` of those in `order` (or its reverse) that are members.
+fn pick(order: &[u32], backwards: bool, member: impl Fn(&u32) -> bool, skip: usize, take: usize) -> Vec<u32> {
+    if backwards {
+        order.iter().rev().copied().filter(|s| member(s)).skip(skip).take(take).collect()
+    } else {
+        order.iter().copied().filter(|s| member(s)).skip(skip).take(take).collect()
+    }
+}
+
+/// A slot set as plain bits, for many membership tests.
+struct Members(Vec<u64>);
+
+impl Members {
+    fn of(set: &RoaringBitmap) -> Self {
+        let mut bits = vec![0u64; set.max().map_or(0, |m| m as usize / 64 + 1)];
+        for s in set {
+            bits[s as usize / 64] |= 1 << (s % 64);
+        }
+        Members(bits)
+    }
+
+    fn contains(&self, s: u32) -> bool {
+        self.0.get(s as usize / 64).is_some_and(|w| w >> (s % 64) & 1 == 1)
+    }
 }
 
 /// `Page<ProductSummary>` as the pass-through path serialises it, from the stored summaries.
@@ -285,6 +319,17 @@ mod tests {
             let (skip, take) = (rng.gen_range(0..60), rng.gen_range(1..30));
             let expected: Vec<u32> = replica.ordered(walk, backwards).filter(|s| matches.contains(*s)).skip(skip).take(take).collect();
             assert_eq!(page_of(&replica, &matches, (walk, backwards), skip, take), expected, "round {round}");
+        }
+    }
+
+    /// The plain bit set a long walk tests answers what the bitmap does, for every slot.
+    #[test]
+    fn members_are_the_bitmaps_members() {
+        let mut rng = StdRng::seed_from_u64(22);
+        for density in [0.0, 0.001, 0.3, 1.0] {
+            let set: RoaringBitmap = (0..200_000u32).filter(|_| rng.gen_bool(density)).collect();
+            let members = Members::of(&set);
+            assert!((0..200_100u32).all(|s| members.contains(s) == set.contains(s)), "density {density}");
         }
     }
 

@@ -360,8 +360,13 @@ impl Replica {
     }
 
     /// Slots in kept order `walk`, forwards or backwards.
+    /// Kept order `walk` as slots (empty for an unknown walk).
+    pub fn order(&self, walk: usize) -> &[u32] {
+        self.orders.get(walk).map_or(&[][..], Vec::as_slice)
+    }
+
     pub fn ordered(&self, walk: usize, backwards: bool) -> Box<dyn Iterator<Item = u32> + '_> {
-        let order = self.orders.get(walk).map_or(&[][..], Vec::as_slice);
+        let order = self.order(walk);
         if backwards {
             Box::new(order.iter().rev().copied())
         } else {
