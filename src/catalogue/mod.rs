@@ -66,8 +66,9 @@ impl ProductRef {
 }
 
 fn render<T: Serialize>(view: &T, product_ids: Vec<u64>) -> Result<Fetched, ApiError> {
-    let body = serde_json::to_vec(view).map_err(|e| ApiError::json("writing a catalogue answer", &e))?;
-    Ok(Fetched { body: Bytes::from(body), product_ids })
+    // Held by the cache for its TTL: in an allocation of its own size (see `index::replica::json_bytes`).
+    let body = index::replica::json_bytes(view).map_err(|e| ApiError::json("writing a catalogue answer", &e))?;
+    Ok(Fetched { body, product_ids })
 }
 
 fn upstream(not_found: &'static str) -> impl Fn(UpstreamError) -> ApiError {

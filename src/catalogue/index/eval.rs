@@ -2,15 +2,13 @@
 //! pass-through path gets them from the store: which products match (visibility, filters, a
 //! title-or-SKU substring search), in which order, how many, and the facet counts.
 
-use std::io::Write;
-
 use crate::catalogue::query::NormalisedQuery;
 use crate::catalogue::views::{self, AttributeFacet, FacetCount, Facets, Money, PriceRange, RatingFacet, StockFacet, StockStatus};
 
 use roaring::RoaringBitmap;
 
 use super::postings::{Postings, STOCK};
-use super::replica::{walk_of, Replica, IN_CATALOG, IN_SEARCH};
+use super::replica::{walk_of, Doc, Replica, IN_CATALOG, IN_SEARCH};
 
 /// A validated query compiled against the replica: every filter as the set of slots it allows.
 struct Plan<'r> {
@@ -213,18 +211,22 @@ pub fn products(replica: &Replica, q: &NormalisedQuery) -> Vec<u8> {
     let skip = (q.page as usize - 1).saturating_mul(q.per_page as usize);
     let take = q.per_page as usize;
     let page = page_of(replica, &matches, walk_of(q.orderby, q.order), skip, take);
-    let mut body = Vec::with_capacity(64 + take * 700);
-    body.extend_from_slice(b"{\"items\":[");
-    for (n, doc) in page.iter().filter_map(|s| replica.doc(*s)).enumerate() {
+    let docs: Vec<&Doc> = page.iter().filter_map(|s| replica.doc(*s)).collect();
+    let total = matches.len();
+    let total_pages = total.div_ceil(take as u64);
+    let tail = format!("],\"page\":{},\"per_page\":{},\"total\":{total},\"total_pages\":{total_pages}}}", q.page, q.per_page);
+    const HEAD: &[u8] = b"{\"items\":[";
+    // Exactly the size it will be (the answer may be remembered: no slack for the allocator).
+    let commas = docs.len().saturating_sub(1);
+    let mut body = Vec::with_capacity(HEAD.len() + docs.iter().map(|d| d.summary.len()).sum::<usize>() + commas + tail.len());
+    body.extend_from_slice(HEAD);
+    for (n, doc) in docs.iter().enumerate() {
         if n > 0 {
             body.push(b',');
         }
         body.extend_from_slice(&doc.summary);
     }
-    let total = matches.len();
-    let total_pages = total.div_ceil(take as u64);
-    // Writing into a Vec cannot fail.
-    let _ = write!(body, "],\"page\":{},\"per_page\":{},\"total\":{total},\"total_pages\":{total_pages}}}", q.page, q.per_page);
+    body.extend_from_slice(tail.as_bytes());
     body
 }
 
@@ -291,7 +293,7 @@ mod tests {
     use rand::{rngs::StdRng, seq::SliceRandom, Rng, SeedableRng};
 
     use super::*;
-    use crate::catalogue::index::replica::{test_doc as doc, Doc, Taxonomy, WALKS};
+    use crate::catalogue::index::replica::{test_doc as doc, Taxonomy, WALKS};
 
     /// Both ways of picking a page (walking the order, ranking the matches) agree with the
     /// plain definition, for dense and sparse matches, forwards and backwards, after changes.
@@ -319,6 +321,27 @@ mod tests {
             let (skip, take) = (rng.gen_range(0..60), rng.gen_range(1..30));
             let expected: Vec<u32> = replica.ordered(walk, backwards).filter(|s| matches.contains(*s)).skip(skip).take(take).collect();
             assert_eq!(page_of(&replica, &matches, (walk, backwards), skip, take), expected, "round {round}");
+        }
+    }
+
+    /// A list answer is written into a buffer of exactly its size: remembered answers are
+    /// weighed by their length, and a buffer with slack would hold memory no weigher sees.
+    #[test]
+    fn a_list_answer_has_no_slack() {
+        let docs: Vec<Doc> = (1..=50)
+            .map(|id| Doc {
+                summary: bytes::Bytes::from(format!("{{\"id\":{id},\"name\":\"{}\"}}", "x".repeat(id as usize))),
+                ..doc(id, "x")
+            })
+            .collect();
+        let orders: Vec<Vec<u64>> = WALKS.iter().map(|_| (1..=50).collect()).collect();
+        let replica = Replica::build(docs, &orders, Taxonomy::default(), None);
+        for per_page in [1, 7, 24, 100] {
+            let q = NormalisedQuery { per_page, ..NormalisedQuery::default() };
+            let body = products(&replica, &q);
+            assert_eq!(body.capacity(), body.len(), "per_page {per_page}");
+            let page: serde_json::Value = serde_json::from_slice(&body).expect("JSON");
+            assert_eq!(page["items"].as_array().unwrap().len(), per_page.min(50) as usize);
         }
     }
 

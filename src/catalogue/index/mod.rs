@@ -333,7 +333,7 @@ impl CatalogueIndex {
 
     /// `Facets` for a facet query.
     pub fn facets(&self, q: &NormalisedQuery) -> Option<Bytes> {
-        self.answer(|r| serde_json::to_vec(&eval::facets(r, q, FACET_MAX_CATEGORIES)).ok().map(Bytes::from))
+        self.answer(|r| replica::json_bytes(&eval::facets(r, q, FACET_MAX_CATEGORIES)).ok())
     }
 
     /// `ProductDetail` and the product's id; `None` when the index does not hold it (not ready,

@@ -107,8 +107,8 @@ impl Doc {
             on_sale: p.on_sale,
             stock: views::stock(p).status,
             rating: (average > 0.0).then(|| (average.round() as u8).min(5)),
-            summary: Bytes::from(serde_json::to_vec(&views::summary(p))?),
-            detail: Bytes::from(serde_json::to_vec(&views::detail(p))?),
+            summary: json_bytes(&views::summary(p))?,
+            detail: json_bytes(&views::detail(p))?,
         })
     }
 
@@ -170,13 +170,12 @@ impl Taxonomy {
             }
             descendants.insert(c.id, all);
         }
-        let categories_body = Bytes::from(serde_json::to_vec(&views::List { items: categories.iter().map(views::category).collect() })?);
-        let tags_body = Bytes::from(serde_json::to_vec(&views::List { items: tags.iter().map(views::term).collect() })?);
-        let attributes_body = Bytes::from(serde_json::to_vec(&views::List { items: attributes.iter().map(views::attribute).collect() })?);
+        let categories_body = json_bytes(&views::List { items: categories.iter().map(views::category).collect() })?;
+        let tags_body = json_bytes(&views::List { items: tags.iter().map(views::term).collect() })?;
+        let attributes_body = json_bytes(&views::List { items: attributes.iter().map(views::attribute).collect() })?;
         let mut terms_bodies = HashMap::new();
         for (id, list_terms) in &terms {
-            terms_bodies
-                .insert(*id, Bytes::from(serde_json::to_vec(&views::List { items: list_terms.iter().map(views::term).collect() })?));
+            terms_bodies.insert(*id, json_bytes(&views::List { items: list_terms.iter().map(views::term).collect() })?);
         }
         Ok(Taxonomy { categories, tags, attributes, terms, descendants, categories_body, tags_body, attributes_body, terms_bodies })
     }
@@ -244,7 +243,8 @@ struct SetWeight;
 
 impl quick_cache::Weighter<Box<str>, Arc<RoaringBitmap>> for SetWeight {
     fn weight(&self, needle: &Box<str>, set: &Arc<RoaringBitmap>) -> u64 {
-        (needle.len() + set.serialized_size() + 64) as u64
+        // The key's and the set's allocations, the `Arc` and the map's entry.
+        (needle.len() + set.serialized_size() + 160) as u64
     }
 }
 
@@ -484,4 +484,13 @@ pub fn test_doc(id: u64, name: &str) -> Doc {
         summary: Default::default(),
         detail: Default::default(),
     }
+}
+
+/// `value` as JSON in an allocation of its own size. Why: `serde_json::to_vec` grows its
+/// buffer by doubling, and `Bytes::from(Vec)` keeps the whole buffer, so a body held for long
+/// (every product's summary and page, remembered answers) would hold up to twice its length
+/// unseen by any weigher; shrinking in place does not help either, as the allocator keeps a
+/// block that shrinks by less than half.
+pub fn json_bytes<T: serde::Serialize>(value: &T) -> Result<Bytes, serde_json::Error> {
+    Ok(Bytes::copy_from_slice(&serde_json::to_vec(value)?))
 }
