@@ -20,10 +20,9 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use bytes::Bytes;
-
-use crate::cache::CachedBody;
 use tokio::sync::mpsc;
 
+use crate::cache::CachedBody;
 use crate::catalogue::query::NormalisedQuery;
 use crate::catalogue::ProductRef;
 use crate::gate::Gate;

@@ -359,12 +359,12 @@ impl Replica {
         self.docs.iter().flatten()
     }
 
-    /// Slots in kept order `walk`, forwards or backwards.
     /// Kept order `walk` as slots (empty for an unknown walk).
     pub fn order(&self, walk: usize) -> &[u32] {
         self.orders.get(walk).map_or(&[][..], Vec::as_slice)
     }
 
+    /// Slots in kept order `walk`, forwards or backwards.
     pub fn ordered(&self, walk: usize, backwards: bool) -> Box<dyn Iterator<Item = u32> + '_> {
         let order = self.order(walk);
         if backwards {
