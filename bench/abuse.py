@@ -276,7 +276,9 @@ async def main():
                 p.kill()
     failed = RESULTS.count(False)
     print(f"\n{len(RESULTS) - failed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    # Returned, not raised here: SystemExit inside the loop tears down the counting proxy's
+    # connection tasks mid-flight and each prints a traceback.
+    return 1 if failed else 0
 
 
 async def run_rows(pid, proxy, partner_secret):
@@ -408,4 +410,4 @@ if __name__ == "__main__":
         body = body.encode() if isinstance(body, str) else body
         print(json.dumps(asyncio.run(probe(src, path, seconds, interval, headers, method, body))))
     else:
-        asyncio.run(main())
+        sys.exit(asyncio.run(main()))

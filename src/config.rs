@@ -214,7 +214,7 @@ pub struct Settings {
     /// Catalogue cache misses per minute per client IP (hits are never limited); over it: STALE or 429. 0: no budget.
     #[arg(long, env = "MISS_RATE_PER_MIN", default_value_t = 60)]
     pub miss_rate_per_min: u32,
-    /// Refusals (429) of one client within max(10 s, 2 × PENALTY_SECS) that put it in the penalty box: shed for PENALTY_SECS (its requests 429 with Connection: close unrouted, its new connections reset at accept unless from a trusted proxy). 0: no box.
+    /// Refusals (429) of one client within max(10 s, 2 × PENALTY_SECS) that put it in the penalty box: shed for PENALTY_SECS (its requests 429 with Connection: close unrouted, its new connections parked unread until the penalty ends, then reset, unless from a trusted proxy). 0: no box.
     #[arg(long, env = "PENALTY_REFUSALS", default_value_t = 20)]
     pub penalty_refusals: u32,
     /// Seconds a client in the penalty box is shed (see PENALTY_REFUSALS).

@@ -13,9 +13,10 @@
 //!   429 that does so, and every later one while boxed, carries `Connection: close`.
 //! - While boxed, the client's requests on connections it still holds get 429 (`rate_limited`,
 //!   `Retry-After`) with `Connection: close` without reaching the application, and its new
-//!   connections are reset at accept, before anything is read from them. The accept-time reset
-//!   applies to the peer address only, and never to a trusted proxy: behind a proxy the client is
-//!   the forwarded address, and the proxy's connections carry everybody else's requests too.
+//!   connections are parked at accept, unread, until the penalty is over, then reset (`serve::park`
+//!   says why not at once). Parking applies to the peer address only, and never to a trusted
+//!   proxy: behind a proxy the client is the forwarded address, and the proxy's connections carry
+//!   everybody else's requests too.
 //! - A client that keeps coming back is boxed again by its first refusal after release while its
 //!   window lasts.
 //! - Memory is bounded: at most [`PenaltySettings::max_clients`] clients are remembered (a client

@@ -327,9 +327,17 @@ async fn a_client_refused_again_and_again_is_shed_while_another_clients_hits_kee
     assert!(!closes(&answers[3]), "a refusal or two keep the connection");
     assert!(closes(&answers[4]), "the refusal that boxes the client closes its connection: {}", answers[4]);
     assert!(closed_by_server(&mut flood).await);
-    // Its new connections are reset at accept, before anything is read.
+    // Its new connections are parked unread until the penalty is over, then reset (refused at
+    // once, a flood would reconnect at once).
     let mut again = connect_from(&app, "127.0.0.21").await;
-    assert!(closed_by_server(&mut again).await, "a boxed address's new connection is closed at once");
+    let parked = {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        again.write_all(format!("GET {page} HTTP/1.1\r\nHost: bff.test\r\n\r\n").as_bytes()).await.unwrap();
+        let mut buf = [0u8; 64];
+        tokio::time::timeout(std::time::Duration::from_millis(400), again.read(&mut buf)).await.is_err()
+    };
+    assert!(parked, "a boxed address's new connection is neither answered nor closed during the penalty");
+    assert!(closed_by_server(&mut again).await, "and is closed when the penalty is over");
 
     // Meanwhile another client's hits keep answering, on its open connection and on a new one.
     for _ in 0..10 {
