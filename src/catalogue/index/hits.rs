@@ -25,7 +25,7 @@ pub struct Matches {
     generation: u64,
     /// The replica version the slots were placed in.
     version: u64,
-    ids: Arc<[u64]>,
+    pub(super) ids: Arc<[u64]>,
     /// Slots of the matches the replica holds, best first.
     pub ranked: Vec<u32>,
     /// The same as a set.
@@ -66,15 +66,23 @@ impl Hits {
         Self { memo: Cache::with_weighter(estimated, budget_bytes.max(1), MatchesWeight) }
     }
 
-    /// The ids remembered for `key` at text index `generation` (the replica may have changed).
-    pub(super) fn ids(&self, key: &str, generation: u64) -> Option<Arc<[u64]>> {
-        self.memo.get(key).filter(|m| m.generation == generation).map(|m| m.ids.clone())
+    /// The matches remembered for `key` at text index `generation` (placed in the replica
+    /// version they name, which may since have changed: see [`Hits::placed`]).
+    pub(super) fn get(&self, key: &str, generation: u64) -> Option<Arc<Matches>> {
+        self.memo.get(key).filter(|m| m.generation == generation)
     }
 
-    /// The matches for `key` placed in `replica`: remembered when made from the same generation
-    /// and version, else placed from `ids` (the search's answer at `generation`) and remembered.
-    pub(super) fn placed(&self, key: &str, generation: u64, ids: Arc<[u64]>, replica: &Replica) -> Arc<Matches> {
-        if let Some(found) = self.memo.get(key).filter(|m| m.generation == generation && m.version == replica.version) {
+    /// `found` (what [`Hits::get`] gave) if it is placed in `replica`'s version, else the matches
+    /// `ids` (the search's answer at `generation`) placed in `replica`, and remembered.
+    pub(super) fn placed(
+        &self,
+        key: &str,
+        found: Option<Arc<Matches>>,
+        generation: u64,
+        ids: Arc<[u64]>,
+        replica: &Replica,
+    ) -> Arc<Matches> {
+        if let Some(found) = found.filter(|m| m.generation == generation && m.version == replica.version) {
             return found;
         }
         let placed = Arc::new(Matches::place(generation, ids, replica));
@@ -97,15 +105,16 @@ mod tests {
         let hits = Hits::new(1 << 20);
         let mut replica = replica(&[10, 20, 30]);
         let ids: Arc<[u64]> = Arc::from(vec![30, 10, 99]);
-        let first = hits.placed("k", 1, ids.clone(), &replica);
+        let first = hits.placed("k", hits.get("k", 1), 1, ids.clone(), &replica);
         // Best first, in slots; an id the replica lacks is left out.
         assert_eq!((first.ranked.clone(), first.all.iter().collect::<Vec<_>>()), (vec![2, 0], vec![0, 2]));
-        assert!(Arc::ptr_eq(&first, &hits.placed("k", 1, ids.clone(), &replica)), "remembered while nothing changed");
-        assert_eq!(hits.ids("k", 1).as_deref(), Some(&[30, 10, 99][..]));
-        assert!(hits.ids("k", 2).is_none(), "a commit to the text index drops the ids");
+        let again = hits.get("k", 1);
+        assert_eq!(again.as_ref().map(|m| &m.ids[..]), Some(&[30, 10, 99][..]));
+        assert!(Arc::ptr_eq(&first, &hits.placed("k", again, 1, ids.clone(), &replica)), "remembered while nothing changed");
+        assert!(hits.get("k", 2).is_none(), "a commit to the text index drops the ids");
         // The replica changes: 30 moves to a new slot; the ids are placed again.
         replica.upsert(test_doc(30, "y"), &[]);
-        let moved = hits.placed("k", 1, ids, &replica);
+        let moved = hits.placed("k", hits.get("k", 1), 1, ids, &replica);
         assert!(!Arc::ptr_eq(&first, &moved));
         assert_eq!(moved.ranked, vec![replica.slot(30).unwrap(), replica.slot(10).unwrap()]);
         assert_ne!(moved.ranked[0], 2);

@@ -277,12 +277,14 @@ impl CatalogueIndex {
         let key = format!("{limit}:{}", text.query_key(q));
         // Read before searching: a commit meanwhile only makes the entry unused.
         let generation = text.generation();
-        let ids = match self.0.hits.ids(&key, generation) {
-            Some(ids) => ids,
+        // One lookup: the entry gives the ids, and is the answer if the replica is unchanged.
+        let found = self.0.hits.get(&key, generation);
+        let ids = match &found {
+            Some(m) => m.ids.clone(),
             None => text.search(q, limit)?.into_iter().map(|hit| hit.id).collect(),
         };
         let replica = self.read();
-        let matches = self.0.hits.placed(&key, generation, ids, &replica);
+        let matches = self.0.hits.placed(&key, found, generation, ids, &replica);
         self.0.stats.answers.fetch_add(1, Ordering::Relaxed);
         Ok(Some(then(&matches, &replica)))
     }
