@@ -211,7 +211,12 @@ class CountingProxy:
                     self.in_flight -= 1
                 dst.close()
 
-        await asyncio.gather(pump(cr, sw, True), pump(sr, cw, False))
+        try:
+            await asyncio.gather(pump(cr, sw, True), pump(sr, cw, False))
+        except asyncio.CancelledError:
+            # Cancelled at exit: end quietly (asyncio's stream callback would print a traceback
+            # for a task that ends cancelled).
+            pass
 
 
 def rand_word(n=8):
