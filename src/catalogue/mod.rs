@@ -65,9 +65,18 @@ impl ProductRef {
     }
 }
 
+/// `value` as JSON in an allocation of its own size. Why: `serde_json::to_vec` grows its
+/// buffer by doubling, and `Bytes::from(Vec)` keeps the whole buffer, so a body held for long
+/// (cached pages, the index's summaries and pages, remembered answers) would hold up to twice
+/// its length unseen by any weigher; shrinking in place does not help either, as the allocator
+/// keeps a block that shrinks by less than half.
+pub(crate) fn json_bytes<T: Serialize>(value: &T) -> Result<Bytes, serde_json::Error> {
+    Ok(Bytes::copy_from_slice(&serde_json::to_vec(value)?))
+}
+
 fn render<T: Serialize>(view: &T, product_ids: Vec<u64>) -> Result<Fetched, ApiError> {
-    // Held by the cache for its TTL: in an allocation of its own size (see `index::replica::json_bytes`).
-    let body = index::replica::json_bytes(view).map_err(|e| ApiError::json("writing a catalogue answer", &e))?;
+    // Held by the cache for its TTL: in an allocation of its own size.
+    let body = json_bytes(view).map_err(|e| ApiError::json("writing a catalogue answer", &e))?;
     Ok(Fetched { body, product_ids })
 }
 

@@ -24,7 +24,7 @@ use tokio::sync::mpsc;
 
 use crate::cache::CachedBody;
 use crate::catalogue::query::NormalisedQuery;
-use crate::catalogue::ProductRef;
+use crate::catalogue::{json_bytes, ProductRef};
 use crate::gate::Gate;
 use crate::upstream::store_models::StoreProduct;
 use crate::upstream::{RestClient, StoreClient, UpstreamError};
@@ -334,7 +334,7 @@ impl CatalogueIndex {
 
     /// `Facets` for a facet query.
     pub fn facets(&self, q: &NormalisedQuery) -> Option<Bytes> {
-        self.answer(|r| replica::json_bytes(&eval::facets(r, q, FACET_MAX_CATEGORIES)).ok())
+        self.answer(|r| json_bytes(&eval::facets(r, q, FACET_MAX_CATEGORIES)).ok())
     }
 
     /// `ProductDetail` and the product's id; `None` when the index does not hold it (not ready,

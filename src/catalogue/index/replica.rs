@@ -10,6 +10,7 @@ use bytes::Bytes;
 use roaring::RoaringBitmap;
 use serde::{Deserialize, Serialize};
 
+use crate::catalogue::json_bytes;
 use crate::catalogue::query::{OrderBy, SortOrder};
 use crate::catalogue::views::{self, StockStatus};
 use crate::upstream::store_models::{StoreAttribute, StoreCategory, StoreProduct, StoreTerm};
@@ -484,13 +485,4 @@ pub fn test_doc(id: u64, name: &str) -> Doc {
         summary: Default::default(),
         detail: Default::default(),
     }
-}
-
-/// `value` as JSON in an allocation of its own size. Why: `serde_json::to_vec` grows its
-/// buffer by doubling, and `Bytes::from(Vec)` keeps the whole buffer, so a body held for long
-/// (every product's summary and page, remembered answers) would hold up to twice its length
-/// unseen by any weigher; shrinking in place does not help either, as the allocator keeps a
-/// block that shrinks by less than half.
-pub fn json_bytes<T: serde::Serialize>(value: &T) -> Result<Bytes, serde_json::Error> {
-    Ok(Bytes::copy_from_slice(&serde_json::to_vec(value)?))
 }
